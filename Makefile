@@ -1,0 +1,47 @@
+# Two commands matter: `make demo` and `make test`. Both install what they need.
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+RUN := $(UV) run --frozen --no-sync
+SIZE ?= small
+
+export GX_ANALYTICS_ENABLED := False
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+
+.PHONY: install demo test lint format dev clean
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+# The dbt manifest is part of the install: Dagster loads dbt assets from it.
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen
+	$(RUN) trustgap prepare
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(RUN) trustgap demo --size $(SIZE)
+
+test: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) pytest
+
+lint: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format: install
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+dev: install
+	$(RUN) dagster dev -w workspace.yaml
+
+clean:
+	rm -rf $(VENV) $(TOOLS) dbt_project/target dbt_project/logs data

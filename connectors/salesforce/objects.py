@@ -1,0 +1,214 @@
+"""The Salesforce objects Trustgap lands, their fields and raw column types.
+
+This catalog is the contract between the connector (what it asks for), the fake
+Salesforce API (what it serves) and dbt staging (what it reads). Raw tables keep
+the API's field names; dates and datetimes stay as the strings the API sent, so a
+malformed value is kept for quarantine instead of being lost at landing, and
+staging does the typing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+TEXT = pa.string()
+NUMBER = pa.float64()
+BOOL = pa.bool_()
+
+
+@dataclass(frozen=True)
+class SalesforceObject:
+    """One sObject: its API name, raw table name and typed field list."""
+
+    name: str
+    table: str
+    fields: tuple[tuple[str, pa.DataType], ...]
+    # The field incremental syncs use as a watermark (OpportunityFieldHistory has
+    # no SystemModstamp).
+    watermark: str = "SystemModstamp"
+    # Optional objects may be missing or not queryable in an org (field history
+    # tracking off, contact roles unused): the run warns and lands an empty table.
+    optional: bool = False
+
+    @property
+    def field_names(self) -> list[str]:
+        return [name for name, _ in self.fields]
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema(list(self.fields))
+
+
+def _obj(name, table, fields, **kwargs) -> SalesforceObject:
+    return SalesforceObject(name=name, table=table, fields=tuple(fields), **kwargs)
+
+
+OBJECTS: tuple[SalesforceObject, ...] = (
+    _obj(
+        "User",
+        "user",
+        [
+            ("Id", TEXT),
+            ("Name", TEXT),
+            ("Email", TEXT),
+            ("Title", TEXT),
+            ("IsActive", BOOL),
+            ("ManagerId", TEXT),
+            ("UserRoleId", TEXT),
+            ("CreatedDate", TEXT),
+            ("SystemModstamp", TEXT),
+        ],
+    ),
+    _obj(
+        "UserRole",
+        "user_role",
+        [("Id", TEXT), ("Name", TEXT), ("ParentRoleId", TEXT), ("SystemModstamp", TEXT)],
+    ),
+    _obj(
+        "Account",
+        "account",
+        [
+            ("Id", TEXT),
+            ("Name", TEXT),
+            ("OwnerId", TEXT),
+            ("CreatedDate", TEXT),
+            ("SystemModstamp", TEXT),
+            ("IsDeleted", BOOL),
+        ],
+    ),
+    _obj(
+        "Opportunity",
+        "opportunity",
+        [
+            ("Id", TEXT),
+            ("Name", TEXT),
+            ("AccountId", TEXT),
+            ("OwnerId", TEXT),
+            ("StageName", TEXT),
+            ("Amount", NUMBER),
+            ("CloseDate", TEXT),
+            ("Probability", NUMBER),
+            ("ForecastCategoryName", TEXT),
+            ("NextStep", TEXT),
+            ("IsClosed", BOOL),
+            ("IsWon", BOOL),
+            ("LastActivityDate", TEXT),
+            ("CreatedDate", TEXT),
+            ("CreatedById", TEXT),
+            ("LastModifiedById", TEXT),
+            ("SystemModstamp", TEXT),
+            ("IsDeleted", BOOL),
+        ],
+    ),
+    _obj(
+        "OpportunityStage",
+        "opportunity_stage",
+        [
+            ("Id", TEXT),
+            ("ApiName", TEXT),
+            ("MasterLabel", TEXT),
+            ("SortOrder", NUMBER),
+            ("IsActive", BOOL),
+            ("IsClosed", BOOL),
+            ("IsWon", BOOL),
+            ("DefaultProbability", NUMBER),
+            ("ForecastCategoryName", TEXT),
+            ("SystemModstamp", TEXT),
+        ],
+    ),
+    _obj(
+        "OpportunityHistory",
+        "opportunity_history",
+        [
+            ("Id", TEXT),
+            ("OpportunityId", TEXT),
+            ("StageName", TEXT),
+            ("Amount", NUMBER),
+            ("PrevAmount", NUMBER),
+            ("CloseDate", TEXT),
+            ("PrevCloseDate", TEXT),
+            ("ForecastCategory", TEXT),
+            ("CreatedById", TEXT),
+            ("CreatedDate", TEXT),
+            ("SystemModstamp", TEXT),
+            ("IsDeleted", BOOL),
+        ],
+        optional=True,
+    ),
+    _obj(
+        "OpportunityFieldHistory",
+        "opportunity_field_history",
+        [
+            ("Id", TEXT),
+            ("OpportunityId", TEXT),
+            ("Field", TEXT),
+            ("DataType", TEXT),
+            # OldValue/NewValue are anyType in the API; landed as their text form.
+            ("OldValue", TEXT),
+            ("NewValue", TEXT),
+            ("CreatedById", TEXT),
+            ("CreatedDate", TEXT),
+            ("IsDeleted", BOOL),
+        ],
+        watermark="CreatedDate",
+        optional=True,
+    ),
+    _obj(
+        "Task",
+        "task",
+        [
+            ("Id", TEXT),
+            ("WhatId", TEXT),
+            ("WhoId", TEXT),
+            ("OwnerId", TEXT),
+            ("CreatedById", TEXT),
+            ("Subject", TEXT),
+            ("ActivityDate", TEXT),
+            ("Status", TEXT),
+            ("IsClosed", BOOL),
+            ("Type", TEXT),
+            ("TaskSubtype", TEXT),
+            ("CreatedDate", TEXT),
+            ("SystemModstamp", TEXT),
+            ("IsDeleted", BOOL),
+        ],
+    ),
+    _obj(
+        "Event",
+        "event",
+        [
+            ("Id", TEXT),
+            ("WhatId", TEXT),
+            ("WhoId", TEXT),
+            ("OwnerId", TEXT),
+            ("CreatedById", TEXT),
+            ("Subject", TEXT),
+            ("ActivityDateTime", TEXT),
+            ("Type", TEXT),
+            ("EventSubtype", TEXT),
+            ("CreatedDate", TEXT),
+            ("SystemModstamp", TEXT),
+            ("IsDeleted", BOOL),
+        ],
+    ),
+    _obj(
+        "OpportunityContactRole",
+        "opportunity_contact_role",
+        [
+            ("Id", TEXT),
+            ("OpportunityId", TEXT),
+            ("ContactId", TEXT),
+            ("Role", TEXT),
+            ("IsPrimary", BOOL),
+            ("CreatedDate", TEXT),
+            ("SystemModstamp", TEXT),
+            ("IsDeleted", BOOL),
+        ],
+        optional=True,
+    ),
+)
+
+OBJECTS_BY_NAME = {obj.name: obj for obj in OBJECTS}
+RAW_SCHEMA = "raw_salesforce"
