@@ -41,7 +41,8 @@ format: install
 	$(RUN) ruff format .
 
 dev: install
-	$(RUN) dagster dev -w workspace.yaml
+	mkdir -p data/dagster_home
+	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(RUN) dagster dev -w workspace.yaml
 
 clean:
 	rm -rf $(VENV) $(TOOLS) dbt_project/target dbt_project/logs data

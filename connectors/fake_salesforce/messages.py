@@ -1,0 +1,58 @@
+"""Requests and responses as the fake's endpoints and fault rules see them.
+
+The HTTP layer turns each call into a ``Request`` (already routed: ``kind`` names
+the endpoint), the fake answers with a ``Response``, and fault rules sit in
+between as middleware: ``rule(request, call_next) -> Response``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
+
+
+@dataclass
+class Request:
+    """One routed API call."""
+
+    method: str
+    path: str
+    params: Mapping[str, str]
+    # Header names lower-cased.
+    headers: Mapping[str, str]
+    body: bytes
+    # Endpoint kind, the key of ``FakeSalesforce.request_counts``.
+    kind: str
+    # API version from the path ("59.0"), None outside /services/data/vNN.N/.
+    version: str | None = None
+    # Named groups of the matched route, e.g. {"object": "Opportunity"}.
+    args: Mapping[str, str] = field(default_factory=dict)
+    endpoint: Callable[[Request], Response] | None = field(default=None, repr=False)
+    requires_auth: bool = True
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name.lower(), default)
+
+
+@dataclass
+class Response:
+    """What the fake sends back; body already encoded."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = JSON_CONTENT_TYPE
+
+    @classmethod
+    def json(cls, payload: Any, status: int = 200) -> Response:
+        # Encoded once per response; default=str keeps stray dates or Decimals in
+        # fixture records from failing the whole page.
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
+        return cls(status, body.encode("utf-8"))
+
+
+Handler = Callable[[Request], Response]
