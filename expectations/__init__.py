@@ -1,0 +1,28 @@
+"""Great-expectations suites for raw tables and marts, and the runner Dagster checks call.
+
+    from expectations import load_suites, validate_table
+    result = validate_table(con, load_suites()["marts.fct_deals"])
+    result.success  # False when an error-severity expectation failed: do not publish
+
+Importing this package does not import great_expectations; the first validation does.
+"""
+
+from expectations.errors import ExpectationTableMissing, SuiteError
+from expectations.results import ExpectationOutcome, SuiteResult
+from expectations.runner import CHUNK_ROWS, build_gx_expectation, validate_table
+from expectations.suites import SUITES_DIR, ExpectationSpec, Suite, load_suite, load_suites
+
+__all__ = [
+    "CHUNK_ROWS",
+    "SUITES_DIR",
+    "ExpectationOutcome",
+    "ExpectationSpec",
+    "ExpectationTableMissing",
+    "Suite",
+    "SuiteError",
+    "SuiteResult",
+    "build_gx_expectation",
+    "load_suite",
+    "load_suites",
+    "validate_table",
+]

@@ -1,0 +1,17 @@
+"""Errors a suite author or pipeline operator can hit, worded for them."""
+
+
+class SuiteError(ValueError):
+    """A suite file is malformed or asks for something the runner cannot check."""
+
+
+class ExpectationTableMissing(LookupError):
+    """The table a suite describes does not exist in the warehouse being validated."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        super().__init__(
+            f"Cannot validate {table}: the table does not exist in this warehouse. "
+            f"Build it first (the nightly job runs connectors, then `dbt build`), "
+            f"or delete expectations/suites/{table}.yml if the table is gone for good."
+        )
