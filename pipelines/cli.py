@@ -1,0 +1,212 @@
+"""The `trustgap` command: run the nightly job on the demo CRM or a real one.
+
+    trustgap demo [--size tiny|small|medium|large] [--as-of DATE] [--warehouse PATH]
+    trustgap run --source salesforce [--as-of DATE] [--warehouse PATH]
+    trustgap status [--warehouse PATH]
+    trustgap prepare          # parse the dbt project (done by `make install`)
+
+Every run goes through the real Dagster `nightly` job, recorded in the Dagster
+instance under DAGSTER_HOME (default data/dagster_home), so `dagster dev` shows it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+from connectors.errors import TrustgapError
+
+EXAMPLE_QUERY = (
+    "select rep_id, open_deals, stale_deals, past_due_deals, completeness "
+    "from marts.rep_hygiene order by stale_deals desc limit 5"
+)
+
+
+def _prepare_environment() -> None:
+    # Quiet third-party telemetry: nothing at run time may reach the internet.
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    from pipelines.project import DATA_DIR
+
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(DATA_DIR / "dagster_home")))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+
+
+def _date(value: str) -> str:
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date like 2026-11-27: {value!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trustgap", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def run_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--as-of", type=_date, help="metrics as of this date (default today)")
+        p.add_argument("--warehouse", help="published DuckDB file (default data/trustgap.duckdb)")
+
+    demo = commands.add_parser("demo", help="run the nightly job on the embedded demo CRM")
+    demo.add_argument("--size", default="small", choices=["tiny", "small", "medium", "large"])
+    demo.add_argument("--seed", type=int, default=7, help="demo generator seed")
+    run_options(demo)
+
+    run = commands.add_parser("run", help="run the nightly job on a configured CRM")
+    run.add_argument("--source", required=True, choices=["salesforce"])
+    run_options(run)
+
+    status = commands.add_parser("status", help="show what the published warehouse holds")
+    status.add_argument("--warehouse")
+
+    commands.add_parser("prepare", help="parse the dbt project into its manifest")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _prepare_environment()
+    try:
+        if args.command == "prepare":
+            from pipelines.project import ensure_manifest
+
+            print(f"dbt manifest ready: {ensure_manifest(force=True)}")
+            return 0
+        if args.command == "status":
+            return show_status(args.warehouse)
+        source = {"source": "demo", "demo_size": args.size, "demo_seed": args.seed}
+        if args.command == "run":
+            source = {"source": args.source}
+        return run_nightly(source, as_of=args.as_of, warehouse_path=args.warehouse)
+    except TrustgapError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; the published warehouse was not changed", file=sys.stderr)
+        return 130
+
+
+def run_nightly(source: dict, *, as_of: str | None, warehouse_path: str | None) -> int:
+    """Execute the Dagster `nightly` job in this process and print a summary."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.warehouse import published_path
+
+    started = time.perf_counter()
+    published = published_path(warehouse_path)
+    run_config = {
+        "resources": {
+            "crm": {"config": source},
+            "run_params": {"config": {"as_of": as_of or ""}},
+            "warehouse": {"config": {"path": str(published)}},
+        },
+        # Without a loggers section Dagster ignores the job's loggers and prints
+        # every engine event; ours prints one line per step and message.
+        "loggers": {"console": {"config": {"log_level": "INFO"}}},
+    }
+    what = f"demo CRM ({source['demo_size']})" if source["source"] == "demo" else source["source"]
+    print(f"Trustgap nightly run on the {what} -> {published}", file=sys.stderr)
+    job = defs().resolve_job_def("nightly")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False
+        )
+    elapsed = time.perf_counter() - started
+    if not result.success:
+        print(_failure_summary(result, published), file=sys.stderr)
+        return 1
+    print(summary(published, elapsed))
+    return 0
+
+
+def _failure_summary(result, published: Path) -> str:
+    lines = [f"\nRun {result.run_id} FAILED; the published warehouse was left unchanged."]
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            cause = error.cause or error
+            lines.append(f"  {event.step_key}: {cause.message.strip()}")
+    lines.append(f"Published copy: {published if published.exists() else '(none yet)'}")
+    return "\n".join(lines)
+
+
+def summary(published: Path, elapsed: float) -> str:
+    """Rows landed, the top hygiene problems, timing and how to query."""
+    import duckdb
+
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        raw_tables = con.execute(
+            "select schema_name || '.' || table_name from duckdb_tables() "
+            "where schema_name like 'raw_%' order by 1"
+        ).fetchall()
+        raw = [
+            (name, con.execute(f"select count(*) from {name}").fetchone()[0])
+            for (name,) in raw_tables
+        ]
+        as_of = con.execute("select max(as_of) from trustgap_meta.runs").fetchone()[0]
+        problems = con.execute(
+            """
+            select coalesce(u.name, h.rep_id), h.open_deals, h.stale_deals,
+                   h.past_due_deals, h.slipping_deals, h.missing_next_step_deals
+            from marts.rep_hygiene h left join marts.dim_users u on u.user_id = h.rep_id
+            order by h.stale_deals + h.past_due_deals + h.slipping_deals desc, h.rep_id
+            limit 5
+            """
+        ).fetchall()
+        deals = con.execute(
+            "select count(*), count(*) filter (where not is_closed) from marts.fct_deals"
+        ).fetchone()
+    finally:
+        con.close()
+    lines = [f"\nNightly run succeeded in {elapsed:.1f} s (as of {as_of}).", "Rows landed:"]
+    lines += [f"  {name:<40} {rows:>10,}" for name, rows in raw]
+    lines.append(f"Deals: {deals[0]:,} ({deals[1]:,} open)")
+    lines.append("Top hygiene problems (open deals: stale / past due / slipping / no next step):")
+    lines += [
+        f"  {name:<28} {open_:>5} open: {stale:>4} / {due:>4} / {slip:>4} / {nxt:>4}"
+        for name, open_, stale, due, slip, nxt in problems
+    ]
+    lines.append(f"Published warehouse: {published}")
+    lines.append(
+        'Try: python -c "import duckdb; print(duckdb.connect('
+        f"'{published}', read_only=True).sql('{EXAMPLE_QUERY}'))\""
+    )
+    return "\n".join(lines)
+
+
+def show_status(warehouse_path: str | None) -> int:
+    """Print the last publish recorded in the published warehouse."""
+    import duckdb
+
+    from pipelines.warehouse import published_path
+
+    published = published_path(warehouse_path)
+    if not published.exists():
+        print(f"No published warehouse at {published} yet: run `trustgap demo` or `trustgap run`.")
+        return 1
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        run_id, as_of, source, published_at = con.execute(
+            "select run_id, as_of, source, published_at from trustgap_meta.runs "
+            "order by published_at desc limit 1"
+        ).fetchone()
+    finally:
+        con.close()
+    print(f"Published warehouse: {published}")
+    print(f"Last publish: {published_at:%Y-%m-%d %H:%M:%S %Z} (run {run_id})")
+    print(f"As of: {as_of}; source: {source}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

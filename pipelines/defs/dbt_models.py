@@ -1,0 +1,57 @@
+"""The dbt project as Dagster assets: `dbt build` runs models and tests together.
+
+dbt tests become asset checks; an error-severity test fails the step, which
+stops the publish. Asset keys are `[layer, model]` (e.g. marts/fct_deals) and
+dbt sources point at the raw assets through `meta.dagster.asset_key`.
+"""
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from pipelines.project import dbt_project, ensure_manifest
+from pipelines.resources import RunParams, Warehouse
+
+
+class TrustgapDbtTranslator(DagsterDbtTranslator):
+    """Keys and groups by dbt layer (staging, intermediate, marts, seeds)."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
+            return dg.AssetKey([_layer(dbt_resource_props), dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
+            return _layer(dbt_resource_props)
+        return super().get_group_name(dbt_resource_props)
+
+
+def _layer(props: Mapping[str, Any]) -> str:
+    return props.get("config", {}).get("schema") or props["resource_type"] + "s"
+
+
+ensure_manifest()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=TrustgapDbtTranslator(),
+)
+def trustgap_dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: Warehouse,
+    run_params: RunParams,
+):
+    """Build staging, intermediate and marts as of the run's date, with their tests."""
+    # profiles.yml reads the working file from the environment; the dbt process
+    # inherits it.
+    os.environ["TRUSTGAP_WORKING_DB"] = str(warehouse.working)
+    dbt_vars = {"as_of": run_params.as_of_date().isoformat()}
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()

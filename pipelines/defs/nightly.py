@@ -1,0 +1,22 @@
+"""The nightly job and its schedule."""
+
+import os
+
+import dagster as dg
+
+# One process runs every step: all steps write or read the same DuckDB working
+# file, and DuckDB allows a single writing process per file.
+nightly = dg.define_asset_job(
+    "nightly",
+    selection=dg.AssetSelection.all(),
+    executor_def=dg.in_process_executor,
+    description="Extract the CRM, build the metrics, check them, publish the warehouse.",
+)
+
+nightly_schedule = dg.ScheduleDefinition(
+    name="nightly_schedule",
+    job=nightly,
+    cron_schedule=os.environ.get("TRUSTGAP_SCHEDULE_CRON", "0 2 * * *"),
+    execution_timezone=os.environ.get("TRUSTGAP_TIMEZONE", "UTC"),
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)

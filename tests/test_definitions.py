@@ -1,0 +1,54 @@
+"""The code location loads exactly as `dagster dev -w workspace.yaml` loads it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from connectors.salesforce.objects import OBJECTS
+from pipelines.definitions import defs
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_workspace_validates_with_the_dagster_cli(tmp_path):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    dagster = Path(sys.executable).with_name("dagster")
+    done = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_nightly_job_covers_raw_objects_dbt_marts_and_publish():
+    definitions = defs()
+    job = definitions.resolve_job_def("nightly")
+    keys = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+    for obj in OBJECTS:
+        assert f"raw_salesforce/{obj.table}" in keys
+    for mart in ("dim_users", "fct_deals", "rep_hygiene"):
+        assert f"marts/{mart}" in keys
+    assert "published_warehouse" in keys
+
+
+def test_schedule_runs_the_nightly_job_at_two_by_default():
+    schedule = defs().resolve_schedule_def("nightly_schedule")
+    assert schedule.job_name == "nightly"
+    assert schedule.cron_schedule == "0 2 * * *"
+
+
+def test_dbt_tests_and_expectations_are_asset_checks():
+    checks = {
+        key.asset_key.to_user_string() + ":" + key.name
+        for key in defs().resolve_all_asset_check_keys()
+    }
+    assert any(c.startswith("marts/fct_deals:gx_") for c in checks)
+    assert any(c.startswith("marts/fct_deals:") and ":gx_" not in c for c in checks)
+    assert isinstance(defs(), dg.Definitions)
