@@ -1,0 +1,31 @@
+{#- The date every metric is computed as of, as a SQL date literal.
+
+    Models never read now()/current_date: with var `as_of` set, the same data
+    gives the same numbers on any day. Unset, it is the run's start date in
+    var `timezone`. -#}
+{% macro as_of_date() -%}
+    {%- set as_of = var('as_of', none) -%}
+    {%- if as_of is none or (as_of | string | trim) == '' -%}
+        {%- set zone = modules.pytz.timezone(var('timezone')) -%}
+        {%- set as_of = run_started_at.astimezone(zone).strftime('%Y-%m-%d') -%}
+    {%- endif -%}
+    {%- set as_of = as_of | string | trim -%}
+    {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', as_of) -%}
+        {{ exceptions.raise_compiler_error(
+            "var as_of must be a date 'YYYY-MM-DD', got '" ~ as_of ~ "'"
+        ) }}
+    {%- endif -%}
+    date '{{ as_of }}'
+{%- endmacro %}
+
+
+{#- The calendar date of a timestamptz in var `timezone`. -#}
+{% macro local_date(timestamp_tz) -%}
+    cast(timezone('{{ var("timezone") }}', {{ timestamp_tz }}) as date)
+{%- endmacro %}
+
+
+{#- Midnight of a date in var `timezone`, as a timestamptz. -#}
+{% macro local_midnight(date_value) -%}
+    timezone('{{ var("timezone") }}', cast({{ date_value }} as timestamp))
+{%- endmacro %}

@@ -1,0 +1,72 @@
+{{ config(materialized='table') }}
+
+with recursive users as (
+    select * from {{ ref('stg_salesforce__users') }}
+),
+
+roles as (
+    select * from {{ ref('stg_salesforce__user_roles') }}
+),
+
+canonical_users as (
+    select
+        users.user_id,
+        'salesforce' as source,
+        users.user_name as name,
+        users.email,
+        users.title,
+        users.manager_id,
+        coalesce(users.is_active, false) as is_active,
+        roles.role_name as role,
+        users.created_at
+    from users
+    left join roles
+        on users.user_role_id = roles.user_role_id
+),
+
+-- Tops of the tree: no manager, a manager who is not a landed user, or oneself.
+hierarchy as (
+    select
+        user_id,
+        [user_id] as hierarchy_path,
+        0 as depth
+    from canonical_users
+    where
+        manager_id is null
+        or manager_id = user_id
+        or manager_id not in (select user_id from canonical_users)
+
+    union all
+
+    select
+        reports.user_id,
+        list_append(hierarchy.hierarchy_path, reports.user_id) as hierarchy_path,
+        hierarchy.depth + 1 as depth
+    from hierarchy
+    inner join canonical_users as reports
+        on reports.manager_id = hierarchy.user_id
+    where not list_contains(hierarchy.hierarchy_path, reports.user_id)
+),
+
+final as (
+    select
+        canonical_users.user_id,
+        canonical_users.source,
+        canonical_users.name,
+        canonical_users.email,
+        canonical_users.title,
+        canonical_users.manager_id,
+        canonical_users.is_active,
+        canonical_users.role,
+        canonical_users.created_at,
+        hierarchy.hierarchy_path,
+        cast(hierarchy.depth as integer) as depth,
+        hierarchy.hierarchy_path[1] as ceo_id,
+        case when hierarchy.depth >= 1 then hierarchy.hierarchy_path[2] end as director_id
+    from canonical_users
+    -- users caught in a manager cycle are not reached from any top: null path and depth
+    left join hierarchy
+        on canonical_users.user_id = hierarchy.user_id
+)
+
+select * from final

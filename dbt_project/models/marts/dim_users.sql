@@ -1,0 +1,34 @@
+with users as (
+    select * from {{ ref('int_users') }}
+),
+
+direct_reports as (
+    select
+        manager_id,
+        count(*) filter (where is_active) as active_direct_reports
+    from users
+    where manager_id is not null and manager_id != user_id
+    group by manager_id
+),
+
+final as (
+    select
+        users.user_id,
+        users.source,
+        users.name,
+        users.email,
+        users.title,
+        users.role,
+        users.manager_id,
+        users.director_id,
+        users.ceo_id,
+        users.depth,
+        users.is_active,
+        coalesce(direct_reports.active_direct_reports, 0) > 0 as is_manager,
+        cast(coalesce(direct_reports.active_direct_reports, 0) as integer) as span_of_control
+    from users
+    left join direct_reports
+        on users.user_id = direct_reports.manager_id
+)
+
+select * from final
