@@ -1,7 +1,66 @@
-"""Shared fixtures: no telemetry, no internet, a throwaway Dagster home."""
+"""Shared fixtures: no telemetry, no internet, and one nightly run on the tiny demo org."""
 
+import json
 import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+
+DEMO_AS_OF = "2026-11-27"
+
+
+@dataclass
+class NightlyRun:
+    """A finished nightly run: Dagster's result, the published warehouse, the demo truth."""
+
+    result: object
+    published: Path
+    truth: dict
+
+    def query(self, sql: str, params=None) -> list[tuple]:
+        import duckdb
+
+        con = duckdb.connect(str(self.published), read_only=True)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+
+def run_nightly(tmp: Path, *, size: str = "tiny", seed: int = 7, as_of: str = DEMO_AS_OF):
+    """Run the real Dagster nightly job on a demo org into `tmp`."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    published = tmp / "warehouse" / "trustgap.duckdb"
+    truth_path = tmp / "truth.json"
+    run_config = {
+        "resources": {
+            "crm": {
+                "config": {
+                    "source": "demo",
+                    "demo_size": size,
+                    "demo_seed": seed,
+                    "demo_truth_path": str(truth_path),
+                }
+            },
+            "run_params": {"config": {"as_of": as_of}},
+            "warehouse": {"config": {"path": str(published)}},
+        }
+    }
+    job = defs().resolve_job_def("nightly")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(run_config=run_config, instance=instance)
+    return NightlyRun(result, published, json.loads(truth_path.read_text()))
+
+
+@pytest.fixture(scope="session")
+def tiny_nightly(tmp_path_factory) -> NightlyRun:
+    """One nightly run on the tiny demo org (seed 7, as of 2026-11-27), shared by all tests."""
+    return run_nightly(tmp_path_factory.mktemp("nightly_tiny"))
