@@ -1,26 +1,79 @@
 """The one way raw rows reach DuckDB: Arrow batches, inserted set-wise.
 
-Every connector hands its pages to `RawTableWriter` as Arrow record batches. Rows
+Every connector hands its pages to `RawTableWriter` as Arrow record batches; rows
 are never inserted one by one (`executemany` is 100-1000x slower than inserting
-an Arrow table), and a table is replaced inside one transaction, so a failed
-sync leaves the previous copy of the table intact.
+an Arrow table). Two modes:
+
+- ``replace`` (full refresh): the table is rebuilt inside one transaction, so a
+  failed sync leaves the previous copy intact.
+- ``upsert`` (incremental): each page commits on its own, replacing rows by key,
+  together with the sync cursor that page reached. A run killed after N pages
+  resumes from the last committed cursor; re-read rows replace themselves, so
+  nothing is duplicated and nothing is lost.
+
+Sync cursors live in `sync_state.cursors` in the same database, and are written
+in the same transaction as the rows they cover.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 import duckdb
 import pyarrow as pa
 
+from connectors.errors import SchemaDriftError
+
 LOADED_AT = "_loaded_at"
+CURSORS = "sync_state.cursors"
+_CURSORS_DDL = f"""
+create schema if not exists sync_state;
+create table if not exists {CURSORS} (
+    source varchar not null,
+    object varchar not null,
+    cursor_value varchar,
+    synced_at timestamptz,
+    primary key (source, object)
+);
+"""
 
 
 def quote_ident(name: str) -> str:
     """Quote a DuckDB identifier."""
     return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class CursorKey:
+    """Names one incremental cursor: a source ('salesforce') and an object ('Task')."""
+
+    source: str
+    object: str
+
+
+def read_cursor(con: duckdb.DuckDBPyConnection, key: CursorKey) -> str | None:
+    """The last committed cursor for `key`, or None when the object never synced."""
+    con.execute(_CURSORS_DDL)
+    row = con.execute(
+        f"select cursor_value from {CURSORS} where source = ? and object = ?",
+        [key.source, key.object],
+    ).fetchall()
+    return row[0][0] if row else None
+
+
+def reset_cursors(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Forget every cursor of `source` (a full refresh starts from scratch)."""
+    con.execute(_CURSORS_DDL)
+    con.execute(f"delete from {CURSORS} where source = ?", [source])
+
+
+def _save_cursor(con, key: CursorKey, value: str, at: dt.datetime) -> None:
+    con.execute(
+        f"insert or replace into {CURSORS} values (?, ?, ?, ?)",
+        [key.source, key.object, value, at],
+    )
 
 
 @dataclass
@@ -34,11 +87,10 @@ class LandingResult:
 
 
 class RawTableWriter:
-    """Replace `schema.table` with the batches written to it, atomically.
+    """Writes Arrow batches into `schema.table` (see the module docstring for modes).
 
-    Use as a context manager: the table is created (empty, typed from the Arrow
-    schema plus a `_loaded_at` column) when entering, batches are inserted as
-    they arrive, and the transaction commits only when the block exits cleanly.
+    Use as a context manager. Pass `cursor=` and `write(batch, cursor_value=...)`
+    to advance an incremental cursor together with the rows.
     """
 
     def __init__(
@@ -49,55 +101,164 @@ class RawTableWriter:
         arrow_schema: pa.Schema,
         *,
         loaded_at: dt.datetime,
+        mode: Literal["replace", "upsert"] = "replace",
+        key: str = "Id",
+        cursor: CursorKey | None = None,
     ) -> None:
+        if mode not in ("replace", "upsert"):
+            raise ValueError(f"unknown landing mode {mode!r}")
+        if mode == "upsert" and key not in arrow_schema.names:
+            raise ValueError(f"upsert key {key!r} is not a column of {schema}.{table}")
         self.con = con
         self.schema = schema
         self.table = table
         self.arrow_schema = arrow_schema
         self.loaded_at = loaded_at
+        self.mode = mode
+        self.key = key
+        self.cursor = cursor
         self.rows = 0
         self.batches = 0
+        self._pending_cursor: str | None = None
         self._target = f"{quote_ident(schema)}.{quote_ident(table)}"
 
+    # -- lifecycle -------------------------------------------------------------
     def __enter__(self) -> RawTableWriter:
-        self.con.execute("begin transaction")
+        self.con.execute(_CURSORS_DDL)
         self.con.execute(f"create schema if not exists {quote_ident(self.schema)}")
-        self.con.register("_landing_empty", self.arrow_schema.empty_table())
-        try:
-            self.con.execute(
-                f"create or replace table {self._target} as "
-                f"select *, null::timestamptz as {LOADED_AT} from _landing_empty"
-            )
-        finally:
-            self.con.unregister("_landing_empty")
+        if self.mode == "replace":
+            self.con.execute("begin transaction")
+            self._create(replace=True)
+        else:
+            self._create(replace=False)
+            self._check_columns()
         return self
 
-    def write(self, batch: pa.RecordBatch | pa.Table) -> None:
-        """Insert one batch; its schema must match the writer's."""
-        if batch.num_rows == 0:
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.mode == "upsert":
+            return  # every page already committed with its cursor
+        if exc_type is not None:
+            self.con.execute("rollback")
             return
+        if self.cursor is not None and self._pending_cursor is not None:
+            _save_cursor(self.con, self.cursor, self._pending_cursor, self.loaded_at)
+        self.con.execute("commit")
+
+    # -- writing ---------------------------------------------------------------
+    def write(self, batch: pa.RecordBatch | pa.Table, *, cursor_value: str | None = None) -> None:
+        """Land one batch (its columns must match the writer's schema)."""
         if batch.schema != self.arrow_schema:
             batch = batch.select(self.arrow_schema.names).cast(self.arrow_schema)
-        self.con.register("_landing_batch", batch)
-        try:
-            self.con.execute(
-                f"insert into {self._target} select *, ?::timestamptz from _landing_batch",
-                [self.loaded_at],
-            )
-        finally:
-            self.con.unregister("_landing_batch")
+        if cursor_value is not None:
+            self._pending_cursor = cursor_value
+        if self.mode == "replace":
+            if batch.num_rows:
+                self._insert(batch)
+        else:
+            self._upsert(batch)
         self.rows += batch.num_rows
         self.batches += 1
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.con.execute("commit")
-        else:
-            self.con.execute("rollback")
+    def mark_deleted(self, ids: list[str], *, flag_column: str = "IsDeleted") -> int:
+        """Flag rows deleted in the source (kept, never silently dropped); returns matches."""
+        if not ids:
+            return 0
+        self.con.register("_landing_deleted", pa.table({"id": pa.array(ids, pa.string())}))
+        try:
+            return self.con.execute(
+                f"update {self._target} set {quote_ident(flag_column)} = true, "
+                f"{LOADED_AT} = ? where {quote_ident(self.key)} in "
+                "(select id from _landing_deleted)",
+                [self.loaded_at],
+            ).fetchall()[0][0]
+        finally:
+            self.con.unregister("_landing_deleted")
 
     @property
     def result(self) -> LandingResult:
         return LandingResult(self.schema, self.table, self.rows, self.batches)
+
+    # -- internals -------------------------------------------------------------
+    def _create(self, *, replace: bool) -> None:
+        verb = "create or replace table" if replace else "create table if not exists"
+        self.con.register("_landing_empty", self.arrow_schema.empty_table())
+        try:
+            self.con.execute(
+                f"{verb} {self._target} as "
+                f"select *, null::timestamptz as {LOADED_AT} from _landing_empty"
+            )
+        finally:
+            self.con.unregister("_landing_empty")
+
+    def _check_columns(self) -> None:
+        """Adapt an existing table to new fields; refuse silent type changes."""
+        existing = dict(
+            self.con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = ? and table_name = ?",
+                [self.schema, self.table],
+            ).fetchall()
+        )
+        self.con.register("_landing_empty", self.arrow_schema.empty_table())
+        try:
+            wanted = self.con.execute(
+                "select column_name, column_type from (describe select * from _landing_empty)"
+            ).fetchall()
+        finally:
+            self.con.unregister("_landing_empty")
+        for name, type_ in wanted:
+            if name not in existing:
+                # A field that appeared in the source: older rows read it as null.
+                self.con.execute(
+                    f"alter table {self._target} add column {quote_ident(name)} {type_}"
+                )
+            elif existing[name] != type_:
+                raise SchemaDriftError(
+                    f"{self.schema}.{self.table}.{name} is {existing[name]} in the warehouse "
+                    f"but the source now sends {type_}; run with --full-refresh to rebuild it."
+                )
+
+    def _columns(self) -> str:
+        return ", ".join(quote_ident(n) for n in self.arrow_schema.names)
+
+    def _insert(self, batch) -> None:
+        self.con.register("_landing_batch", batch)
+        try:
+            self.con.execute(
+                f"insert into {self._target} ({self._columns()}, {LOADED_AT}) "
+                f"select {self._columns()}, ?::timestamptz from _landing_batch",
+                [self.loaded_at],
+            )
+        finally:
+            self.con.unregister("_landing_batch")
+
+    def _upsert(self, batch) -> None:
+        # The position column lets the last copy of a key within one page win.
+        positioned = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
+        positioned = positioned.append_column("_landing_pos", pa.array(range(batch.num_rows)))
+        key = quote_ident(self.key)
+        self.con.register("_landing_batch", positioned)
+        try:
+            self.con.execute("begin transaction")
+            if batch.num_rows:
+                self.con.execute(
+                    f"delete from {self._target} where {key} in (select {key} from _landing_batch)"
+                )
+                self.con.execute(
+                    f"insert into {self._target} ({self._columns()}, {LOADED_AT}) "
+                    f"select {self._columns()}, ?::timestamptz from _landing_batch "
+                    f"qualify row_number() over "
+                    f"(partition by {key} order by _landing_pos desc) = 1",
+                    [self.loaded_at],
+                )
+            if self.cursor is not None and self._pending_cursor is not None:
+                _save_cursor(self.con, self.cursor, self._pending_cursor, self.loaded_at)
+            self.con.execute("commit")
+        except BaseException:
+            self.con.execute("rollback")
+            raise
+        finally:
+            self.con.unregister("_landing_batch")
 
 
 def land_batches(
@@ -105,7 +266,7 @@ def land_batches(
     schema: str,
     table: str,
     arrow_schema: pa.Schema,
-    batches: Iterable[pa.RecordBatch | pa.Table],
+    batches,
     *,
     loaded_at: dt.datetime,
 ) -> LandingResult:
