@@ -178,7 +178,7 @@ def summary(published: Path, elapsed: float) -> str:
     ]
     lines.append(f"Published warehouse: {published}")
     lines.append(
-        'Try: python -c "import duckdb; print(duckdb.connect('
+        f'Try: {sys.executable} -c "import duckdb; print(duckdb.connect('
         f"'{published}', read_only=True).sql('{EXAMPLE_QUERY}'))\""
     )
     return "\n".join(lines)
