@@ -41,7 +41,7 @@ format: install
 	$(RUN) ruff format .
 
 dev: install
-	mkdir -p data/dagster_home
+	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(RUN) trustgap prepare
 	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(RUN) dagster dev -w workspace.yaml
 
 clean:

@@ -1,7 +1,8 @@
 """The `trustgap` command: run the nightly job on the demo CRM or a real one.
 
     trustgap demo [--size tiny|small|medium|large] [--as-of DATE] [--warehouse PATH]
-    trustgap run --source salesforce [--as-of DATE] [--warehouse PATH]
+                  [--full-refresh]
+    trustgap run --source salesforce [--as-of DATE] [--warehouse PATH] [--full-refresh]
     trustgap status [--warehouse PATH]
     trustgap prepare          # parse the dbt project (done by `make install`)
 
@@ -31,13 +32,9 @@ def _prepare_environment() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
-    from pipelines.project import DATA_DIR
+    from pipelines.project import ensure_dagster_home
 
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(DATA_DIR / "dagster_home")))
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+    ensure_dagster_home()
 
 
 def _date(value: str) -> str:
@@ -54,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     def run_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--as-of", type=_date, help="metrics as of this date (default today)")
         p.add_argument("--warehouse", help="published DuckDB file (default data/trustgap.duckdb)")
+        p.add_argument(
+            "--full-refresh",
+            action="store_true",
+            help="re-read every CRM object from scratch instead of only what changed",
+        )
 
     demo = commands.add_parser("demo", help="run the nightly job on the embedded demo CRM")
     demo.add_argument("--size", default="small", choices=["tiny", "small", "medium", "large"])
@@ -85,7 +87,12 @@ def main(argv: list[str] | None = None) -> int:
         source = {"source": "demo", "demo_size": args.size, "demo_seed": args.seed}
         if args.command == "run":
             source = {"source": args.source}
-        return run_nightly(source, as_of=args.as_of, warehouse_path=args.warehouse)
+        return run_nightly(
+            source,
+            as_of=args.as_of,
+            warehouse_path=args.warehouse,
+            full_refresh=args.full_refresh,
+        )
     except TrustgapError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -94,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def run_nightly(source: dict, *, as_of: str | None, warehouse_path: str | None) -> int:
+def run_nightly(
+    source: dict, *, as_of: str | None, warehouse_path: str | None, full_refresh: bool = False
+) -> int:
     """Execute the Dagster `nightly` job in this process and print a summary."""
     import dagster as dg
 
@@ -106,7 +115,7 @@ def run_nightly(source: dict, *, as_of: str | None, warehouse_path: str | None) 
     run_config = {
         "resources": {
             "crm": {"config": source},
-            "run_params": {"config": {"as_of": as_of or ""}},
+            "run_params": {"config": {"as_of": as_of or "", "full_refresh": full_refresh}},
             "warehouse": {"config": {"path": str(published)}},
         },
         # Without a loggers section Dagster ignores the job's loggers and prints
@@ -185,27 +194,89 @@ def summary(published: Path, elapsed: float) -> str:
 
 
 def show_status(warehouse_path: str | None) -> int:
-    """Print the last publish recorded in the published warehouse."""
-    import duckdb
-
+    """Print the last publish, the last run's outcome, checks, freshness and quarantine."""
+    from pipelines import run_ledger
     from pipelines.warehouse import published_path
 
     published = published_path(warehouse_path)
+    runs = run_ledger.history(published, limit=50)
+    print(f"Warehouse: {published}")
+    if runs and runs[0].status == "failed":
+        last = runs[0]
+        print(
+            f"LAST RUN FAILED at {last.finished_at} (run {last.run_id[:8]}, as of {last.as_of}), "
+            f"step {', '.join(last.failed_steps)}: {last.message}"
+        )
+        print("The published copy below is the last good run; it was left unchanged.")
     if not published.exists():
-        print(f"No published warehouse at {published} yet: run `trustgap demo` or `trustgap run`.")
+        print("No published warehouse yet: run `trustgap demo` or `trustgap run`.")
         return 1
+    status = read_published_status(published)
+    print(
+        f"Last publish: {status['published_at']:%Y-%m-%d %H:%M:%S %Z} "
+        f"(run {status['run_id'][:8]}), as of {status['as_of']}, source {status['source']}"
+    )
+    passed, failed = status["checks_passed"], status["checks_failed"]
+    print(f"Checks in that run: {passed} passed, {len(failed)} failed")
+    for asset, name, severity in failed[:20]:
+        print(f"  {severity:<5} {asset}: {name}")
+    print("Source freshness (hours since landed; warn 12 h, error 24 h):")
+    for table, hours in status["freshness"]:
+        flag = "ERROR" if hours >= 24 else "warn" if hours >= 12 else "ok"
+        print(f"  {table:<42} {hours:>7.1f} h  {flag}")
+    if status["quarantine"] is not None:
+        print(f"Quarantined rows: {status['quarantine']:,}")
+    return 1 if runs and runs[0].status == "failed" else 0
+
+
+def read_published_status(published: Path) -> dict:
+    """What `trustgap status` reports from inside the published warehouse."""
+    import datetime as dt
+
+    import duckdb
+
     con = duckdb.connect(str(published), read_only=True)
     try:
         run_id, as_of, source, published_at = con.execute(
             "select run_id, as_of, source, published_at from trustgap_meta.runs "
             "order by published_at desc limit 1"
         ).fetchone()
+        checks = con.execute(
+            "select asset, check_name, severity, passed from trustgap_meta.check_results"
+        ).fetchall()
+        tables = con.execute(
+            "select schema_name || '.' || table_name from duckdb_tables() "
+            "where schema_name like 'raw_%' order by 1"
+        ).fetchall()
+        now = dt.datetime.now(dt.UTC)
+        freshness = []
+        for (table,) in tables:
+            (loaded,) = con.execute(f"select max(_loaded_at) from {table}").fetchone()
+            if loaded is not None:
+                freshness.append((table, (now - loaded).total_seconds() / 3600))
+        quarantine = None
+        has_quarantine = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'quarantine'"
+        ).fetchone()[0]
+        if has_quarantine:
+            quarantine = sum(
+                con.execute(f"select count(*) from quarantine.{name}").fetchone()[0]
+                for (name,) in con.execute(
+                    "select table_name from duckdb_tables() where schema_name = 'quarantine'"
+                ).fetchall()
+            )
     finally:
         con.close()
-    print(f"Published warehouse: {published}")
-    print(f"Last publish: {published_at:%Y-%m-%d %H:%M:%S %Z} (run {run_id})")
-    print(f"As of: {as_of}; source: {source}")
-    return 0
+    return {
+        "run_id": run_id,
+        "as_of": as_of,
+        "source": source,
+        "published_at": published_at,
+        "checks_passed": sum(1 for *_, ok in checks if ok),
+        "checks_failed": [(a, n, s) for a, n, s, ok in checks if not ok],
+        "freshness": freshness,
+        "quarantine": quarantine,
+    }
 
 
 if __name__ == "__main__":

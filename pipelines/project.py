@@ -49,3 +49,25 @@ def ensure_manifest(*, force: bool = False) -> Path:
         if not result.success:
             raise RuntimeError(f"dbt parse failed: {result.exception}")
     return manifest
+
+
+DAGSTER_YAML = """\
+# Written by Trustgap. Runs on one warehouse are serialised (DuckDB has one writer).
+telemetry:
+  enabled: false
+concurrency:
+  runs:
+    tag_concurrency_limits:
+      - key: trustgap/warehouse
+        limit: 1
+"""
+
+
+def ensure_dagster_home() -> Path:
+    """DAGSTER_HOME (default data/dagster_home) with Trustgap's instance settings."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(DATA_DIR / "dagster_home")))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    return home

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 import duckdb
-from simple_salesforce import Salesforce
 
 from connectors.errors import ConfigurationError
 from pipelines import warehouse
@@ -22,10 +21,15 @@ DEMO_TRUTH = DATA_DIR / "demo" / "truth.json"
 
 
 class RunParams(dg.ConfigurableResource):
-    """What this run computes: the as-of date (default: today in the configured zone)."""
+    """What this run computes: the as-of date (default: today in the configured zone).
+
+    `full_refresh` re-reads every CRM object from scratch instead of syncing what
+    changed since the last run (`--full-refresh`).
+    """
 
     as_of: str = ""
     timezone: str = ""
+    full_refresh: bool = False
 
     @property
     def zone(self) -> ZoneInfo:
@@ -60,11 +64,18 @@ class Warehouse(dg.ConfigurableResource):
         with warehouse.connect(self.working, read_only=read_only) as con:
             yield con
 
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext):
+        # Held for the whole run (all steps share one process): a second run on
+        # the same warehouse fails fast instead of corrupting the working file.
+        with warehouse.run_lock(self.published):
+            yield self
+
 
 class CrmSource(dg.ConfigurableResource):
     """Which CRM the run reads.
 
-    `auto` uses Salesforce when SALESFORCE_INSTANCE_URL is set and the embedded
+    `auto` uses Salesforce when SALESFORCE_* credentials are set and the embedded
     demo organisation otherwise, so a fresh install runs without credentials.
     The demo serves a generated org through a local fake Salesforce API for the
     length of the extract, so the real connector and SDK do the work.
@@ -78,7 +89,9 @@ class CrmSource(dg.ConfigurableResource):
 
     def resolved_source(self) -> str:
         if self.source == "auto":
-            return "salesforce" if os.environ.get("SALESFORCE_INSTANCE_URL") else "demo"
+            from connectors.salesforce.settings import salesforce_configured
+
+            return "salesforce" if salesforce_configured() else "demo"
         if self.source not in ("demo", "salesforce"):
             raise ConfigurationError(
                 f"Unknown CRM source {self.source!r}: choose demo or salesforce."
@@ -86,21 +99,29 @@ class CrmSource(dg.ConfigurableResource):
         return self.source
 
     @contextmanager
-    def salesforce(self, as_of: dt.date, log=None) -> Iterator[Salesforce]:
-        """A simple-salesforce client for the configured org (or the demo org)."""
-        from connectors.salesforce.client import SalesforceSettings, connect
+    def salesforce(self, as_of: dt.date, *, full_refresh: bool = False, log=None) -> Iterator:
+        """``(SalesforceApi, SyncOptions)`` for the configured org (or the demo org).
+
+        Credentials and sync settings come from SALESFORCE_* variables; the demo
+        org is served by the local fake, which completes Bulk jobs at once.
+        """
+        from connectors.salesforce.client import connect
+        from connectors.salesforce.settings import SalesforceSettings, SyncOptions
 
         if self.resolved_source() == "salesforce":
-            yield connect(SalesforceSettings.from_env())
+            options = SyncOptions.from_env(full_refresh=full_refresh)
+            yield connect(SalesforceSettings.from_env()), options
             return
+        options = SyncOptions.from_env(full_refresh=full_refresh, bulk_poll_seconds=0.05)
         with self._demo_salesforce(as_of, log) as settings:
-            yield connect(settings)
+            yield connect(settings), options
 
     @contextmanager
     def _demo_salesforce(self, as_of: dt.date, log):
         from connectors.demo.generator import generate_org
         from connectors.errors import Secret
         from connectors.fake_salesforce import FakeSalesforce
+        from connectors.fake_salesforce.server import fake_organization_id
         from connectors.salesforce.client import SalesforceSettings
 
         if self.demo_size not in DEMO_SIZES:
@@ -115,5 +136,10 @@ class CrmSource(dg.ConfigurableResource):
             counts = ", ".join(f"{k} {len(v):,}" for k, v in org.salesforce.items())
             log.info(f"Demo org ({self.demo_size}, seed {self.demo_seed}): {counts}")
         token = "demo-session-token"
-        with FakeSalesforce(records=org.salesforce, access_token=token) as fake:
+        # The same (size, seed, as_of) regenerates the same org under the same Id, so
+        # a repeated demo syncs incrementally; another org is rebuilt from scratch.
+        org_id = fake_organization_id(self.demo_size, self.demo_seed, as_of.isoformat())
+        with FakeSalesforce(
+            records=org.salesforce, access_token=token, organization_id=org_id
+        ) as fake:
             yield SalesforceSettings(instance_url=fake.instance_url, access_token=Secret(token))

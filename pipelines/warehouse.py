@@ -11,6 +11,7 @@ file until they reconnect.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import shutil
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from pipelines.project import DATA_DIR
 
@@ -46,6 +48,38 @@ def connect(path: Path, *, read_only: bool = False):
         con.close()
 
 
+class WarehouseBusyError(RuntimeError):
+    """Another run holds the warehouse lock."""
+
+
+@contextmanager
+def run_lock(published: Path):
+    """Hold an exclusive lock on the warehouse for a whole run (one run at a time).
+
+    An OS file lock, so it is released even when the process dies, and it works
+    whatever launched the run (CLI, schedule, UI).
+    """
+    lock_path = published.with_name(f"{published.name}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise WarehouseBusyError(
+                f"Another Trustgap run is building {published} ({holder}); "
+                "wait for it to finish. Only one run per warehouse at a time."
+            ) from None
+        fh.truncate(0)
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 @dataclass(frozen=True)
 class PublishResult:
     path: Path
@@ -61,11 +95,38 @@ create table if not exists trustgap_meta.runs (
     source varchar,
     published_at timestamptz
 );
+create table if not exists trustgap_meta.check_results (
+    run_id varchar,
+    asset varchar,
+    check_name varchar,
+    passed boolean,
+    severity varchar,
+    description varchar
+);
 """
 
 
-def publish(working: Path, published: Path, *, run_id: str, as_of: dt.date, source: str):
-    """Record the run, then atomically replace `published` with a copy of `working`."""
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One asset check's verdict in a run, published with the data it judged."""
+
+    asset: str
+    check_name: str
+    passed: bool
+    severity: str
+    description: str = ""
+
+
+def publish(
+    working: Path,
+    published: Path,
+    *,
+    run_id: str,
+    as_of: dt.date,
+    source: str,
+    checks: list[CheckOutcome] = (),
+):
+    """Record the run and its checks, then atomically replace `published` with `working`."""
     published_at = dt.datetime.now(dt.UTC)
     with connect(working) as con:
         con.execute(RUN_LOG_DDL)
@@ -73,6 +134,21 @@ def publish(working: Path, published: Path, *, run_id: str, as_of: dt.date, sour
             "insert into trustgap_meta.runs values (?, ?, ?, ?)",
             [run_id, as_of, source, published_at],
         )
+        con.execute("delete from trustgap_meta.check_results")
+        if checks:
+            outcomes = pa.table(
+                {
+                    "run_id": [run_id] * len(checks),
+                    "asset": [c.asset for c in checks],
+                    "check_name": [c.check_name for c in checks],
+                    "passed": [c.passed for c in checks],
+                    "severity": [c.severity for c in checks],
+                    "description": [c.description for c in checks],
+                }
+            )
+            con.register("_check_outcomes", outcomes)
+            con.execute("insert into trustgap_meta.check_results select * from _check_outcomes")
+            con.unregister("_check_outcomes")
         # Fold the WAL into the file so the copy is self-contained.
         con.execute("checkpoint")
     tmp = published.with_name(f".{published.name}.{run_id}.tmp")
@@ -84,3 +160,34 @@ def publish(working: Path, published: Path, *, run_id: str, as_of: dt.date, sour
     finally:
         tmp.unlink(missing_ok=True)
     return PublishResult(published, published.stat().st_size, published_at)
+
+
+def export_parquet(published: Path, target: Path, *, run_id: str, keep: int = 2) -> Path:
+    """Export every mart to Parquet and swap `target/current` to it atomically.
+
+    For BI tools that cannot open DuckDB: they read `target/current/<table>.parquet`.
+    Each export lands in `target/runs/<run_id>/`; the `current` symlink is replaced
+    with one rename, so readers see a whole export or the previous one.
+    """
+    runs = target / "runs"
+    run_dir = runs / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with connect(published, read_only=True) as con:
+        tables = [
+            name
+            for (name,) in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
+            ).fetchall()
+        ]
+        for table in tables:
+            destination = str(run_dir / f"{table}.parquet").replace("'", "''")
+            con.execute(f"copy marts.{table} to '{destination}' (format parquet)")
+    link = target / "current"
+    tmp_link = target / f".current.{run_id}"
+    tmp_link.unlink(missing_ok=True)
+    tmp_link.symlink_to(run_dir.relative_to(target))
+    os.replace(tmp_link, link)
+    for old in sorted(runs.iterdir(), key=lambda p: p.stat().st_mtime)[:-keep]:
+        if old != run_dir:
+            shutil.rmtree(old, ignore_errors=True)
+    return link

@@ -4,12 +4,16 @@ import os
 
 import dagster as dg
 
+from pipelines.defs.alerts import record_failure
+
 # One process runs every step: all steps write or read the same DuckDB working
 # file, and DuckDB allows a single writing process per file.
 nightly = dg.define_asset_job(
     "nightly",
     selection=dg.AssetSelection.all(),
     executor_def=dg.in_process_executor,
+    hooks={record_failure},
+    tags={"trustgap/warehouse": "default"},
     description="Extract the CRM, build the metrics, check them, publish the warehouse.",
 )
 

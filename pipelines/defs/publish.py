@@ -1,7 +1,11 @@
 """Publishing: swap the finished working warehouse in for readers, atomically."""
 
+import os
+from pathlib import Path
+
 import dagster as dg
 
+from pipelines import run_ledger
 from pipelines import warehouse as wh
 from pipelines.defs.dbt_models import trustgap_dbt_models
 from pipelines.resources import CrmSource, RunParams, Warehouse
@@ -14,24 +18,64 @@ from pipelines.resources import CrmSource, RunParams, Warehouse
     kinds={"duckdb"},
     description=(
         "The DuckDB file BI tools and RevOps read. Replaced atomically, and only "
-        "when every blocking check of this run passed."
+        "when every blocking check of this run passed. With TRUSTGAP_PARQUET_DIR set, "
+        "the marts are also exported there as Parquet (read `current/<table>.parquet`)."
     ),
 )
 def published_warehouse(
     context: dg.AssetExecutionContext, warehouse: Warehouse, run_params: RunParams, crm: CrmSource
 ) -> dg.MaterializeResult:
+    as_of = run_params.as_of_date()
+    checks = run_check_outcomes(context)
     result = wh.publish(
         warehouse.working,
         warehouse.published,
         run_id=context.run_id,
-        as_of=run_params.as_of_date(),
+        as_of=as_of,
         source=crm.resolved_source(),
+        checks=checks,
     )
     context.log.info(f"Published {result.path} ({result.bytes / 1e6:.1f} MB)")
-    return dg.MaterializeResult(
-        metadata={
-            "path": dg.MetadataValue.path(str(result.path)),
-            "size_mb": round(result.bytes / 1e6, 2),
-            "as_of": run_params.as_of_date().isoformat(),
-        }
+    metadata = {
+        "checks_passed": sum(c.passed for c in checks),
+        "checks_failed": sum(not c.passed for c in checks),
+        "path": dg.MetadataValue.path(str(result.path)),
+        "size_mb": round(result.bytes / 1e6, 2),
+        "as_of": as_of.isoformat(),
+    }
+    parquet_dir = os.environ.get("TRUSTGAP_PARQUET_DIR")
+    if parquet_dir:
+        link = wh.export_parquet(result.path, Path(parquet_dir), run_id=context.run_id)
+        context.log.info(f"Exported marts as Parquet to {link}")
+        metadata["parquet"] = dg.MetadataValue.path(str(link))
+    run_ledger.record(
+        warehouse.published,
+        run_ledger.RunRecord(
+            run_id=context.run_id,
+            status="published",
+            finished_at=run_ledger.now_iso(),
+            as_of=as_of.isoformat(),
+            source=crm.resolved_source(),
+        ),
     )
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def run_check_outcomes(context: dg.AssetExecutionContext) -> list[wh.CheckOutcome]:
+    """Every asset check evaluated so far in this run (dbt tests and GX suites)."""
+    records = context.instance.get_records_for_run(
+        run_id=context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=100_000
+    ).records
+    outcomes = []
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        outcomes.append(
+            wh.CheckOutcome(
+                asset=evaluation.asset_key.to_user_string(),
+                check_name=evaluation.check_name,
+                passed=evaluation.passed,
+                severity=evaluation.severity.value,
+                description=str(evaluation.description or ""),
+            )
+        )
+    return outcomes

@@ -1,0 +1,119 @@
+"""Publishing is atomic: readers keep working across runs, a failed run changes nothing.
+
+These run the real nightly job (tiny demo org) against a copy of the shared
+run's published warehouse.
+"""
+
+import shutil
+
+import duckdb
+import pytest
+
+from pipelines import run_ledger
+from pipelines.cli import main as trustgap
+from tests.conftest import DEMO_AS_OF, run_nightly
+
+NEXT_DAY = "2026-11-28"
+
+STRICT_SUITE = """\
+table: marts.fct_deals
+expectations:
+  - type: expect_column_values_to_be_between
+    kwargs: {column: amount, min_value: 0}
+    severity: error
+    key_column: deal_id
+"""
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory, tiny_nightly):
+    """A warehouse folder whose published file is the shared run's (as of 2026-11-27)."""
+    tmp = tmp_path_factory.mktemp("publishing")
+    (tmp / "warehouse").mkdir()
+    shutil.copyfile(tiny_nightly.published, tmp / "warehouse" / "trustgap.duckdb")
+    return tmp
+
+
+def as_of(con) -> str:
+    return con.execute("select max(as_of)::varchar from trustgap_meta.runs").fetchone()[0]
+
+
+def test_open_reader_keeps_working_and_new_readers_see_the_new_run(workspace):
+    published = workspace / "warehouse" / "trustgap.duckdb"
+    reader = duckdb.connect(str(published), read_only=True)
+    assert as_of(reader) == DEMO_AS_OF
+    deals_before = reader.execute("select count(*) from marts.fct_deals").fetchone()
+
+    run = run_nightly(workspace, as_of=NEXT_DAY)
+
+    assert run.result.success
+    # The open connection still reads its snapshot, undisturbed.
+    assert as_of(reader) == DEMO_AS_OF
+    assert reader.execute("select count(*) from marts.fct_deals").fetchone() == deals_before
+    reader.close()
+    with duckdb.connect(str(published), read_only=True) as fresh:
+        assert as_of(fresh) == NEXT_DAY
+
+
+def test_a_blocking_check_failure_leaves_the_published_file_byte_for_byte(
+    workspace, tmp_path, monkeypatch, capsys
+):
+    published = workspace / "warehouse" / "trustgap.duckdb"
+    before = published.read_bytes()
+    # A team tightens a rule the demo's dirty data breaks (a negative amount).
+    (tmp_path / "marts.fct_deals.yml").write_text(STRICT_SUITE)
+    monkeypatch.setenv("TRUSTGAP_EXPECTATIONS_DIR", str(tmp_path))
+
+    run = run_nightly_allowing_failure(workspace)
+
+    assert not run.success
+    failed = {e.step_key for e in run.all_events if e.event_type_value == "STEP_FAILURE"}
+    assert "marts__fct_deals_gx_fct_deals" in failed
+    started = {e.step_key for e in run.all_events if e.event_type_value == "STEP_START"}
+    assert "published_warehouse" not in started
+    assert published.read_bytes() == before
+
+    last = run_ledger.history(published)[0]
+    assert (last.status, last.run_id) == ("failed", run.run_id)
+    assert trustgap(["status", "--warehouse", str(published)]) == 1
+    out = capsys.readouterr().out
+    assert "LAST RUN FAILED" in out
+    assert "gx_fct_deals" in out
+    assert f"as of {NEXT_DAY}" in out  # the last good publish is still the one served
+
+
+def run_nightly_allowing_failure(workspace):
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    run_config = {
+        "resources": {
+            "crm": {
+                "config": {
+                    "source": "demo",
+                    "demo_size": "tiny",
+                    "demo_truth_path": str(workspace / "truth.json"),
+                }
+            },
+            "run_params": {"config": {"as_of": "2026-11-29"}},
+            "warehouse": {"config": {"path": str(workspace / "warehouse" / "trustgap.duckdb")}},
+        }
+    }
+    job = defs().resolve_job_def("nightly")
+    with dg.DagsterInstance.ephemeral() as instance:
+        return job.execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False
+        )
+
+
+def test_one_run_at_a_time_per_warehouse(workspace):
+    from pipelines.warehouse import WarehouseBusyError, run_lock
+
+    published = workspace / "warehouse" / "trustgap.duckdb"
+    with (
+        run_lock(published),
+        pytest.raises(WarehouseBusyError, match="one run per warehouse"),
+        run_lock(published),
+    ):
+        pass
