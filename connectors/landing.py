@@ -69,6 +69,23 @@ def reset_cursors(con: duckdb.DuckDBPyConnection, source: str) -> None:
     con.execute(f"delete from {CURSORS} where source = ?", [source])
 
 
+def save_cursor(
+    con: duckdb.DuckDBPyConnection, key: CursorKey, value: str, at: dt.datetime
+) -> None:
+    """Set a cursor that covers no rows (a source's identity, a deleted-records checkpoint).
+
+    Cursors that cover rows are committed by `RawTableWriter` with those rows.
+    """
+    con.execute(_CURSORS_DDL)
+    _save_cursor(con, key, value, at)
+
+
+def forget_cursor(con: duckdb.DuckDBPyConnection, key: CursorKey) -> None:
+    """Drop one cursor (its object is synced from scratch next time)."""
+    con.execute(_CURSORS_DDL)
+    con.execute(f"delete from {CURSORS} where source = ? and object = ?", [key.source, key.object])
+
+
 def _save_cursor(con, key: CursorKey, value: str, at: dt.datetime) -> None:
     con.execute(
         f"insert or replace into {CURSORS} values (?, ?, ?, ?)",

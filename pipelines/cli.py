@@ -1,8 +1,9 @@
 """The `trustgap` command: run the nightly job on the demo CRM or a real one.
 
-    trustgap demo [--size tiny|small|medium|large] [--as-of DATE] [--warehouse PATH]
-                  [--full-refresh]
-    trustgap run --source salesforce [--as-of DATE] [--warehouse PATH] [--full-refresh]
+    trustgap demo [--source salesforce|hubspot] [--size tiny|small|medium|large]
+                  [--as-of DATE] [--warehouse PATH] [--full-refresh]
+    trustgap run --source salesforce|hubspot [--as-of DATE] [--warehouse PATH]
+                 [--full-refresh] [--org-chart CSV]
     trustgap status [--warehouse PATH]
     trustgap prepare          # parse the dbt project (done by `make install`)
 
@@ -58,12 +59,23 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     demo = commands.add_parser("demo", help="run the nightly job on the embedded demo CRM")
+    demo.add_argument(
+        "--source",
+        default="salesforce",
+        choices=["salesforce", "hubspot"],
+        help="which fake CRM API serves the demo org (default salesforce)",
+    )
     demo.add_argument("--size", default="small", choices=["tiny", "small", "medium", "large"])
     demo.add_argument("--seed", type=int, default=7, help="demo generator seed")
     run_options(demo)
 
     run = commands.add_parser("run", help="run the nightly job on a configured CRM")
-    run.add_argument("--source", required=True, choices=["salesforce"])
+    run.add_argument("--source", required=True, choices=["salesforce", "hubspot"])
+    run.add_argument(
+        "--org-chart",
+        help="CSV of user_email,manager_email[,team]: the hierarchy (HubSpot has no "
+        "manager field; default TRUSTGAP_ORG_CHART, else the org_chart seed)",
+    )
     run_options(run)
 
     status = commands.add_parser("status", help="show what the published warehouse holds")
@@ -85,8 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "status":
             return show_status(args.warehouse)
         source = {"source": "demo", "demo_size": args.size, "demo_seed": args.seed}
+        if args.command == "demo" and args.source == "hubspot":
+            source["demo_crm"] = "hubspot"
         if args.command == "run":
             source = {"source": args.source}
+            if args.org_chart:
+                _use_org_chart(args.org_chart)
         return run_nightly(
             source,
             as_of=args.as_of,
@@ -99,6 +115,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the published warehouse was not changed", file=sys.stderr)
         return 130
+
+
+def _use_org_chart(path: str) -> None:
+    """Point dbt's org chart (stg_org_chart) at `path` for this run."""
+    from connectors.errors import ConfigurationError
+
+    chart = Path(path).expanduser().resolve()
+    if not chart.is_file():
+        raise ConfigurationError(f"--org-chart: no file at {chart}")
+    header = chart.read_text(encoding="utf-8-sig").partition("\n")[0].strip().lower()
+    columns = [c.strip() for c in header.split(",")]
+    if columns[:2] != ["user_email", "manager_email"]:
+        raise ConfigurationError(
+            f"--org-chart: {chart.name} must start with the header user_email,manager_email[,team]"
+        )
+    os.environ["TRUSTGAP_ORG_CHART"] = str(chart)
 
 
 def run_nightly(
@@ -122,7 +154,9 @@ def run_nightly(
         # every engine event; ours prints one line per step and message.
         "loggers": {"console": {"config": {"log_level": "INFO"}}},
     }
-    what = f"demo CRM ({source['demo_size']})" if source["source"] == "demo" else source["source"]
+    what = source["source"]
+    if what == "demo":
+        what = f"demo CRM ({source['demo_size']}, {source.get('demo_crm', 'salesforce')} API)"
     print(f"Trustgap nightly run on the {what} -> {published}", file=sys.stderr)
     job = defs().resolve_job_def("nightly")
     with dg.DagsterInstance.get() as instance:

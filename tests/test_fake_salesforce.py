@@ -360,7 +360,8 @@ def test_date_fields_take_unquoted_date_literals():
 def test_describe_global_lists_objects_present_in_the_org_even_when_empty(sf):
     result = sf.describe()
 
-    assert [o["name"] for o in result["sobjects"]] == ["Opportunity", "User"]
+    # Every org has its Organization row (who the org is).
+    assert [o["name"] for o in result["sobjects"]] == ["Organization", "Opportunity", "User"]
     assert all(o["queryable"] for o in result["sobjects"])
     assert result["encoding"] == "UTF-8"
 

@@ -1,19 +1,26 @@
 """A local fake of the Salesforce REST API that the real simple-salesforce client can use.
 
 ``FakeSalesforce`` serves an in-memory org (``{"Opportunity": [record, ...]}``) over
-plain HTTP on 127.0.0.1 with the real wire format: bearer-token auth, describe,
-limits, SOQL query/queryAll with server-side cursors and ``nextRecordsUrl`` paging,
-Salesforce-shaped error arrays and the ``Sforce-Limit-Info`` header. Requests are
-counted per endpoint kind so tests can assert how many calls a sync made, and
-fault rules (``faults.py``) can be put in front of every endpoint.
+plain HTTP on 127.0.0.1 with the real wire format: bearer-token auth, SOAP and
+JWT-bearer logins (``login.py``), describe, limits, SOQL query/queryAll with
+server-side cursors and ``nextRecordsUrl`` paging, the deleted-records log,
+Bulk API 2.0 query jobs (``bulk.py``), Salesforce-shaped error arrays and the
+``Sforce-Limit-Info`` header. Requests are counted per endpoint kind so tests can
+assert how many calls a sync made; fault rules (``faults.py``) can be put in
+front of every endpoint; the org changes between runs through ``org.py``; once
+``api_limit`` requests are used every call is refused with 403
+REQUEST_LIMIT_EXCEEDED, as a real org's daily quota is.
 
-Endpoints are a route table: a new one (Bulk 2.0 jobs, ``/sobjects/X/deleted/``)
-is a regex, a kind and a method that takes a ``Request`` and returns a ``Response``.
+Endpoints are a route table: a regex, a kind and a method that takes a
+``Request`` and returns a ``Response``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import email.utils
+import hashlib
 import logging
 import re
 import socket
@@ -25,7 +32,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from connectors.fake_salesforce import soql
+from connectors.fake_salesforce import login, soql
+from connectors.fake_salesforce.bulk import BulkJobs
 from connectors.fake_salesforce.errors import (
     SalesforceApiError,
     error_body,
@@ -37,6 +45,7 @@ from connectors.fake_salesforce.errors import (
 )
 from connectors.fake_salesforce.faults import FailNext, Fault
 from connectors.fake_salesforce.messages import Request, Response
+from connectors.fake_salesforce.org import MAX_REPLICATION_DAYS, OrgChanges, sf_datetime
 from connectors.fake_salesforce.schema import ObjectSchema
 
 logger = logging.getLogger(__name__)
@@ -79,20 +88,31 @@ def _route(method: str, pattern: str, kind: str, endpoint: str) -> _Route:
 _ROUTES = (
     _route("GET", r"/sobjects/?", "sobjects", "_describe_global"),
     _route("GET", r"/sobjects/(?P<object>[^/]+)/describe/?", "describe", "_describe"),
+    _route("GET", r"/sobjects/(?P<object>[^/]+)/deleted/?", "deleted", "_deleted"),
     _route("GET", r"/sobjects/(?P<object>[^/]+)/?", "sobject", "_sobject"),
     _route("GET", r"/limits/?", "limits", "_limits"),
     _route("GET", r"/query/?", "query", "_query"),
     _route("GET", r"/queryAll/?", "queryAll", "_query_all"),
     _route("GET", r"/(?:query|queryAll)/(?P<locator>[^/]+)/?", "query_more", "_query_more"),
+    _route("POST", r"/jobs/query/?", "bulk_create", "_bulk_create"),
+    _route("GET", r"/jobs/query/(?P<job>[^/]+)/?", "bulk_job", "_bulk_job"),
+    _route("PATCH", r"/jobs/query/(?P<job>[^/]+)/?", "bulk_abort", "_bulk_abort"),
+    _route("DELETE", r"/jobs/query/(?P<job>[^/]+)/?", "bulk_delete", "_bulk_delete"),
+    _route("GET", r"/jobs/query/(?P<job>[^/]+)/results/?", "bulk_results", "_bulk_results"),
 )
+_SOAP_LOGIN = re.compile(r"^/services/Soap/u/(?P<version>\d+\.\d)/?$")
+_OAUTH_TOKEN = "/services/oauth2/token"
 
 
-class FakeSalesforce:
+class FakeSalesforce(OrgChanges, BulkJobs):
     """An in-memory Salesforce org behind a local HTTP server.
 
     ``records`` maps object API names to lists of record dicts (fields as in
     ``connectors.salesforce.objects``). An object whose key is present exists in
     the org even with no rows; an absent key is an object the org does not have.
+    Every org also has its one ``Organization`` row (``organization_id``).
+    ``access_token`` is accepted as a session; ``allow_password_login`` and
+    ``allow_jwt_login`` let clients log in for fresh ones.
     Use as a context manager, or call ``start()`` / ``stop()``.
     """
 
@@ -106,8 +126,12 @@ class FakeSalesforce:
         api_limit: int = 15000,
         max_open_cursors: int = 10,
         host: str = "127.0.0.1",
+        organization_id: str = "00DFAKE0000000001",
+        bulk_polls: int = 1,
     ) -> None:
         self.access_token = access_token
+        self.organization_id = organization_id
+        self.logins = login.Logins(tokens={access_token})
         self.api_version = api_version
         self.page_size = page_size
         self.api_limit = api_limit
@@ -130,6 +154,12 @@ class FakeSalesforce:
         self._thread: threading.Thread | None = None
         major = int(float(api_version))
         self.versions = [f"{v}.0" for v in range(_OLDEST_VERSION, major + 1)]
+        self._init_changes()
+        self._init_bulk(bulk_polls)
+        self.set_records(
+            "Organization",
+            [{"Id": organization_id, "Name": "Fake Org", "OrganizationType": "Enterprise Edition"}],
+        )
         for name, rows in (records or {}).items():
             self.set_records(name, rows)
 
@@ -237,6 +267,20 @@ class FakeSalesforce:
         with self._lock:
             self.faults.clear()
 
+    # -- sessions ----------------------------------------------------------------
+
+    def allow_password_login(self, username: str, password: str, security_token: str = "") -> None:
+        """Accept a SOAP login with this username and password + security token."""
+        self.logins.passwords[username] = password + security_token
+
+    def allow_jwt_login(self, consumer_key: str, username: str, public_key_pem: bytes) -> None:
+        """Accept JWT bearer assertions for ``username`` signed by the app's key."""
+        self.logins.jwt_apps[consumer_key] = (username, public_key_pem)
+
+    def expire_sessions(self) -> None:
+        """Every session token stops working (timeout, logout, revoked OAuth token)."""
+        self.logins.expire_all()
+
     # -- request handling --------------------------------------------------------
 
     def route(
@@ -254,6 +298,10 @@ class FakeSalesforce:
         if path.rstrip("/") == "/services/data":
             endpoint = self._versions if method == "GET" else None
             return request("versions", endpoint=endpoint, requires_auth=False)
+        if method == "POST" and _SOAP_LOGIN.match(path):
+            return request("login", endpoint=self._soap_login, requires_auth=False)
+        if method == "POST" and path.rstrip("/") == _OAUTH_TOKEN:
+            return request("oauth_token", endpoint=self._oauth_token, requires_auth=False)
         match = _DATA_PREFIX.match(path)
         if not match or match["version"] not in self.versions:
             return request("not_found")
@@ -285,6 +333,8 @@ class FakeSalesforce:
             faults = list(self.faults)
 
         call: Callable[[Request], Response] = self._dispatch
+        if usage > self.api_limit and request.requires_auth:
+            call = self._over_quota
         for fault in reversed(faults):
             call = _chain(fault, call)
         try:
@@ -312,9 +362,40 @@ class FakeSalesforce:
 
     def _authorized(self, request: Request) -> bool:
         scheme, _, token = (request.header("authorization") or "").partition(" ")
-        return scheme.lower() in ("bearer", "oauth") and token.strip() == self.access_token
+        return scheme.lower() in ("bearer", "oauth") and self.logins.accepts(token.strip())
+
+    def _over_quota(self, request: Request) -> Response:
+        raise SalesforceApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
 
     # -- endpoints ---------------------------------------------------------------
+
+    def _soap_login(self, request: Request) -> Response:
+        return login.soap_login(request, self.logins, self.instance_url, self.organization_id)
+
+    def _oauth_token(self, request: Request) -> Response:
+        return login.oauth_token(request, self.logins, self.instance_url, self.organization_id)
+
+    def _deleted(self, request: Request) -> Response:
+        schema, _ = self._schema(request.args["object"])
+        start = _replication_date(request.params.get("start"), "start")
+        end = _replication_date(request.params.get("end"), "end")
+        now = self.now()
+        if start >= end:
+            raise _replication_error("startDate must chronologically precede endDate")
+        if start < now - dt.timedelta(days=MAX_REPLICATION_DAYS):
+            raise _replication_error(
+                f"startDate cannot be more than {MAX_REPLICATION_DAYS} days ago"
+            )
+        entries, earliest = self.deleted_between(schema.name, start, end)
+        return Response.json(
+            {
+                "deletedRecords": [
+                    {"id": e.record_id, "deletedDate": sf_datetime(e.deleted_at)} for e in entries
+                ],
+                "earliestDateAvailable": sf_datetime(_to_minute(earliest)),
+                "latestDateCovered": sf_datetime(min(end, _to_minute(now))),
+            }
+        )
 
     def _versions(self, request: Request) -> Response:
         return Response.json(
@@ -446,6 +527,30 @@ class FakeSalesforce:
         return Response.json(page)
 
 
+def _to_minute(moment: dt.datetime) -> dt.datetime:
+    # The replication calls ignore seconds.
+    return moment.replace(second=0, microsecond=0)
+
+
+def _replication_error(message: str) -> SalesforceApiError:
+    return SalesforceApiError(400, "INVALID_REPLICATION_DATE", message)
+
+
+def _replication_date(value: str | None, name: str) -> dt.datetime:
+    if not value:
+        raise SalesforceApiError(400, "MISSING_ARGUMENT", f"{name} is required")
+    moment = soql.parse_instant(value)
+    if moment is None:
+        raise _replication_error(f"{name} is not a valid date and time: {value}")
+    return _to_minute(moment)
+
+
+def fake_organization_id(*parts: object) -> str:
+    """A stable 18-char Organization Id derived from ``parts`` (e.g. a demo org's knobs)."""
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:10].upper()
+    return f"00D{digest}AAAAA"
+
+
 def _chain(fault: Fault, call_next: Callable[[Request], Response]) -> Callable[..., Response]:
     return lambda request: fault(request, call_next)
 
@@ -465,6 +570,11 @@ class _Server(ThreadingHTTPServer):
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(*args, **kwargs)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (read timeout) leaves a broken pipe behind: expected
+        # in fault tests, not worth a traceback on stderr.
+        logger.debug("fake Salesforce connection from %s ended abruptly", client_address)
 
     def close_connections(self) -> None:
         with self.connections_lock:
@@ -497,6 +607,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s - " + format, self.address_string(), *args)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header follows the fake org's clock, as a client would see
+        # a real server's clock.
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        return email.utils.format_datetime(self.server.fake.now().astimezone(dt.UTC), usegmt=True)
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

@@ -31,6 +31,13 @@ class SalesforceObject:
     # Optional objects may be missing or not queryable in an org (field history
     # tracking off, contact roles unused): the run warns and lands an empty table.
     optional: bool = False
+    # Incremental objects are read by watermark window, upserted by Id, and their
+    # deletes found (they carry IsDeleted). The small reference objects (users,
+    # roles, stages) are re-read whole: one page per run is cheaper than a window
+    # query plus a deleted-records call, and exact without an IsDeleted flag.
+    incremental: bool = True
+    # Objects whose custom (__c) fields land when SALESFORCE_CUSTOM_FIELDS asks.
+    custom_fields: bool = False
 
     @property
     def field_names(self) -> list[str]:
@@ -60,11 +67,13 @@ OBJECTS: tuple[SalesforceObject, ...] = (
             ("CreatedDate", TEXT),
             ("SystemModstamp", TEXT),
         ],
+        incremental=False,
     ),
     _obj(
         "UserRole",
         "user_role",
         [("Id", TEXT), ("Name", TEXT), ("ParentRoleId", TEXT), ("SystemModstamp", TEXT)],
+        incremental=False,
     ),
     _obj(
         "Account",
@@ -101,6 +110,7 @@ OBJECTS: tuple[SalesforceObject, ...] = (
             ("SystemModstamp", TEXT),
             ("IsDeleted", BOOL),
         ],
+        custom_fields=True,
     ),
     _obj(
         "OpportunityStage",
@@ -117,6 +127,7 @@ OBJECTS: tuple[SalesforceObject, ...] = (
             ("ForecastCategoryName", TEXT),
             ("SystemModstamp", TEXT),
         ],
+        incremental=False,
     ),
     _obj(
         "OpportunityHistory",
@@ -174,6 +185,7 @@ OBJECTS: tuple[SalesforceObject, ...] = (
             ("SystemModstamp", TEXT),
             ("IsDeleted", BOOL),
         ],
+        custom_fields=True,
     ),
     _obj(
         "Event",
@@ -192,6 +204,7 @@ OBJECTS: tuple[SalesforceObject, ...] = (
             ("SystemModstamp", TEXT),
             ("IsDeleted", BOOL),
         ],
+        custom_fields=True,
     ),
     _obj(
         "OpportunityContactRole",

@@ -1,14 +1,23 @@
-"""The HTTP session every Salesforce call goes through: timeouts, retries, scheme.
+"""The HTTP session every Salesforce call goes through: timeouts, retries, scheme, clock.
 
 simple-salesforce sends no timeout, never retries, and builds every URL as
-``https://{instance}`` even when the instance URL is ``http://`` (a proxy, a
-sandbox tunnel, the local fake). ``build_session`` returns a ``requests.Session``
-that fixes all three; pass it as ``Salesforce(..., session=build_session(url))``.
-Bulk 2.0 calls go through the same session.
+``https://{instance}`` (and login URLs as ``https://{domain}.salesforce.com``)
+even when the org sits behind ``http://`` (a proxy, a sandbox tunnel, the local
+fake). ``build_session`` returns a ``SalesforceSession`` that fixes all three;
+pass it as ``Salesforce(..., session=...)``. Bulk 2.0 calls go through the same
+session.
+
+The session also watches every response: the ``Date`` header is the server's
+clock (incremental syncs need server time, not this machine's), and
+``Sforce-Limit-Info`` is the org's daily API usage, which error messages quote.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import email.utils
+import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,6 +31,7 @@ USER_AGENT = "trustgap"
 # 429 is rare on Salesforce REST but common behind proxies; 5xx are transient.
 # REQUEST_LIMIT_EXCEEDED arrives as 403 and is a 24-hour quota: never retried.
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+_API_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 
 
 def default_retry(total: int = 5, backoff_factor: float = 1.0) -> Retry:
@@ -36,7 +46,7 @@ def default_retry(total: int = 5, backoff_factor: float = 1.0) -> Retry:
         status_forcelist=RETRY_STATUSES,
         # POST is included for Bulk 2.0 job creation: a 429/503 there was refused
         # before any work, and a duplicated query job only costs quota.
-        allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"POST"},
+        allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"POST", "PATCH"},
         respect_retry_after_header=True,
         # Hand the last error response back so simple-salesforce raises its typed
         # exception with Salesforce's message, instead of a bare RetryError.
@@ -45,11 +55,13 @@ def default_retry(total: int = 5, backoff_factor: float = 1.0) -> Retry:
 
 
 class SalesforceAdapter(HTTPAdapter):
-    """Transport adapter adding a default timeout and the https→http rewrite.
+    """Transport adapter adding a default timeout and URL rewrites.
 
-    ``plain_http_netloc`` is the ``host[:port]`` simple-salesforce puts after
-    ``https://`` for an ``http://`` instance; only URLs on it are rewritten, so
-    https calls elsewhere (login, other hosts) keep their scheme.
+    ``rewrites`` maps the ``host[:port]`` simple-salesforce puts after
+    ``https://`` to the scheme and ``host[:port]`` really meant: an ``http://``
+    instance keeps its host and gets its scheme back; a custom login host
+    (``SALESFORCE_DOMAIN=http://127.0.0.1:8123``) is reached under the placeholder
+    name the SDK builds from it. Other URLs pass unchanged.
     """
 
     def __init__(
@@ -60,22 +72,76 @@ class SalesforceAdapter(HTTPAdapter):
         max_retries: Retry | int = 0,
     ) -> None:
         self.timeout = timeout
-        self.plain_http_netloc = plain_http_netloc.lower() if plain_http_netloc else None
+        self.rewrites: dict[str, tuple[str, str]] = {}
+        if plain_http_netloc:
+            self.add_rewrite(plain_http_netloc, "http", plain_http_netloc)
         super().__init__(max_retries=max_retries)
 
+    def add_rewrite(self, sdk_netloc: str, scheme: str, netloc: str) -> None:
+        self.rewrites[sdk_netloc.lower()] = (scheme, netloc)
+
     def rewrite_url(self, url: str) -> str:
-        if self.plain_http_netloc is None:
-            return url
         parts = urlsplit(url)
-        if parts.scheme == "https" and parts.netloc.lower() == self.plain_http_netloc:
-            return urlunsplit(parts._replace(scheme="http"))
-        return url
+        target = self.rewrites.get(parts.netloc.lower()) if parts.scheme == "https" else None
+        if target is None:
+            return url
+        scheme, netloc = target
+        return urlunsplit(parts._replace(scheme=scheme, netloc=netloc))
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
         request.url = self.rewrite_url(request.url or "")
         return super().send(request, **kwargs)
+
+
+# Login endpoints answer a refused login with HTTP 500 (a SOAP fault): retrying
+# it would only repeat the failure, slowly, and can lock the user out.
+_LOGIN_PATHS = ("/services/Soap/u/", "/services/oauth2/token")
+
+
+class SalesforceSession(requests.Session):
+    """A ``requests.Session`` that remembers the server's clock and the API usage.
+
+    Login calls go through ``login_adapter``, which retries only connection
+    errors (the request never reached Salesforce), never an answered login.
+    """
+
+    def __init__(self, adapter: SalesforceAdapter, login_adapter: SalesforceAdapter) -> None:
+        super().__init__()
+        self.adapter = adapter
+        self.login_adapter = login_adapter
+        login_adapter.rewrites = adapter.rewrites
+        self.headers["User-Agent"] = USER_AGENT
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
+        self.server_time: dt.datetime | None = None
+        self.api_usage: tuple[int, int] | None = None
+        self.hooks["response"].append(self._observe)
+
+    def get_adapter(self, url: str) -> requests.adapters.BaseAdapter:
+        if any(path in url for path in _LOGIN_PATHS):
+            return self.login_adapter
+        return super().get_adapter(url)
+
+    def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        date = response.headers.get("Date")
+        if date:
+            with contextlib.suppress(TypeError, ValueError):
+                self.server_time = email.utils.parsedate_to_datetime(date).astimezone(dt.UTC)
+        usage = _API_USAGE.search(response.headers.get("Sforce-Limit-Info", ""))
+        if usage:
+            self.api_usage = (int(usage.group(1)), int(usage.group(2)))
+
+    def now(self) -> dt.datetime:
+        """The server's time at the last response (this machine's time before any)."""
+        return self.server_time or dt.datetime.now(dt.UTC)
+
+    def usage_text(self) -> str:
+        if self.api_usage is None:
+            return "usage unknown"
+        used, limit = self.api_usage
+        return f"{used:,} of {limit:,} daily API requests used"
 
 
 def sdk_netloc(instance_url: str) -> str:
@@ -92,12 +158,12 @@ def sdk_netloc(instance_url: str) -> str:
 
 
 def build_session(
-    instance_url: str,
+    instance_url: str | None = None,
     *,
     timeout: Timeout = (5, 120),
     retries: Retry | int | None = None,
-) -> requests.Session:
-    """A ``requests.Session`` for simple-salesforce against ``instance_url``.
+) -> SalesforceSession:
+    """A session for simple-salesforce against ``instance_url`` (if known yet).
 
     ``timeout`` is (connect, read) seconds, applied to every request that does not
     set its own. ``retries`` is a urllib3 ``Retry``, a total count, or None for
@@ -108,14 +174,21 @@ def build_session(
         retries = default_retry()
     elif isinstance(retries, int):
         retries = default_retry(total=retries) if retries > 0 else Retry(0, read=False)
-    plain_http = urlsplit(instance_url).scheme.lower() == "http"
+    plain_http = bool(instance_url) and urlsplit(instance_url).scheme.lower() == "http"
     adapter = SalesforceAdapter(
         timeout=timeout,
         plain_http_netloc=sdk_netloc(instance_url) if plain_http else None,
         max_retries=retries,
     )
-    session = requests.Session()
-    session.headers["User-Agent"] = USER_AGENT
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
+    connects = retries.connect if retries.connect is not None else retries.total or 0
+    login_retries = Retry(
+        total=connects,
+        connect=connects,
+        read=0,
+        status=0,
+        other=0,
+        backoff_factor=retries.backoff_factor,
+        allowed_methods=None,
+        raise_on_status=False,
+    )
+    return SalesforceSession(adapter, SalesforceAdapter(timeout=timeout, max_retries=login_retries))

@@ -2,13 +2,20 @@
 
 All objects land in one step because DuckDB allows a single writer per file; the
 step still reports each object as its own asset so lineage, freshness and
-checks stay per table.
+checks stay per table. Objects sync incrementally unless the run asks for a
+full refresh (`--full-refresh`); an object that fails does not stop the others,
+but fails the step (so nothing is published), while an expired session or an
+exhausted API quota stops the step at once.
 """
+
+import datetime as dt
 
 import dagster as dg
 
+from connectors.errors import CrmAuthError, CrmQuotaError, CrmRequestError, SchemaDriftError
 from connectors.salesforce.objects import OBJECTS, RAW_SCHEMA
-from connectors.salesforce.sync import SalesforceSync
+from connectors.salesforce.sync import SalesforceSync, SyncFailed
+from pipelines.crm_selection import leave_empty
 from pipelines.resources import CrmSource, RunParams, Warehouse
 
 SPECS = {
@@ -29,26 +36,82 @@ def raw_salesforce(
 ):
     """Land every selected Salesforce object into raw_salesforce.* in the working warehouse."""
     selected = [obj for obj in OBJECTS if SPECS[obj.name].key in context.selected_asset_keys]
+    if crm.platform() != "salesforce":
+        # A HubSpot run: no Salesforce rows, and none left from an earlier run.
+        tables = {SPECS[o.name].key: (o.table, o.arrow_schema) for o in selected}
+        yield from leave_empty(
+            context,
+            warehouse,
+            crm="salesforce",
+            configured=crm.platform(),
+            schema=RAW_SCHEMA,
+            tables=tables,
+        )
+        return
     as_of = run_params.as_of_date()
     progress = _PageLogger(context)
+    failures = []
     with (
-        crm.salesforce(as_of, log=context.log) as sf,
+        crm.salesforce(as_of, full_refresh=run_params.full_refresh, log=context.log) as (
+            api,
+            options,
+        ),
         warehouse.connect() as con,
     ):
-        sync = SalesforceSync(sf, on_progress=progress)
+        sync = SalesforceSync(api, options, on_progress=progress)
+        reason = sync.prepare(con, loaded_at=progress.loaded_at)
+        if reason:
+            context.log.info(reason[0].upper() + reason[1:])
         for obj in selected:
-            result = sync.sync_object(con, obj, loaded_at=progress.loaded_at)
-            context.log.info(f"{obj.name}: landed {result.rows:,} rows in {result.pages} pages")
+            before = api.session.api_usage
+            try:
+                result = sync.sync_object(con, obj, loaded_at=progress.loaded_at)
+            except (CrmAuthError, CrmQuotaError):
+                raise
+            except (CrmRequestError, SchemaDriftError) as exc:
+                context.log.error(f"{obj.name} failed: {exc}")
+                failures.append(f"{obj.name}: {exc}")
+                continue
+            requests = _used(before, api.session.api_usage)
+            context.log.info(
+                f"{obj.name}: {result.mode} sync over {result.transport.upper()}, "
+                f"{result.rows:,} rows in {result.pages} pages"
+                + (f", {result.deleted:,} flagged deleted" if result.deleted else "")
+                + (f", {requests} API requests" if requests is not None else "")
+            )
+            for warning in result.warnings:
+                context.log.warning(warning)
             metadata = {
                 "rows": dg.MetadataValue.int(result.rows),
                 "api_pages": dg.MetadataValue.int(result.pages),
+                "sync_mode": result.mode,
+                "transport": result.transport,
+                "rows_flagged_deleted": dg.MetadataValue.int(result.deleted),
                 "source": crm.resolved_source(),
             }
+            if requests is not None:
+                metadata["api_requests"] = dg.MetadataValue.int(requests)
+            if result.watermark:
+                metadata["watermark"] = result.watermark
             if result.missing_fields:
                 metadata["missing_fields"] = ", ".join(result.missing_fields)
+            if result.custom_fields:
+                metadata["custom_fields"] = ", ".join(result.custom_fields)
             if result.warning:
                 metadata["warning"] = result.warning
             yield dg.MaterializeResult(asset_key=SPECS[obj.name].key, metadata=metadata)
+    if failures:
+        raise SyncFailed(
+            f"{len(failures)} Salesforce object(s) failed; the others landed: "
+            + " | ".join(failures)
+        )
+
+
+def _used(before, after) -> int | None:
+    """API requests between two Sforce-Limit-Info readings (None when unknown)."""
+    if after is None:
+        return None
+    return after[0] - (before[0] if before else after[0])
 
 
 class _PageLogger:
@@ -57,8 +120,6 @@ class _PageLogger:
     EVERY = 50_000
 
     def __init__(self, context: dg.AssetExecutionContext) -> None:
-        import datetime as dt
-
         self.context = context
         self.loaded_at = dt.datetime.now(dt.UTC)
         self._next: dict[str, int] = {}

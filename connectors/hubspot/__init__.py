@@ -1,0 +1,1 @@
+"""The HubSpot connector: object catalog, API client, rate limiting and sync."""

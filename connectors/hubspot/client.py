@@ -1,0 +1,279 @@
+"""HubSpot connection settings and the one API client every sync call goes through.
+
+Credentials come only from the environment. `HubSpotApi` builds one
+`hubspot.HubSpot` client and its generated sub-APIs once (each access to
+`client.crm.…_api` would build a new connection pool), paces every request with
+the rate limiter, retries through `HubSpotRetry` (POST included), sets a timeout
+on every call and asks the SDK for the raw response (`_preload_content=False`):
+the JSON is decoded straight into Arrow columns, because the SDK's model
+deserialisation is ~40x slower than `json.loads`. SDK and transport errors
+become the typed, secret-free errors of `connectors.errors`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+import urllib3
+from hubspot import HubSpot
+from hubspot.crm.associations.v4.exceptions import ApiException as AssociationsApiException
+from hubspot.crm.objects.exceptions import ApiException as ObjectsApiException
+from hubspot.crm.owners.exceptions import ApiException as OwnersApiException
+from hubspot.crm.pipelines.exceptions import ApiException as PipelinesApiException
+
+from connectors.errors import (
+    ConfigurationError,
+    CrmAuthError,
+    CrmQuotaError,
+    CrmRequestError,
+    Secret,
+)
+from connectors.hubspot.ratelimit import (
+    SEARCH,
+    TIER_LIMITS,
+    HubSpotRetry,
+    RateLimits,
+    RequestLimiter,
+)
+
+DEFAULT_BASE_URL = "https://api.hubapi.com"
+API_ERRORS = (
+    ObjectsApiException,
+    OwnersApiException,
+    PipelinesApiException,
+    AssociationsApiException,
+)
+Timeout = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class HubSpotSettings:
+    """Where and how to reach one HubSpot account."""
+
+    access_token: Secret
+    base_url: str = DEFAULT_BASE_URL
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    # (connect, read) seconds for every call.
+    timeout: Timeout = (10.0, 90.0)
+    retries: int = 6
+    # Shortest wait after a 429 that names no interval; tests shorten it.
+    min_retry_wait_s: float = 1.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> HubSpotSettings:
+        """Read HUBSPOT_* settings; raise ConfigurationError naming what is wrong."""
+        env = os.environ if env is None else env
+        token = env.get("HUBSPOT_ACCESS_TOKEN", "").strip()
+        if not token:
+            raise ConfigurationError(
+                "HubSpot is not configured: set HUBSPOT_ACCESS_TOKEN to a private app's "
+                "access token (see the README's HubSpot section for the scopes it needs), "
+                "or run `trustgap demo --source hubspot` to use the demo CRM."
+            )
+        base_url = env.get("HUBSPOT_API_BASE", "").strip() or DEFAULT_BASE_URL
+        parsed = urlparse(base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ConfigurationError("HUBSPOT_API_BASE must look like https://api.hubapi.com")
+        tier = env.get("HUBSPOT_API_TIER", "starter").strip().lower()
+        if tier not in TIER_LIMITS:
+            raise ConfigurationError(
+                f"HUBSPOT_API_TIER must be one of {', '.join(TIER_LIMITS)} (the account's "
+                "product tier, which sets its API rate limit)"
+            )
+        requests = _positive_int(env, "HUBSPOT_RATE_LIMIT", TIER_LIMITS[tier])
+        search = _positive_int(env, "HUBSPOT_SEARCH_RATE_LIMIT", 4)
+        return cls(
+            access_token=Secret(token),
+            base_url=base_url.rstrip("/"),
+            rate_limits=RateLimits(requests=requests, search_per_second=search),
+        )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigurationError(f"{name} must be a whole number of requests, at least 1")
+    return int(value)
+
+
+class HubSpotApi:
+    """The HubSpot endpoints the sync reads, as decoded JSON."""
+
+    def __init__(self, settings: HubSpotSettings) -> None:
+        self.settings = settings
+        self.timeout = settings.timeout
+        self.limiter = RequestLimiter(settings.rate_limits)
+        retry = HubSpotRetry.standard(
+            settings.retries, limiter=self.limiter, min_wait_s=settings.min_retry_wait_s
+        )
+        client = HubSpot(
+            access_token=settings.access_token.reveal(), retry=retry, host=settings.base_url
+        )
+        crm = client.crm
+        self._objects = crm.objects.basic_api
+        self._search = crm.objects.search_api
+        self._batch = crm.objects.batch_api
+        self._owners = crm.owners.owners_api
+        self._pipelines = crm.pipelines.pipelines_api
+        self._associations = crm.associations.v4.batch_api
+        # Logical calls made, by endpoint kind (retries are not counted twice).
+        self.requests: Counter[str] = Counter()
+
+    # -- endpoints ---------------------------------------------------------------
+
+    def list_page(
+        self,
+        object_type: str,
+        *,
+        properties: Sequence[str],
+        history: Sequence[str] = (),
+        after: str | None = None,
+        limit: int = 100,
+        archived: bool = False,
+    ) -> dict:
+        """One page of `GET /crm/v3/objects/{type}`; properties are sent on every page."""
+        kwargs = {"limit": limit, "properties": list(properties), "archived": archived}
+        if history:
+            kwargs["properties_with_history"] = list(history)
+        if after:
+            kwargs["after"] = after
+        return self._call(
+            "list", f"listing {object_type}", self._objects.get_page, object_type, **kwargs
+        )
+
+    def search(self, object_type: str, body: dict) -> dict:
+        """One `POST /crm/v3/objects/{type}/search` page."""
+        return self._call(
+            SEARCH, f"searching {object_type}", self._search.do_search, object_type, body
+        )
+
+    def batch_read(
+        self,
+        object_type: str,
+        ids: Sequence[str],
+        *,
+        properties: Sequence[str],
+        history: Sequence[str] = (),
+    ) -> dict:
+        """Records by id (`POST …/batch/read`); missing ids are left out (207)."""
+        body: dict = {"inputs": [{"id": i} for i in ids], "properties": list(properties)}
+        if history:
+            body["propertiesWithHistory"] = list(history)
+        return self._call(
+            "batch_read",
+            f"reading {object_type} by id",
+            self._batch.read,
+            object_type,
+            body,
+            archived=False,
+        )
+
+    def associations(self, from_type: str, to_type: str, inputs: Sequence[dict]) -> dict:
+        """`POST /crm/v4/associations/{from}/{to}/batch/read` for `inputs` ({id, after?})."""
+        return self._call(
+            "associations",
+            f"reading {from_type}-{to_type} associations",
+            self._associations.get_page,
+            from_type,
+            to_type,
+            {"inputs": list(inputs)},
+        )
+
+    def owners_page(self, *, after: str | None = None, archived: bool = False) -> dict:
+        kwargs = {"limit": 500, "archived": archived}
+        if after:
+            kwargs["after"] = after
+        return self._call("owners", "listing owners", self._owners.get_page, **kwargs)
+
+    def pipelines(self, object_type: str = "deals") -> dict:
+        return self._call(
+            "pipelines", f"reading {object_type} pipelines", self._pipelines.get_all, object_type
+        )
+
+    # -- transport ---------------------------------------------------------------
+
+    def _call(self, kind: str, what: str, method, *args, **kwargs) -> dict:
+        """One API call: paced, retried, timed out, decoded; errors translated."""
+        self.requests[kind] += 1
+        for attempt in (1, 2):
+            self.limiter.acquire(kind)
+            try:
+                response = method(
+                    *args, _preload_content=False, _request_timeout=self.timeout, **kwargs
+                )
+                try:
+                    body = response.data
+                finally:
+                    response.release_conn()
+                self.limiter.observe(response.headers)
+                return json.loads(body)
+            except API_ERRORS as exc:
+                raise _translate(exc, what) from None
+            except (urllib3.exceptions.ProtocolError, json.JSONDecodeError, UnicodeDecodeError):
+                # A page cut off mid-body: ask once more before giving up.
+                if attempt == 2:
+                    raise CrmRequestError(
+                        f"HubSpot sent an incomplete or unreadable answer when {what}, twice; "
+                        "run again (nothing half-read was landed)."
+                    ) from None
+            except urllib3.exceptions.HTTPError as exc:
+                raise CrmRequestError(
+                    f"Could not reach HubSpot when {what} after retries: {type(exc).__name__}. "
+                    "Check HUBSPOT_API_BASE and the network."
+                ) from None
+        raise AssertionError("unreachable")
+
+
+def _translate(exc, what: str) -> Exception:
+    """A user-facing error for an SDK ApiException (no URL, header or token in it)."""
+    status = exc.status or 0
+    body = _error_body(exc.body)
+    message = str(body.get("message") or exc.reason or "no details")[:300]
+    if status == 401:
+        return CrmAuthError(
+            "HubSpot rejected the access token (expired, revoked or invalid). Rotate the "
+            "private app's token and set HUBSPOT_ACCESS_TOKEN."
+        )
+    if status == 403:
+        scopes = [
+            scope
+            for error in body.get("errors") or []
+            for scope in (error.get("context") or {}).get("requiredScopes") or []
+        ]
+        if body.get("category") == "MISSING_SCOPES" or scopes:
+            needed = ", ".join(scopes) or "the scopes listed in the README"
+            return CrmAuthError(
+                f"The HubSpot private app may not read this data ({what}): grant it {needed} "
+                "in the app's settings, then run again."
+            )
+        return CrmAuthError(f"HubSpot refused {what} (403): {message}")
+    if status == 429:
+        policy = body.get("policyName") or "unknown"
+        if policy == "DAILY":
+            return CrmQuotaError(
+                "HubSpot's daily API limit for this account is used up; the run stopped "
+                "without further calls. Run again after the daily window resets (midnight in "
+                "the account's time zone)."
+            )
+        return CrmRequestError(
+            f"HubSpot kept refusing requests for its {policy} rate limit when {what}, after "
+            "retries. Lower HUBSPOT_RATE_LIMIT (other apps may share the limit) and run again."
+        )
+    if status >= 500:
+        return CrmRequestError(f"HubSpot answered {status} when {what}, after retries: {message}")
+    return CrmRequestError(f"HubSpot refused {what} ({status}): {message}")
+
+
+def _error_body(raw) -> dict:
+    try:
+        body = json.loads(raw) if raw else {}
+    except (ValueError, TypeError):
+        return {}
+    return body if isinstance(body, dict) else {}

@@ -1,0 +1,208 @@
+"""Every Salesforce API call Trustgap makes, and what its failures mean to a user.
+
+``SalesforceApi`` wraps the simple-salesforce client: describe, COUNT(), query
+pages, the deleted-records log, the org's id, and raw session requests for Bulk
+2.0. Each call's failure becomes one of the typed errors of
+``connectors.errors``: an expired session says which setting to refresh,
+REQUEST_LIMIT_EXCEEDED stops the run with the org's usage figure, an object the
+user cannot see is ``ObjectUnavailable`` (optional objects turn that into a
+warning), a malformed or truncated body is named as such. SDK exceptions carry
+URLs and bodies; they are never chained (``from None``), so nothing of a request
+can leak into a message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
+    SalesforceError,
+    SalesforceExpiredSession,
+    SalesforceMalformedRequest,
+    SalesforceRefusedRequest,
+    SalesforceResourceNotFound,
+)
+from simple_salesforce.util import exception_handler
+
+from connectors.errors import CrmAuthError, CrmQuotaError, CrmRequestError, SchemaDriftError
+from connectors.salesforce.session import SalesforceSession
+
+# Error codes meaning "this object is not there for this user".
+_UNAVAILABLE_CODES = {"INVALID_TYPE", "NOT_FOUND", "INSUFFICIENT_ACCESS", "INVALIDENTITY"}
+
+
+class ObjectUnavailable(CrmRequestError):
+    """The org has no such object, or the API user may not read it."""
+
+
+class SalesforceApi:
+    """The calls a sync makes, with user-facing errors (see the module docstring)."""
+
+    def __init__(self, sf: Salesforce, auth_method: str = "token") -> None:
+        self.sf = sf
+        self.auth_method = auth_method
+        self.session: SalesforceSession = sf.session
+
+    # -- calls ---------------------------------------------------------------------------
+
+    def describe_global(self) -> dict[str, dict]:
+        """The org's objects by name (describeGlobal entries)."""
+        result = self.call(self.sf.describe, what="listing the org's objects")
+        return {entry["name"]: entry for entry in result["sobjects"]}
+
+    def describe(self, object_name: str) -> dict:
+        return self.call(getattr(self.sf, object_name).describe, what=f"describing {object_name}")
+
+    def count(self, soql: str, *, include_deleted: bool, object_name: str) -> int:
+        page = self.query(soql, include_deleted=include_deleted, object_name=object_name)
+        return int(page["totalSize"])
+
+    def query(self, soql: str, *, include_deleted: bool, object_name: str) -> dict:
+        return self.call(
+            self.sf.query, soql, include_deleted=include_deleted, what=f"querying {object_name}"
+        )
+
+    def query_more(self, next_url: str, *, object_name: str) -> dict:
+        return self.call(
+            self.sf.query_more,
+            next_url,
+            identifier_is_url=True,
+            what=f"reading the next page of {object_name}",
+        )
+
+    def deleted(self, object_name: str, start: dt.datetime, end: dt.datetime) -> dict:
+        return self.call(
+            getattr(self.sf, object_name).deleted,
+            start,
+            end,
+            what=f"reading the deleted-records log of {object_name}",
+        )
+
+    def organization_id(self) -> str:
+        page = self.call(
+            self.sf.query, "SELECT Id FROM Organization", what="reading the organization's id"
+        )
+        return page["records"][0]["Id"]
+
+    @property
+    def base_url(self) -> str:
+        return self.sf.base_url
+
+    def request(self, method: str, url: str, *, what: str, **kwargs: Any) -> requests.Response:
+        """A raw call through the session with the client's auth headers (Bulk 2.0)."""
+
+        def send() -> requests.Response:
+            headers = {**self.sf.headers, **kwargs.pop("headers", {})}
+            response = self.session.request(method, url, headers=headers, **kwargs)
+            if response.status_code >= 300:
+                exception_handler(response, name=what)
+            return response
+
+        return self.call(send, what=what)
+
+    # -- error translation ---------------------------------------------------------------
+
+    def call(self, fn: Callable[..., Any], *args: Any, what: str, **kwargs: Any) -> Any:
+        """Run one API call, turning SDK and transport errors into user-facing ones."""
+        try:
+            return fn(*args, **kwargs)
+        except SalesforceAuthenticationFailed:
+            raise CrmAuthError(
+                f"Salesforce refused to log in again while {what}; check the Salesforce "
+                "credentials (see the README's Salesforce section)."
+            ) from None
+        except SalesforceExpiredSession:
+            raise CrmAuthError(self._expired_message(what)) from None
+        except SalesforceRefusedRequest as exc:
+            codes = _codes(exc)
+            if "REQUEST_LIMIT_EXCEEDED" in codes:
+                raise CrmQuotaError(
+                    "Salesforce's daily API request limit is exhausted (REQUEST_LIMIT_EXCEEDED, "
+                    f"{self.session.usage_text()}); the run stopped at once, while {what}, "
+                    "without further calls. Run again once the org's rolling 24-hour window "
+                    "frees requests, or ask Salesforce for a higher limit."
+                ) from None
+            if codes & _UNAVAILABLE_CODES or any(
+                c.startswith("INSUFFICIENT_ACCESS") for c in codes
+            ):
+                raise ObjectUnavailable(f"Salesforce refused {what}: {_errors(exc)}") from None
+            raise CrmAuthError(
+                f"Salesforce refused {what}: {_errors(exc)}. The API user needs the "
+                "'API Enabled' permission and read access to the synced objects."
+            ) from None
+        except SalesforceResourceNotFound as exc:
+            raise ObjectUnavailable(
+                f"Salesforce found nothing while {what}: {_errors(exc)}"
+            ) from None
+        except SalesforceMalformedRequest as exc:
+            codes = _codes(exc)
+            if codes & _UNAVAILABLE_CODES:
+                raise ObjectUnavailable(f"Salesforce refused {what}: {_errors(exc)}") from None
+            if "INVALID_FIELD" in codes:
+                raise SchemaDriftError(
+                    f"Salesforce no longer accepts a field Trustgap asked for while {what}: "
+                    f"{_errors(exc)}. The object's fields changed during the run; run again."
+                ) from None
+            raise CrmRequestError(f"Salesforce rejected {what}: {_errors(exc)}") from None
+        except SalesforceError as exc:
+            raise CrmRequestError(
+                f"Salesforce answered HTTP {exc.status} while {what}, after retries: {_errors(exc)}"
+            ) from None
+        except (requests.exceptions.JSONDecodeError, json.JSONDecodeError):
+            raise CrmRequestError(
+                f"Salesforce sent a malformed or truncated response while {what}; nothing "
+                "of it was landed and the sync can simply run again."
+            ) from None
+        except requests.RequestException as exc:
+            if _timed_out(exc):
+                raise CrmRequestError(
+                    f"Salesforce did not answer in time while {what}, after retries "
+                    "(Timeout); the org or the network is slow: run again later, or raise "
+                    "SALESFORCE_TIMEOUT_SECONDS."
+                ) from None
+            raise CrmRequestError(
+                f"Could not reach Salesforce while {what}, after retries "
+                f"({type(exc).__name__}); check the network and the instance URL."
+            ) from None
+
+    def _expired_message(self, what: str) -> str:
+        if self.auth_method == "token":
+            return (
+                f"Salesforce rejected the access token (expired or invalid session) while "
+                f"{what}. Refresh SALESFORCE_ACCESS_TOKEN and run again."
+            )
+        return (
+            f"Salesforce rejected the session while {what}, even after logging in again. "
+            "Check the API user's session settings and its access to the org."
+        )
+
+
+def _timed_out(exc: requests.RequestException) -> bool:
+    # requests reports a read timeout that exhausted the retries as a
+    # ConnectionError wrapping urllib3's MaxRetryError(ReadTimeoutError).
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.Timeout) or "Timeout" in type(reason).__name__
+
+
+def _codes(exc: SalesforceError) -> set[str]:
+    content = exc.content
+    if isinstance(content, list):
+        return {str(e.get("errorCode")) for e in content if isinstance(e, dict)}
+    return set()
+
+
+def _errors(exc: SalesforceError) -> str:
+    content = exc.content
+    if isinstance(content, list):
+        return "; ".join(
+            f"{e.get('errorCode')}: {e.get('message')}" for e in content if isinstance(e, dict)
+        )[:500]
+    if isinstance(content, bytes):
+        content = content.decode("utf-8", "replace")
+    return str(content)[:300]

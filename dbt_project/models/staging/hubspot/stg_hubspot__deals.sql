@@ -1,0 +1,30 @@
+with source as (
+    select * from {{ hubspot_source('deals') }}
+),
+
+renamed as (
+    select
+        id as deal_id,
+        dealname as deal_name,
+        pipeline as pipeline_id,
+        dealstage as stage_id,
+        hubspot_owner_id as owner_id,
+        hs_created_by_user_id as created_by_user_id,
+        hs_next_step as next_step,
+        hs_manual_forecast_category as forecast_category,
+        try_cast(amount as double) as amount,
+        try_cast(hs_deal_stage_probability as double) as stage_probability,
+        {{ hubspot_boolean('hs_is_closed') }} as is_closed,
+        {{ hubspot_boolean('hs_is_closed_won') }} as is_closed_won,
+        archived as is_archived,
+        {{ hubspot_timestamp('closedate') }} as close_at,
+        {{ hubspot_timestamp('notes_last_updated') }} as last_activity_at,
+        coalesce({{ hubspot_timestamp('createdate') }}, {{ hubspot_timestamp('createdat') }})
+            as created_at,
+        {{ hubspot_timestamp('hs_lastmodifieddate') }} as modified_at,
+        {{ hubspot_timestamp('archivedat') }} as archived_at,
+        _loaded_at
+    from source
+)
+
+select * from renamed

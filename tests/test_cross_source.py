@@ -1,0 +1,330 @@
+"""The same demo org through Salesforce and through HubSpot gives the same canonical rows.
+
+Salesforce rows are landed straight from the generator (what the Salesforce
+connector lands, see test_nightly_job); HubSpot rows go through the demo
+renderer, the fake HubSpot API and the real connector. dbt then builds both
+sources' staging and intermediate models in one warehouse, and the canonical
+counts are compared: the Salesforce branch of the canonical int_* models against
+the int_hubspot__* models (the HubSpot branch, until the canonical models union
+them; afterwards the `source` column splits them the same way).
+
+Differences the two APIs make unavoidable are asserted as differences, each with
+its reason (see UNAVOIDABLE below), so a change in either is noticed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from connectors.demo.generator import generate_org
+from connectors.demo.hubspot import render_hubspot
+from connectors.errors import Secret
+from connectors.fake_hubspot import UNLIMITED, FakeHubSpot
+from connectors.hubspot.client import HubSpotApi, HubSpotSettings
+from connectors.hubspot.ratelimit import RateLimits
+from connectors.hubspot.sync import sync_hubspot
+from connectors.landing import land_batches
+from connectors.salesforce.objects import OBJECTS, RAW_SCHEMA
+from tests.conftest import DEMO_AS_OF
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+TOKEN = "cross-source-token"
+CANONICAL = {
+    "users": "int_users",
+    "stages": "int_stages",
+    "deals": "int_deals",
+    "deal_changes": "int_deal_changes",
+    "activities": "int_activities",
+    "deal_contacts": "int_deal_contacts",
+}
+# The columns each canonical model's Salesforce branch (its salesforce_* CTE, or
+# the model itself for int_deal_contacts) selects before the shared logic.
+BRANCH_COLUMNS = {
+    "users": [
+        "user_id", "source", "name", "email", "title", "manager_id", "is_active", "role",
+        "created_at",
+    ],
+    "stages": [
+        "source", "pipeline", "stage", "stage_label", "sort_order", "is_active", "is_closed",
+        "is_won", "default_probability", "forecast_category",
+    ],
+    "deals": [
+        "deal_id", "source", "pipeline", "name", "account_id", "owner_id", "stage", "amount",
+        "close_date", "probability", "forecast_category", "next_step", "is_closed", "is_won",
+        "is_deleted", "created_at", "created_by", "last_activity_date",
+    ],
+    "deal_changes": [
+        "change_id", "source", "deal_id", "field", "old_value", "new_value", "changed_by",
+        "changed_at",
+    ],
+    "activities": [
+        "activity_id", "source", "type", "deal_id", "owner_id", "created_by", "created_at",
+        "occurred_at", "is_closed",
+    ],
+    "deal_contacts": [
+        "deal_contact_id", "source", "deal_id", "contact_id", "role", "is_primary", "created_at",
+    ],
+}  # fmt: skip
+# What the APIs cannot carry across, and why (also listed in the README).
+UNAVOIDABLE = {
+    "deals.account_id": "HubSpot deals link companies through associations, which are "
+    "not synced (no metric needs the account).",
+    "stages.forecast_category": "HubSpot pipeline stages carry no forecast category "
+    "(only isClosed and probability).",
+    "users.title": "HubSpot owners have no job title.",
+    "users.role": "HubSpot has no roles; the user's (primary) team stands in for it.",
+    "deal_contacts.is_primary": "HubSpot has no primary contact on deals.",
+    "deal_contacts.created_at": "v4 association reads carry no timestamp.",
+    "deals.stage (unknown stages)": "HubSpot deals hold a stage id; an id no pipeline knows "
+    "(a deleted stage) has no label, so it stays the id.",
+}
+
+
+def _dbt(args: list[str], env: dict) -> None:
+    dbt = Path(sys.executable).with_name("dbt")
+    done = subprocess.run(
+        [
+            str(dbt),
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            env["DBT_TARGET_PATH"],
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> duckdb.DuckDBPyConnection:
+    """Both sources of the tiny demo org landed, then staging + intermediate built."""
+    tmp = tmp_path_factory.mktemp("cross_source")
+    path = tmp / "warehouse.duckdb"
+    org = generate_org("tiny", seed=7, as_of=dt.date.fromisoformat(DEMO_AS_OF))
+    rendering = render_hubspot(org)
+    org_chart = rendering.write_org_chart(tmp / "org_chart.csv")
+    loaded_at = dt.datetime(2026, 11, 27, 2, tzinfo=dt.UTC)
+    with duckdb.connect(str(path)) as con:
+        for obj in OBJECTS:
+            land_batches(
+                con,
+                RAW_SCHEMA,
+                obj.table,
+                obj.arrow_schema,
+                [org.arrow(obj.name)],
+                loaded_at=loaded_at,
+            )
+        with FakeHubSpot(rendering.portal, TOKEN, rate_limits=UNLIMITED) as fake:
+            settings = HubSpotSettings(
+                Secret(TOKEN), fake.base_url, RateLimits(requests=100_000, search_per_second=1000)
+            )
+            sync_hubspot(HubSpotApi(settings), con, loaded_at=loaded_at)
+    env = {
+        **os.environ,
+        "TRUSTGAP_WORKING_DB": str(path),
+        "TRUSTGAP_ORG_CHART": str(org_chart),
+        "DBT_TARGET_PATH": str(tmp / "target"),
+    }
+    env.pop("TRUSTGAP_TEAM_MANAGERS", None)
+    models = [f"+{model}" for model in CANONICAL.values()] + ["+intermediate.hubspot"]
+    _dbt(["seed"], env)
+    _dbt(["run", "--vars", f'{{"as_of": "{DEMO_AS_OF}"}}', "--select", *models], env)
+    con = duckdb.connect(str(path), read_only=True)
+    yield con
+    con.close()
+
+
+def _both(con, entity: str, select: str, group_by: str | None = None) -> tuple[list, list]:
+    """The same aggregate over the Salesforce and the HubSpot branch of `entity`."""
+    tail = f" group by {group_by} order by {group_by}" if group_by else ""
+    salesforce = con.execute(
+        f"select {select} from intermediate.{CANONICAL[entity]} where source = 'salesforce'{tail}"
+    ).fetchall()
+    hubspot = con.execute(
+        f"select {select} from intermediate.int_hubspot__{entity} where source = 'hubspot'{tail}"
+    ).fetchall()
+    return salesforce, hubspot
+
+
+def test_hubspot_models_have_the_salesforce_branch_columns(warehouse):
+    """int_hubspot__* have, in order, the columns of the Salesforce branch CTE of each
+    canonical model (salesforce_deals, salesforce_changes, ...), so the lead can
+    `union all` them in; every one is a canonical column or feeds one."""
+    for entity, columns in BRANCH_COLUMNS.items():
+        hubspot = [
+            r[0]
+            for r in warehouse.execute(f"describe intermediate.int_hubspot__{entity}").fetchall()
+        ]
+        assert hubspot == columns, entity
+
+
+def test_same_deals_open_deals_won_deals_and_value(warehouse):
+    select = (
+        "count(*), count(*) filter (where not is_closed), count(*) filter (where is_won), "
+        "round(sum(amount)), count(distinct owner_id), count(close_date), count(next_step), "
+        "count(*) filter (where is_deleted)"
+    )
+    salesforce, hubspot = _both(warehouse, "deals", select)
+    assert salesforce == hubspot
+    assert salesforce[0][0] == 400
+
+
+def test_same_deals_per_stage_and_forecast_category(warehouse):
+    # A stage no pipeline knows (a dirty row) keeps HubSpot's stage id, which is the
+    # Salesforce name flattened: compare names that way.
+    stage = "regexp_replace(lower(stage), '[^a-z0-9]', '', 'g')"
+    salesforce, hubspot = _both(
+        warehouse, "deals", f"{stage}, forecast_category, count(*)", f"{stage}, forecast_category"
+    )
+    assert salesforce == hubspot
+
+
+def test_same_changes_by_field_author_and_day(warehouse):
+    select = "field, count(*), count(distinct deal_id), count(distinct changed_by)"
+    salesforce, hubspot = _both(warehouse, "deal_changes", select, "field")
+    assert salesforce == hubspot
+    assert {row[0] for row in salesforce} == {
+        "stage",
+        "amount",
+        "close_date",
+        "forecast_category",
+        "next_step",
+        "owner",
+    }
+    # Values too: the HubSpot branch writes them in the Salesforce branch's formats.
+    columns = "field, old_value, new_value, changed_by, changed_at"
+    salesforce, hubspot = _both(warehouse, "deal_changes", columns)
+    ids = _id_map(warehouse)
+
+    def in_hubspot_ids(row):
+        field, old, new, by, at = row
+        if field == "owner":
+            old, new = ids.get(old, old), ids.get(new, new)
+        return field, old, new, ids.get(by, by), at
+
+    assert sorted(map(in_hubspot_ids, salesforce)) == sorted(hubspot)
+
+
+def test_same_activities_by_type_deal_and_completion(warehouse):
+    select = (
+        "type, count(*), count(deal_id), count(*) filter (where is_closed), "
+        "count(distinct owner_id), count(distinct created_by)"
+    )
+    salesforce = warehouse.execute(
+        "select type, count(*), count(deal_id), count(*) filter (where is_completed), "
+        "count(distinct owner_id), count(distinct created_by) from intermediate.int_activities "
+        "where source = 'salesforce' group by type order by type"
+    ).fetchall()
+    hubspot = warehouse.execute(
+        f"select {select} from intermediate.int_hubspot__activities group by type order by type"
+    ).fetchall()
+    # is_completed of meetings is decided by date in the canonical model (as of
+    # the run); HubSpot's held meetings are closed outright: compare closed work.
+    completed = dict(
+        warehouse.execute(
+            "select type, count(*) filter (where coalesce(is_closed, "
+            f"cast(occurred_at as date) <= date '{DEMO_AS_OF}')) "
+            "from intermediate.int_hubspot__activities group by type"
+        ).fetchall()
+    )
+    hubspot = [(t, n, d, completed[t], o, c) for t, n, d, _, o, c in hubspot]
+    assert salesforce == hubspot
+
+
+def test_same_users_managers_and_hierarchy(warehouse):
+    select = "count(*), count(manager_id), count(*) filter (where is_active), count(email)"
+    salesforce, hubspot = _both(warehouse, "users", select)
+    assert salesforce == hubspot
+    ids = _id_map(warehouse)
+    salesforce_edges = warehouse.execute(
+        "select user_id, manager_id from intermediate.int_users where source = 'salesforce'"
+    ).fetchall()
+    hubspot_edges = set(
+        warehouse.execute(
+            "select user_id, manager_id from intermediate.int_hubspot__users"
+        ).fetchall()
+    )
+    assert {(ids[u], ids.get(m)) for u, m in salesforce_edges} == hubspot_edges
+
+
+def test_same_stages_order_and_outcomes(warehouse):
+    select = "pipeline, stage, stage_label, is_active, is_closed, is_won, default_probability"
+    salesforce, hubspot = _both(warehouse, "stages", select, select)
+    assert salesforce == hubspot
+    salesforce_order = warehouse.execute(
+        "select stage from intermediate.int_stages where source = 'salesforce' order by stage_order"
+    ).fetchall()
+    hubspot_order = warehouse.execute(
+        "select stage from intermediate.int_hubspot__stages order by is_closed, sort_order"
+    ).fetchall()
+    assert salesforce_order == hubspot_order
+
+
+def test_same_contacts_per_deal_and_role(warehouse):
+    salesforce, hubspot = _both(
+        warehouse, "deal_contacts", "role, count(*), count(distinct deal_id)", "role"
+    )
+    assert salesforce == hubspot
+
+
+def test_unavoidable_differences_are_only_the_listed_ones(warehouse):
+    assert _nulls(warehouse, "int_hubspot__deals", "account_id") == 400
+    assert _nulls(warehouse, "int_hubspot__stages", "forecast_category") == 7
+    assert _nulls(warehouse, "int_hubspot__users", "title") == 25
+    assert _nulls(warehouse, "int_hubspot__deal_contacts", "is_primary") > 0
+    assert _nulls(warehouse, "int_hubspot__deal_contacts", "created_at") > 0
+    roles = {
+        r
+        for (r,) in warehouse.execute("select role from intermediate.int_hubspot__users").fetchall()
+    }
+    assert any(r and r.endswith(" team") for r in roles)
+    assert set(UNAVOIDABLE) == {
+        "deals.account_id",
+        "stages.forecast_category",
+        "users.title",
+        "users.role",
+        "deal_contacts.is_primary",
+        "deal_contacts.created_at",
+        "deals.stage (unknown stages)",
+    }
+
+
+def test_marts_hold_the_same_numbers_for_both_sources(warehouse):
+    """Needs the canonical models to union int_hubspot__*: skipped until they do."""
+    (hubspot_deals,) = warehouse.execute(
+        "select count(*) from intermediate.int_deals where source = 'hubspot'"
+    ).fetchone()
+    if not hubspot_deals:
+        pytest.skip("int_deals does not union int_hubspot__deals yet (the lead's step)")
+    salesforce, hubspot = _both(warehouse, "deals", "count(*), count(stage_order)")
+    assert salesforce == hubspot
+
+
+def _nulls(con, model: str, column: str) -> int:
+    return con.execute(
+        f"select count(*) from intermediate.{model} where {column} is null"
+    ).fetchone()[0]
+
+
+def _id_map(con) -> dict[str, str]:
+    """Salesforce user id -> HubSpot owner id, matched by email."""
+    return dict(
+        con.execute(
+            "select sf.user_id, hs.user_id from intermediate.int_users sf "
+            "join intermediate.int_hubspot__users hs on lower(sf.email) = lower(hs.email) "
+            "where sf.source = 'salesforce'"
+        ).fetchall()
+    )
