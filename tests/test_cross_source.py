@@ -36,6 +36,8 @@ from tests.conftest import DEMO_AS_OF
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 TOKEN = "cross-source-token"
+# The marts whose numbers must not depend on which CRM the org lives in.
+CROSS_SOURCE_MARTS = ("fct_deals", "rep_hygiene", "leader_signals_weekly")
 CANONICAL = {
     "users": "int_users",
     "stages": "int_stages",
@@ -140,6 +142,7 @@ def warehouse(tmp_path_factory) -> duckdb.DuckDBPyConnection:
     }
     env.pop("TRUSTGAP_TEAM_MANAGERS", None)
     models = [f"+{model}" for model in CANONICAL.values()] + ["+intermediate.hubspot"]
+    models += [f"+{mart}" for mart in CROSS_SOURCE_MARTS]
     _dbt(["seed"], env)
     _dbt(["run", "--vars", f'{{"as_of": "{DEMO_AS_OF}"}}', "--select", *models], env)
     con = duckdb.connect(str(path), read_only=True)
@@ -302,15 +305,54 @@ def test_unavoidable_differences_are_only_the_listed_ones(warehouse):
     }
 
 
-def test_marts_hold_the_same_numbers_for_both_sources(warehouse):
-    """Needs the canonical models to union int_hubspot__*: skipped until they do."""
-    (hubspot_deals,) = warehouse.execute(
-        "select count(*) from intermediate.int_deals where source = 'hubspot'"
-    ).fetchone()
-    if not hubspot_deals:
-        pytest.skip("int_deals does not union int_hubspot__deals yet (the lead's step)")
-    salesforce, hubspot = _both(warehouse, "deals", "count(*), count(stage_order)")
-    assert salesforce == hubspot
+def test_fct_deals_hold_the_same_hygiene_for_both_sources(warehouse):
+    rows = warehouse.execute(
+        """
+        select source, count(*), count(*) filter (where not is_closed), count(stage_order),
+               count(*) filter (where is_stale), count(*) filter (where is_past_due),
+               count(*) filter (where is_slipping), count(*) filter (where is_stuck),
+               count(*) filter (where is_missing_next_step),
+               count(*) filter (where is_single_threaded),
+               sum(push_count), sum(hygiene_issue_count), round(sum(amount), 2)
+        from marts.fct_deals group by source order by source
+        """
+    ).fetchall()
+    (hubspot, *hs), (salesforce, *sf) = rows
+    assert (hubspot, salesforce) == ("hubspot", "salesforce")
+    assert hs == sf
+    assert sf[1] > 0 and sf[4] > 0  # open and stale deals exist: the comparison has teeth
+
+
+def test_rep_hygiene_is_the_same_per_rep_for_both_sources(warehouse):
+    ids = _id_map(warehouse)
+    columns = "open_deals, stale_deals, past_due_deals, slipping_deals, missing_next_step_deals"
+    salesforce = {
+        ids[rep]: rest
+        for rep, *rest in warehouse.execute(
+            f"select rep_id, {columns} from marts.rep_hygiene where rep_id like '005%'"
+        ).fetchall()
+    }
+    hubspot = {
+        rep: rest
+        for rep, *rest in warehouse.execute(
+            f"select rep_id, {columns} from marts.rep_hygiene where rep_id not like '005%'"
+        ).fetchall()
+    }
+    assert salesforce and salesforce == hubspot
+
+
+def test_leader_signals_are_the_same_for_both_sources(warehouse):
+    ids = _id_map(warehouse)
+    columns = (
+        "iso_week, subtree_open_deals, leader_edit_share, directive_tasks, "
+        "late_quarter_takeovers, micromanagement_index"
+    )
+    rows = warehouse.execute(
+        f"select leader_id, {columns} from marts.leader_signals_weekly"
+    ).fetchall()
+    salesforce = sorted((ids[r[0]], *r[1:]) for r in rows if r[0].startswith("005"))
+    hubspot = sorted(tuple(r) for r in rows if not r[0].startswith("005"))
+    assert salesforce and salesforce == hubspot
 
 
 def _nulls(con, model: str, column: str) -> int:

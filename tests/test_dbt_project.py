@@ -233,7 +233,10 @@ def test_deal_without_activity_is_stale_past_due_and_missing_next_step(built_war
     assert deal["is_stale"] and deal["is_past_due"] and deal["is_missing_next_step"]
     assert not deal["is_slipping"]
     assert deal["is_stuck"] is None  # no closed deal went through Proposal
-    assert deal["hygiene_issue_count"] == 3
+    # Past the first stage without a contact, while the org has contact data.
+    assert deal["is_single_threaded"]
+    assert not deal["has_stage_regression"] and not deal["is_stale_value"]
+    assert deal["hygiene_issue_count"] == 4
 
 
 def test_pushes_count_later_dates_only_up_to_as_of(built_warehouse):
@@ -280,3 +283,34 @@ def test_dim_users_hierarchy(built_warehouse):
     assert users["005REP1"]["depth"] == 3 and users["005REP1"]["director_id"] == "005DIR"
     assert users["005MGR"]["span_of_control"] == 2  # the inactive report does not count
     assert users["005MGR"]["is_manager"] and not users["005REP1"]["is_manager"]
+
+
+def test_won_deal_without_stage_history_closes_on_its_close_date(built_warehouse):
+    # 006WON has no stage history: it closed on its close date, 2026-10-15, after
+    # REP1 handed it to REP2 (2026-10-01), so the outcome is REP2's.
+    won = _deals(built_warehouse)["006WON"]
+    assert won["closed_on"] == dt.date(2026, 10, 15)
+    assert won["close_owner_id"] == "005REP2"
+
+
+def test_quiet_org_has_leader_weeks_without_breaches(built_warehouse):
+    with duckdb.connect(str(built_warehouse), read_only=True) as con:
+        leaders, breaches, interventions = con.execute(
+            "select count(distinct leader_id), count(*) filter (where micromanagement_index > 0), "
+            "sum(interventions) from marts.leader_signals_weekly"
+        ).fetchone()
+    # REP1 moved and edited their own deals: nobody above intervened.
+    assert leaders == 3 and breaches == 0 and interventions == 0
+
+
+def test_kpi_catalog_reports_history_coverage_and_empty_raw_tables(built_warehouse):
+    catalog = _rows(built_warehouse, "marts.kpi_catalog", "metric_id")
+    assert len(catalog) == 31
+    # 006PUSHED and 006WON have field history; 006NEGLECTED and 006DIRTY have none.
+    assert catalog["K2"]["org_value"] == pytest.approx(0.5)
+    assert catalog["K3"]["org_value"] == 1.0
+    # The hand-made org lands no events: metrics reading them say so.
+    assert "raw_salesforce.event" in catalog["H5"]["note"]
+    assert catalog["H2"]["note"] is None
+    assert catalog["K1"]["org_value"] == 0.0
+    assert all(row["computed_as_of"] == dt.date(2026, 11, 27) for row in catalog.values())

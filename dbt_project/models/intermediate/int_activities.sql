@@ -43,7 +43,7 @@ salesforce_events as (
     from events
 ),
 
-salesforce_activities as (
+crm_activities as (
     select
         activity_id,
         source,
@@ -70,6 +70,13 @@ salesforce_activities as (
         occurred_at,
         is_closed
     from salesforce_events
+
+    union all
+
+    select
+        activity_id, source, type, deal_id, owner_id, created_by, created_at, occurred_at,
+        is_closed
+    from {{ ref('int_hubspot__activities') }}
 ),
 
 dated as (
@@ -77,7 +84,7 @@ dated as (
         *,
         {{ local_date('created_at') }} as created_on,
         {{ local_date('occurred_at') }} as occurred_on
-    from salesforce_activities
+    from crm_activities
 ),
 
 completed as (

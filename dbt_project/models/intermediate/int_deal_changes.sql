@@ -27,6 +27,13 @@ salesforce_changes as (
         and (field != 'Owner' or data_type = 'EntityId')
 ),
 
+all_changes as (
+    select * from salesforce_changes
+    union all
+    select change_id, source, deal_id, field, old_value, new_value, changed_by, changed_at
+    from {{ ref('int_hubspot__deal_changes') }}
+),
+
 final as (
     select
         change_id,
@@ -38,7 +45,7 @@ final as (
         changed_by,
         changed_at,
         {{ local_date('changed_at') }} as changed_on
-    from salesforce_changes
+    from all_changes
 )
 
 select * from final

@@ -29,6 +29,16 @@ salesforce_deals as (
     from opportunities
 ),
 
+all_deals as (
+    select * from salesforce_deals
+    union all
+    select
+        deal_id, source, pipeline, name, account_id, owner_id, stage, amount, close_date,
+        probability, forecast_category, next_step, is_closed, is_won, is_deleted, created_at,
+        created_by, last_activity_date
+    from {{ ref('int_hubspot__deals') }}
+),
+
 final as (
     select
         deals.deal_id,
@@ -51,7 +61,7 @@ final as (
         {{ local_date('deals.created_at') }} as created_on,
         deals.created_by,
         deals.last_activity_date
-    from salesforce_deals as deals
+    from all_deals as deals
     -- unknown stages keep the deal with a null stage_order
     left join stages
         on

@@ -22,6 +22,11 @@ canonical_users as (
     from users
     left join roles
         on users.user_role_id = roles.user_role_id
+
+    union all
+
+    select user_id, source, name, email, title, manager_id, is_active, role, created_at
+    from {{ ref('int_hubspot__users') }}
 ),
 
 -- Tops of the tree: no manager, a manager who is not a landed user, or oneself.

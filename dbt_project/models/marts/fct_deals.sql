@@ -20,6 +20,44 @@ stage_baselines as (
     select * from {{ ref('int_stage_baselines') }}
 ),
 
+stages as (
+    select * from {{ ref('int_stages') }}
+),
+
+outcomes as (
+    select * from {{ ref('int_deal_outcomes') }}
+),
+
+stage_moves as (
+    select
+        deal_id,
+        -- H8: back to an earlier stage within the regression window
+        bool_or(
+            is_regression
+            and changed_on > {{ as_of_date() }} - {{ var('regression_window_days') | int }}
+        ) as has_recent_regression,
+        bool_or(is_skip) as has_skip
+    from {{ ref('int_stage_transitions') }}
+    group by deal_id
+),
+
+-- H10: due in the current quarter when it started, dated after it on as_of
+current_quarter_slips as (
+    select
+        deal_id,
+        has_slipped
+    from {{ ref('int_deal_quarter_states') }}
+    where
+        quarter_start = {{ fiscal_quarter_start(as_of_date()) }}
+        and was_due_in_quarter
+),
+
+-- H7 is unknowable when the CRM gives no contacts at all (object missing or unused)
+contact_data as (
+    select count(*) > 0 as has_contact_data
+    from {{ ref('int_deal_contacts') }}
+),
+
 last_key_changes as (
     select
         deal_id,
@@ -87,8 +125,16 @@ measures as (
         coalesce(pushes.push_count, 0) as push_count,
         coalesce(pushes.quarter_push_count, 0) as quarter_push_count,
         coalesce(deal_contacts.contact_count, 0) as contact_count,
-        coalesce(regexp_matches(deals.next_step, '^\s*$'), true) as is_next_step_blank
+        coalesce(regexp_matches(deals.next_step, '^\s*$'), true) as is_next_step_blank,
+        stages.funnel_order,
+        outcomes.closed_on,
+        outcomes.close_owner_id,
+        coalesce(stage_moves.has_recent_regression, false) as has_recent_regression,
+        coalesce(stage_moves.has_skip, false) as has_skip,
+        coalesce(current_quarter_slips.has_slipped, false) as has_slipped,
+        contact_data.has_contact_data
     from deals
+    cross join contact_data
     left join users
         on deals.owner_id = users.user_id
     left join last_key_changes
@@ -106,6 +152,17 @@ measures as (
             deals.source = stage_baselines.source
             and deals.pipeline = stage_baselines.pipeline
             and deals.stage = stage_baselines.stage
+    left join stages
+        on
+            deals.source = stages.source
+            and deals.pipeline = stages.pipeline
+            and deals.stage = stages.stage
+    left join outcomes
+        on deals.deal_id = outcomes.deal_id
+    left join stage_moves
+        on deals.deal_id = stage_moves.deal_id
+    left join current_quarter_slips
+        on deals.deal_id = current_quarter_slips.deal_id
 ),
 
 metrics as (
@@ -141,7 +198,19 @@ flags as (
         not is_next_step_blank
         and coalesce(amount > 0, false)
         and close_date is not null
-        and contact_count >= 1 as is_complete
+        and contact_count >= 1 as is_complete,
+        -- H7: past the first open stage (an unknown stage counts as past it)
+        case
+            when is_closed then false
+            when has_contact_data
+                then coalesce(funnel_order, 2) > 1
+                and contact_count <= {{ var('single_threaded_max_contacts') | int }}
+        end as is_single_threaded,
+        not is_closed and has_recent_regression as has_stage_regression,
+        not is_closed and has_skip as has_stage_skip,
+        not is_closed and has_slipped as has_slipped_this_quarter,
+        not is_closed
+        and days_since_change >= {{ var('stale_value_days') | int }} as is_stale_value
     from metrics
 ),
 
@@ -162,6 +231,8 @@ final as (
         created_on,
         is_closed,
         is_won,
+        closed_on,
+        close_owner_id,
         last_activity_on,
         cast(days_since_activity as integer) as days_since_activity,
         cast(days_since_change as integer) as days_since_change,
@@ -177,12 +248,22 @@ final as (
         is_stuck,
         is_missing_next_step,
         is_complete,
+        is_single_threaded,
+        has_stage_regression,
+        has_stage_skip,
+        has_slipped_this_quarter,
+        is_stale_value,
         cast(
             is_stale::integer
             + is_past_due::integer
             + is_slipping::integer
             + coalesce(is_stuck, false)::integer
             + is_missing_next_step::integer
+            + coalesce(is_single_threaded, false)::integer
+            + has_stage_regression::integer
+            + has_stage_skip::integer
+            + has_slipped_this_quarter::integer
+            + is_stale_value::integer
             as integer
         ) as hygiene_issue_count
     from flags

@@ -1,0 +1,58 @@
+{#- K1 per raw table: hours from its last load to the run's reference moment, which is
+    the latest load of any raw table (the run's extract) but never before as_of's
+    midnight: rebuilding old raw data as of a later date shows it as stale. No
+    now(): the same raw data and as_of give the same hours. -#}
+
+{% set raw_tables = [
+    ('raw_salesforce', 'user', 'salesforce', 'User'),
+    ('raw_salesforce', 'user_role', 'salesforce', 'UserRole'),
+    ('raw_salesforce', 'account', 'salesforce', 'Account'),
+    ('raw_salesforce', 'opportunity', 'salesforce', 'Opportunity'),
+    ('raw_salesforce', 'opportunity_stage', 'salesforce', 'OpportunityStage'),
+    ('raw_salesforce', 'opportunity_history', 'salesforce', 'OpportunityHistory'),
+    ('raw_salesforce', 'opportunity_field_history', 'salesforce', 'OpportunityFieldHistory'),
+    ('raw_salesforce', 'task', 'salesforce', 'Task'),
+    ('raw_salesforce', 'event', 'salesforce', 'Event'),
+    ('raw_salesforce', 'opportunity_contact_role', 'salesforce', 'OpportunityContactRole'),
+] %}
+
+with loads as (
+    {% for schema, table, source_name, crm_object in raw_tables %}
+    select
+        '{{ source_name }}' as source,
+        '{{ schema }}.{{ table }}' as table_name,
+        '{{ crm_object }}' as crm_object,
+        count(*) as row_count,
+        max(_loaded_at) as last_loaded_at
+    from {{ source(schema, table) }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+reference as (
+    select greatest(max(last_loaded_at), {{ local_midnight(as_of_date()) }}) as reference_at
+    from loads
+),
+
+final as (
+    select
+        loads.source,
+        loads.table_name,
+        loads.crm_object,
+        cast(loads.row_count as bigint) as row_count,
+        loads.last_loaded_at,
+        reference.reference_at,
+        epoch(reference.reference_at - loads.last_loaded_at) / 3600.0 as freshness_hours,
+        case
+            when loads.last_loaded_at is null then 'empty'
+            when epoch(reference.reference_at - loads.last_loaded_at) / 3600.0
+                >= {{ var('freshness_error_hours') }} then 'error'
+            when epoch(reference.reference_at - loads.last_loaded_at) / 3600.0
+                >= {{ var('freshness_warn_hours') }} then 'warn'
+            else 'pass'
+        end as freshness_status
+    from loads
+    cross join reference
+)
+
+select * from final

@@ -1,0 +1,95 @@
+{{ config(materialized='table') }}
+
+{#- One row per deal and open stage it entered up to as_of (P1, P2, stage_funnel): when
+    it first entered, who owned it then, whether it later reached a stage further up
+    the funnel (skipping the next one counts, losing does not), and the days it spent
+    there once it left. A deal still sitting in the stage has not resolved yet. -#}
+
+with stage_periods as (
+    select * from {{ ref('int_deal_stage_periods') }}
+),
+
+stages as (
+    select * from {{ ref('int_stages') }}
+),
+
+owner_periods as (
+    select * from {{ ref('int_deal_field_periods') }}
+    where field = 'owner'
+),
+
+placed as (
+    select
+        stage_periods.*,
+        stages.funnel_order,
+        coalesce(stages.is_closed, false) as is_closed_stage,
+        max(stages.funnel_order) over (
+            partition by stage_periods.deal_id
+            order by stage_periods.period_number
+            rows between 1 following and unbounded following
+        ) as later_max_funnel_order
+    from stage_periods
+    left join stages
+        on
+            stage_periods.source = stages.source
+            and stage_periods.pipeline = stages.pipeline
+            and stage_periods.stage = stages.stage
+),
+
+open_stage_stays as (
+    select * from placed
+    where funnel_order is not null and not is_closed_stage
+),
+
+per_deal_stage as (
+    select
+        deal_id,
+        stage,
+        bool_or(is_current) as is_in_stage,
+        sum(days_in_stage) as days_in_stage
+    from open_stage_stays
+    group by deal_id, stage
+),
+
+first_entries as (
+    select * from open_stage_stays
+    qualify row_number() over (partition by deal_id, stage order by period_number) = 1
+),
+
+final as (
+    select
+        first_entries.deal_id || ':' || first_entries.stage as stage_entry_id,
+        first_entries.deal_id,
+        first_entries.source,
+        first_entries.pipeline,
+        first_entries.stage,
+        first_entries.stage_order,
+        first_entries.funnel_order,
+        first_entries.entered_at,
+        first_entries.entered_on,
+        {{ fiscal_quarter_start('first_entries.entered_on') }} as entered_quarter_start,
+        owner_periods.value as owner_id,
+        per_deal_stage.is_in_stage,
+        coalesce(first_entries.later_max_funnel_order > first_entries.funnel_order, false)
+            as has_advanced,
+        coalesce(first_entries.later_max_funnel_order > first_entries.funnel_order, false)
+        or not per_deal_stage.is_in_stage as is_resolved,
+        -- total days over its stays, known once the deal has left the stage
+        case
+            when not per_deal_stage.is_in_stage then cast(per_deal_stage.days_in_stage as integer)
+        end as days_in_stage
+    from first_entries
+    inner join per_deal_stage
+        on
+            first_entries.deal_id = per_deal_stage.deal_id
+            and first_entries.stage = per_deal_stage.stage
+    left join owner_periods
+        on
+            first_entries.deal_id = owner_periods.deal_id
+            and coalesce(first_entries.entered_at, '-infinity'::timestamptz)
+            >= coalesce(owner_periods.valid_from, '-infinity'::timestamptz)
+            and coalesce(first_entries.entered_at, '-infinity'::timestamptz)
+            < coalesce(owner_periods.valid_to, 'infinity'::timestamptz)
+)
+
+select * from final

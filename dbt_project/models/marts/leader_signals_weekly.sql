@@ -1,0 +1,258 @@
+{#- Micromanagement signals M1-M6 per leader and ISO week over the leader's whole
+    subtree (direct and skip-level), the micromanagement index and the signals
+    that breached. Deals belong to a subtree through their owner at the moment of
+    each action (the owner an owner change takes the deal away from). -#}
+
+{#- (signal, its floor var, the leader's own count behind it: a share breaches only
+    when that count reaches var leader_signal_min_actions) -#}
+{% set signals = [
+    ('leader_edit_share', 'leader_edit_share_floor', 'leader_key_field_changes'),
+    ('leader_activity_share', 'leader_activity_share_floor', 'leader_activities'),
+    ('directive_tasks', 'directive_tasks_floor', none),
+    ('forecast_overrides', 'forecast_overrides_floor', none),
+    ('late_quarter_takeovers', 'late_quarter_takeovers_floor', none),
+    ('reassignment_rate', 'reassignment_rate_floor', 'reassignments'),
+    ('touch_breadth', 'touch_breadth_floor', 'touched_deals'),
+] %}
+
+with user_leaders as (
+    select * from {{ ref('int_user_leaders') }}
+),
+
+users as (
+    select * from {{ ref('dim_users') }}
+),
+
+actions as (
+    select * from {{ ref('int_deal_actions') }}
+),
+
+subtree_open_deals as (
+    select
+        user_leaders.leader_id,
+        open_weeks.week_start,
+        count(distinct open_weeks.deal_id) as subtree_open_deals
+    from {{ ref('int_deal_open_weeks') }} as open_weeks
+    inner join user_leaders
+        on open_weeks.owner_id = user_leaders.user_id
+    group by all
+),
+
+subtree_actions as (
+    select
+        user_leaders.leader_id,
+        actions.week_start,
+        count(*) filter (where actions.is_key_field_change) as key_field_changes,
+        count(*) filter (
+            where actions.is_key_field_change and actions.actor_id = user_leaders.leader_id
+        ) as leader_key_field_changes,
+        count(*) filter (where actions.action_type = 'activity') as activities,
+        count(*) filter (
+            where actions.action_type = 'activity' and actions.actor_id = user_leaders.leader_id
+        ) as leader_activities,
+        count(*) filter (
+            where actions.is_forecast_override and actions.actor_id = user_leaders.leader_id
+        ) as forecast_overrides,
+        -- owner changes by the leader on open deals, away from a rep who has not left
+        count(*) filter (
+            where
+                actions.action_type = 'owner_change'
+                and actions.actor_id = user_leaders.leader_id
+                and actions.is_deal_open
+                and previous_owners.is_active
+        ) as reassignments,
+        count(*) filter (
+            where
+                actions.action_type = 'owner_change'
+                and actions.actor_id = user_leaders.leader_id
+                and actions.is_deal_open
+                and previous_owners.is_active
+                and actions.is_late_quarter
+        ) as late_quarter_takeovers,
+        count(distinct actions.deal_id) filter (
+            where actions.actor_id = user_leaders.leader_id and actions.is_deal_open
+        ) as touched_deals,
+        count(*) filter (where actions.actor_id = user_leaders.leader_id) as interventions,
+        count(*) filter (
+            where actions.actor_id = user_leaders.leader_id and user_leaders.distance >= 2
+        ) as skip_level_interventions
+    from actions
+    inner join user_leaders
+        on actions.owner_id = user_leaders.user_id
+    left join users as previous_owners
+        on actions.owner_id = previous_owners.user_id
+    group by all
+),
+
+-- Where the leader intervened most: the direct report whose org owns the deals.
+intervened_reports as (
+    select
+        leader_id,
+        week_start,
+        via_report_id,
+        count(*) as interventions
+    from {{ ref('int_deal_interventions') }}
+    group by leader_id, week_start, via_report_id
+    qualify row_number() over (
+        partition by leader_id, week_start order by count(*) desc, via_report_id
+    ) = 1
+),
+
+directive_tasks as (
+    select
+        user_leaders.leader_id,
+        cast(date_trunc('week', activities.created_on) as date) as week_start,
+        count(*) as directive_tasks
+    from {{ ref('int_activities') }} as activities
+    inner join user_leaders
+        on
+            activities.owner_id = user_leaders.user_id
+            and activities.created_by = user_leaders.leader_id
+    where activities.created_on <= {{ as_of_date() }}
+    group by all
+),
+
+leader_weeks as (
+    select leader_id, week_start from subtree_open_deals
+    union
+    select leader_id, week_start from subtree_actions
+    union
+    select leader_id, week_start from directive_tasks
+),
+
+measures as (
+    select
+        leader_weeks.leader_id,
+        leader_weeks.week_start,
+        coalesce(subtree_open_deals.subtree_open_deals, 0) as subtree_open_deals,
+        coalesce(subtree_actions.key_field_changes, 0) as key_field_changes,
+        coalesce(subtree_actions.leader_key_field_changes, 0) as leader_key_field_changes,
+        coalesce(subtree_actions.activities, 0) as activities,
+        coalesce(subtree_actions.leader_activities, 0) as leader_activities,
+        coalesce(directive_tasks.directive_tasks, 0) as directive_tasks,
+        coalesce(subtree_actions.forecast_overrides, 0) as forecast_overrides,
+        coalesce(subtree_actions.late_quarter_takeovers, 0) as late_quarter_takeovers,
+        coalesce(subtree_actions.reassignments, 0) as reassignments,
+        coalesce(subtree_actions.touched_deals, 0) as touched_deals,
+        coalesce(subtree_actions.interventions, 0) as interventions,
+        coalesce(subtree_actions.skip_level_interventions, 0) as skip_level_interventions,
+        intervened_reports.via_report_id as most_intervened_report_id
+    from leader_weeks
+    left join subtree_open_deals
+        on
+            leader_weeks.leader_id = subtree_open_deals.leader_id
+            and leader_weeks.week_start = subtree_open_deals.week_start
+    left join subtree_actions
+        on
+            leader_weeks.leader_id = subtree_actions.leader_id
+            and leader_weeks.week_start = subtree_actions.week_start
+    left join directive_tasks
+        on
+            leader_weeks.leader_id = directive_tasks.leader_id
+            and leader_weeks.week_start = directive_tasks.week_start
+    left join intervened_reports
+        on
+            leader_weeks.leader_id = intervened_reports.leader_id
+            and leader_weeks.week_start = intervened_reports.week_start
+    where leader_weeks.week_start <= {{ as_of_date() }}
+),
+
+signals as (
+    select
+        *,
+        -- M1-M6; a share with nothing to divide by is null, not zero
+        leader_key_field_changes / nullif(key_field_changes, 0) as leader_edit_share,
+        leader_activities / nullif(activities, 0) as leader_activity_share,
+        reassignments / nullif(subtree_open_deals, 0) as reassignment_rate,
+        -- a deal reassigned into the subtree mid-week can be touched twice; at most 1
+        case
+            when subtree_open_deals > 0 then least(touched_deals / subtree_open_deals, 1.0)
+        end as touch_breadth,
+        skip_level_interventions / nullif(interventions, 0) as skip_level_share
+    from measures
+),
+
+-- Each signal's threshold: the larger of a multiple of its org median (over every
+-- leader-week where it is defined) and its absolute floor.
+thresholds as (
+    select
+        {% for signal, floor, count in signals %}
+        greatest(
+            {{ var('leader_signal_median_multiple') }} * median({{ signal }}::double),
+            {{ var(floor) }}
+        ) as {{ signal }}_threshold{{ ',' if not loop.last }}
+        {% endfor %}
+    from signals
+),
+
+breaches as (
+    select
+        signals.*,
+        {% for signal, floor, count in signals %}
+        coalesce(
+            signals.{{ signal }} > thresholds.{{ signal }}_threshold
+            {%- if count %}
+            and signals.{{ count }} >= {{ var('leader_signal_min_actions') | int }}
+            {%- endif %},
+            false
+        ) as {{ signal }}_breached{{ ',' if not loop.last }}
+        {% endfor %}
+    from signals
+    cross join thresholds
+),
+
+final as (
+    select
+        breaches.leader_id,
+        strftime(breaches.week_start, '%G-W%V') as iso_week,
+        breaches.week_start,
+        -- an ISO week belongs to the quarter holding its Thursday
+        {{ fiscal_quarter_start('breaches.week_start + 3') }} as quarter_start,
+        -- the week reaches into the last late_quarter_days of a fiscal quarter
+        {{ fiscal_quarter_start('breaches.week_start + 6') }} + interval 3 month
+        - interval ({{ var('late_quarter_days') | int }}) day <= breaches.week_start + 6
+        or {{ fiscal_quarter_start('breaches.week_start') }}
+        != {{ fiscal_quarter_start('breaches.week_start + 6') }}
+            as is_late_quarter_week,
+        {{ as_of_date() }} as as_of,
+        users.depth as leader_depth,
+        users.is_active as leader_is_active,
+        users.span_of_control,
+        cast(breaches.subtree_open_deals as integer) as subtree_open_deals,
+        cast(breaches.key_field_changes as integer) as key_field_changes,
+        cast(breaches.leader_key_field_changes as integer) as leader_key_field_changes,
+        breaches.leader_edit_share,
+        cast(breaches.activities as integer) as activities,
+        cast(breaches.leader_activities as integer) as leader_activities,
+        breaches.leader_activity_share,
+        cast(breaches.directive_tasks as integer) as directive_tasks,
+        cast(breaches.forecast_overrides as integer) as forecast_overrides,
+        cast(breaches.late_quarter_takeovers as integer) as late_quarter_takeovers,
+        cast(breaches.reassignments as integer) as reassignments,
+        breaches.reassignment_rate,
+        cast(breaches.touched_deals as integer) as touched_deals,
+        breaches.touch_breadth,
+        cast(breaches.interventions as integer) as interventions,
+        cast(breaches.skip_level_interventions as integer) as skip_level_interventions,
+        breaches.skip_level_share,
+        breaches.most_intervened_report_id,
+        cast(
+            {% for signal, floor, count in signals %}
+            breaches.{{ signal }}_breached::integer{{ ' +' if not loop.last }}
+            {% endfor %}
+            as integer
+        ) as micromanagement_index,
+        nullif(concat_ws(
+            ', ',
+            {% for signal, floor, count in signals %}
+            case
+                when breaches.{{ signal }}_breached then '{{ signal }}'
+            end{{ ',' if not loop.last }}
+            {% endfor %}
+        ), '') as breached_signals
+    from breaches
+    left join users
+        on breaches.leader_id = users.user_id
+)
+
+select * from final
