@@ -10,9 +10,6 @@ runs it.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -21,8 +18,8 @@ import pytest
 
 from connectors.landing import land_batches
 from connectors.salesforce.objects import OBJECTS, RAW_SCHEMA
+from tests.dbt_runner import run_dbt
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 AS_OF = "2026-11-27"
 LOADED_AT = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)
 
@@ -182,27 +179,7 @@ def built_warehouse(tmp_path_factory) -> Path:
     tmp_path = tmp_path_factory.mktemp("dbt")
     warehouse = tmp_path / "working.duckdb"
     write_raw_salesforce(warehouse, RAW_ROWS)
-    # A subprocess, as Dagster runs dbt: in-process dbt-duckdb keeps the file open.
-    dbt = Path(sys.executable).with_name("dbt")
-    env = os.environ | {
-        "TRUSTGAP_WORKING_DB": str(warehouse),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-    command = [
-        str(dbt),
-        "build",
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(tmp_path / "target"),
-        "--log-path",
-        str(tmp_path / "logs"),
-        "--vars",
-        f"{{as_of: '{AS_OF}'}}",
-    ]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    result = run_dbt(["build"], tmp_path, warehouse, AS_OF)
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
     return warehouse
 

@@ -9,21 +9,16 @@ one fails here even when the model's YAML is edited in step with its SQL.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from functools import cache
-from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
 
 from tests.conftest import DEMO_AS_OF
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+from tests.dbt_runner import DBT_PROJECT_DIR, run_dbt
 
 MARTS_CONTRACT = {
     "dim_users": {
@@ -193,7 +188,9 @@ def test_bi_marts_are_exposed():
 
 def test_dbt_docs_generate_works(tmp_path):
     # No warehouse needed: the catalog step finds no relations and still succeeds.
-    result = _dbt(["docs", "generate", "--empty-catalog"], tmp_path, tmp_path / "docs.duckdb")
+    result = run_dbt(
+        ["docs", "generate", "--empty-catalog"], tmp_path, tmp_path / "docs.duckdb", DEMO_AS_OF
+    )
     assert result.returncode == 0, result.stdout[-3000:]
     assert (tmp_path / "target" / "index.html").exists()
 
@@ -276,34 +273,11 @@ def test_kpi_catalog_publishes_every_metric_with_its_threshold_and_freshness(tin
 # -- determinism ------------------------------------------------------------------------
 
 
-def _dbt(args: list[str], tmp_path: Path, warehouse: Path) -> subprocess.CompletedProcess:
-    dbt = Path(sys.executable).with_name("dbt")
-    env = os.environ | {
-        "TRUSTGAP_WORKING_DB": str(warehouse),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-    command = [
-        str(dbt),
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(tmp_path / "target"),
-        "--log-path",
-        str(tmp_path / "logs"),
-        "--vars",
-        f"{{as_of: '{DEMO_AS_OF}'}}",
-    ]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-
-
 @pytest.mark.slow
 def test_same_raw_data_and_as_of_rebuild_identical_marts(tiny_nightly, tmp_path):
     rebuilt = tmp_path / "rebuilt.duckdb"
     shutil.copyfile(tiny_nightly.published, rebuilt)
-    result = _dbt(["run"], tmp_path, rebuilt)
+    result = run_dbt(["run"], tmp_path, rebuilt, DEMO_AS_OF)
     assert result.returncode == 0, result.stdout[-3000:]
     con = duckdb.connect()
     try:

@@ -9,11 +9,10 @@ the request. ``FailNext`` answers the next n matching requests with an error;
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Collection, Mapping
 from typing import Any, Protocol
 
+from connectors.fake_http import faults
 from connectors.fake_hubspot.errors import error_body, rate_limited
 from connectors.fake_hubspot.messages import Handler, Request, Response
 
@@ -33,7 +32,7 @@ class Fault(Protocol):
     def __call__(self, request: Request, call_next: Handler) -> Response: ...
 
 
-class FailNext:
+class FailNext(faults.FailNext):
     """Answer the next ``times`` matching requests with ``status`` and ``body``.
 
     ``kinds`` limits the rule to endpoint kinds (e.g. ``{"search"}``),
@@ -52,37 +51,17 @@ class FailNext:
         object_types: Collection[str] | None = None,
         after: int = 0,
     ) -> None:
-        self.remaining = times
-        self.skip = after
-        self.status = status
-        self.headers = dict(headers or {})
-        self.kinds = frozenset(kinds) if kinds is not None else None
+        super().__init__(times, status, body, headers=headers, kinds=kinds, after=after)
         self.object_types = frozenset(object_types) if object_types is not None else None
-        self.body = _encode_body(status, body)
-        self.fired = 0
-        self._lock = threading.Lock()
 
-    @property
-    def exhausted(self) -> bool:
-        return self.remaining <= 0
+    def default_body(self, status: int) -> bytes:
+        category = DEFAULT_CATEGORIES.get(status, "INTERNAL_ERROR")
+        return error_body(category, f"Injected failure ({status} {category})")
 
     def matches(self, request: Request) -> bool:
-        return (self.kinds is None or request.kind in self.kinds) and (
+        return super().matches(request) and (
             self.object_types is None or request.object_type in self.object_types
         )
-
-    def __call__(self, request: Request, call_next: Handler) -> Response:
-        with self._lock:
-            fire = self.remaining > 0 and self.matches(request)
-            if fire and self.skip > 0:
-                self.skip -= 1
-                fire = False
-            elif fire:
-                self.remaining -= 1
-                self.fired += 1
-        if not fire:
-            return call_next(request)
-        return Response(self.status, self.body, dict(self.headers))
 
 
 class RateLimitStorm(FailNext):
@@ -120,14 +99,3 @@ class RateLimitStorm(FailNext):
             kinds=kinds,
             object_types=object_types,
         )
-
-
-def _encode_body(status: int, body: Any) -> bytes:
-    if body is None:
-        category = DEFAULT_CATEGORIES.get(status, "INTERNAL_ERROR")
-        return error_body(category, f"Injected failure ({status} {category})")
-    if isinstance(body, bytes):
-        return body
-    if isinstance(body, str):
-        return body.encode("utf-8")
-    return json.dumps(body).encode("utf-8")

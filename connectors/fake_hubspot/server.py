@@ -17,19 +17,17 @@ rules (``faults.py``) can be put in front of every endpoint.
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import logging
-import re
-import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from connectors.fake_http.faults import chain
+from connectors.fake_http.server import LocalServer, RequestHandler
+from connectors.fake_http.server import route as _route
 from connectors.fake_hubspot import search
 from connectors.fake_hubspot.errors import (
     HubSpotApiError,
@@ -77,18 +75,6 @@ def required_scope(object_type: str) -> str:
     return "crm.objects.contacts.read"
 
 
-@dataclass(frozen=True)
-class _Route:
-    method: str
-    pattern: re.Pattern[str]
-    kind: str
-    endpoint: str
-
-
-def _route(method: str, pattern: str, kind: str, endpoint: str) -> _Route:
-    return _Route(method, re.compile(pattern), kind, endpoint)
-
-
 _ROUTES = (
     _route("GET", r"/crm/v3/owners/?", "owners", "_owners"),
     _route("GET", r"/crm/v3/pipelines/(?P<object_type>[^/]+)/?", "pipelines", "_pipelines"),
@@ -107,13 +93,21 @@ _ROUTES = (
 )
 
 
-class FakeHubSpot:
+class _Handler(RequestHandler):
+    server_version = "FakeHubSpot/1.0"
+    logger = logger
+
+
+class FakeHubSpot(LocalServer):
     """A HubSpot portal behind a local HTTP server.
 
     Use as a context manager, or call ``start()`` / ``stop()``. ``rate_limits``
     is what the fake enforces (default: Professional tier, 190 per 10 s and 5
     searches per second); ``scopes`` what the private app was granted.
     """
+
+    handler_class = _Handler
+    thread_name = "fake-hubspot"
 
     def __init__(
         self,
@@ -134,50 +128,10 @@ class FakeHubSpot:
         self.object_counts: Counter[str] = Counter()
         self.faults: list[Fault] = []
         self._lock = threading.RLock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ---------------------------------------------------------------
-
-    def start(self) -> FakeHubSpot:
-        """Serve on an ephemeral port in a daemon thread."""
-        if self._server is not None:
-            return self
-        server = _Server((self.host, 0), _Handler)
-        server.fake = self
-        thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"fake-hubspot-{server.server_address[1]}",
-            daemon=True,
-        )
-        thread.start()
-        self._server, self._thread = server, thread
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        server.close_connections()
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeHubSpot:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeHubSpot is not running: call start() or use `with fake:`")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._url("FakeHubSpot")
 
     # -- counters and faults -----------------------------------------------------
 
@@ -259,8 +213,7 @@ class FakeHubSpot:
                 self.object_counts[f"{request.kind}:{request.object_type}"] += 1
             faults = list(self.faults)
         call: Callable[[Request], Response] = self._dispatch
-        for fault in reversed(faults):
-            call = _chain(fault, call)
+        call = chain(faults, call)
         try:
             response = call(request)
         except HubSpotApiError as error:
@@ -500,10 +453,6 @@ def _group_links(links: list[tuple[int, int, str | None]]) -> list[dict]:
     return list(grouped.values())
 
 
-def _chain(fault: Fault, call_next: Callable[[Request], Response]) -> Callable[..., Response]:
-    return lambda request: fault(request, call_next)
-
-
 def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
@@ -565,59 +514,3 @@ def _decode_after(token: str | None) -> int | None:
 def _next_page(request: Request, after: str) -> dict:
     host = request.header("host") or "127.0.0.1"
     return {"next": {"after": after, "link": f"http://{host}{request.path}?after={after}"}}
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeHubSpot
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(*args, **kwargs)
-
-    def close_connections(self) -> None:
-        with self.connections_lock:
-            connections = list(self.connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in separate writes; without TCP_NODELAY, Nagle plus
-    # the client's delayed ACK adds ~40 ms to every keep-alive request.
-    disable_nagle_algorithm = True
-    server_version = "FakeHubSpot/1.0"
-    sys_version = ""
-    timeout = 30
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        with self.server.connections_lock:
-            self.server.connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.connections_lock:
-            self.server.connections.discard(self.connection)
-        super().finish()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("%s - " + format, self.address_string(), *args)
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        fake = self.server.fake
-        response = fake.handle(fake.route(self.command, self.path, dict(self.headers), body))
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        self.wfile.write(response.body)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve

@@ -12,12 +12,12 @@ sessions and an exhausted daily quota are states of the fake itself
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from collections.abc import Collection, Mapping
-from typing import Any, Protocol
+from collections.abc import Collection
+from typing import Protocol
 
+from connectors.fake_http import faults
 from connectors.fake_salesforce.errors import DEFAULT_ERROR_CODES, error_body
 from connectors.fake_salesforce.messages import Handler, Request, Response
 
@@ -26,52 +26,18 @@ class Fault(Protocol):
     def __call__(self, request: Request, call_next: Handler) -> Response: ...
 
 
-class FailNext:
+class FailNext(faults.FailNext):
     """Answer the next ``times`` matching requests with ``status`` and ``body``.
 
     ``kinds`` limits the rule to endpoint kinds (e.g. ``{"query_more"}``); the
     default body is a Salesforce error array with a code fitting the status.
     """
 
-    def __init__(
-        self,
-        times: int = 1,
-        status: int = 503,
-        body: Any = None,
-        *,
-        headers: Mapping[str, str] | None = None,
-        kinds: Collection[str] | None = None,
-    ) -> None:
-        self.remaining = times
-        self.status = status
-        self.headers = dict(headers or {})
-        self.kinds = frozenset(kinds) if kinds is not None else None
-        self.body = _encode_body(status, body)
-        self._lock = threading.Lock()
+    response_class = Response
 
-    @property
-    def exhausted(self) -> bool:
-        return self.remaining <= 0
-
-    def __call__(self, request: Request, call_next: Handler) -> Response:
-        with self._lock:
-            fire = self.remaining > 0 and (self.kinds is None or request.kind in self.kinds)
-            if fire:
-                self.remaining -= 1
-        if not fire:
-            return call_next(request)
-        return Response(self.status, self.body, dict(self.headers))
-
-
-def _encode_body(status: int, body: Any) -> bytes:
-    if body is None:
+    def default_body(self, status: int) -> bytes:
         code = DEFAULT_ERROR_CODES.get(status, "UNKNOWN_EXCEPTION")
         return error_body(code, f"Injected failure ({status} {code})")
-    if isinstance(body, bytes):
-        return body
-    if isinstance(body, str):
-        return body.encode("utf-8")
-    return json.dumps(body).encode("utf-8")
 
 
 class _Counted:

@@ -7,26 +7,20 @@ between as middleware: ``rule(request, call_next) -> Response``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
+from connectors.fake_http import messages
+
+# The real API spells the charset in upper case.
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
 
 
 @dataclass
-class Request:
+class Request(messages.Request):
     """One routed API call."""
 
-    method: str
-    path: str
     params: Mapping[str, str]
-    # Header names lower-cased.
-    headers: Mapping[str, str]
-    body: bytes
-    # Endpoint kind, the key of ``FakeSalesforce.request_counts``.
-    kind: str
     # API version from the path ("59.0"), None outside /services/data/vNN.N/.
     version: str | None = None
     # Named groups of the matched route, e.g. {"object": "Opportunity"}.
@@ -34,25 +28,12 @@ class Request:
     endpoint: Callable[[Request], Response] | None = field(default=None, repr=False)
     requires_auth: bool = True
 
-    def header(self, name: str, default: str | None = None) -> str | None:
-        return self.headers.get(name.lower(), default)
-
 
 @dataclass
-class Response:
+class Response(messages.Response):
     """What the fake sends back; body already encoded."""
 
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
     content_type: str = JSON_CONTENT_TYPE
-
-    @classmethod
-    def json(cls, payload: Any, status: int = 200) -> Response:
-        # Encoded once per response; default=str keeps stray dates or Decimals in
-        # fixture records from failing the whole page.
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
-        return cls(status, body.encode("utf-8"))
 
 
 Handler = Callable[[Request], Response]

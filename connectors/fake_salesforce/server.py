@@ -17,21 +17,21 @@ Endpoints are a route table: a regex, a kind and a method that takes a
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import email.utils
 import hashlib
 import logging
 import re
-import socket
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from connectors.fake_http.faults import chain
+from connectors.fake_http.server import LocalServer, RequestHandler, ThreadedServer
+from connectors.fake_http.server import route as _route
 from connectors.fake_salesforce import login, soql
 from connectors.fake_salesforce.bulk import BulkJobs
 from connectors.fake_salesforce.errors import (
@@ -71,18 +71,6 @@ class _Cursor:
     batch_size: int
 
 
-@dataclass(frozen=True)
-class _Route:
-    method: str
-    pattern: re.Pattern[str]
-    kind: str
-    endpoint: str
-
-
-def _route(method: str, pattern: str, kind: str, endpoint: str) -> _Route:
-    return _Route(method, re.compile(pattern), kind, endpoint)
-
-
 # Matched against the path after /services/data/vNN.N; trailing slash optional
 # because simple-salesforce asks for both ".../describe" and ".../limits/".
 _ROUTES = (
@@ -104,7 +92,27 @@ _SOAP_LOGIN = re.compile(r"^/services/Soap/u/(?P<version>\d+\.\d)/?$")
 _OAUTH_TOKEN = "/services/oauth2/token"
 
 
-class FakeSalesforce(OrgChanges, BulkJobs):
+class _Server(ThreadedServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (read timeout) leaves a broken pipe behind: expected
+        # in fault tests, not worth a traceback on stderr.
+        logger.debug("fake Salesforce connection from %s ended abruptly", client_address)
+
+
+class _Handler(RequestHandler):
+    server_version = "FakeSalesforce/1.0"
+    logger = logger
+    server: _Server
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header follows the fake org's clock, as a client would see
+        # a real server's clock.
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        return email.utils.format_datetime(self.server.fake.now().astimezone(dt.UTC), usegmt=True)
+
+
+class FakeSalesforce(LocalServer, OrgChanges, BulkJobs):
     """An in-memory Salesforce org behind a local HTTP server.
 
     ``records`` maps object API names to lists of record dicts (fields as in
@@ -115,6 +123,10 @@ class FakeSalesforce(OrgChanges, BulkJobs):
     ``allow_jwt_login`` let clients log in for fresh ones.
     Use as a context manager, or call ``start()`` / ``stop()``.
     """
+
+    server_class = _Server
+    handler_class = _Handler
+    thread_name = "fake-salesforce"
 
     def __init__(
         self,
@@ -150,8 +162,6 @@ class FakeSalesforce(OrgChanges, BulkJobs):
         # page it failed to receive gets it again; they do not count as open.
         self._finished_cursors: OrderedDict[str, _Cursor] = OrderedDict()
         self._cursor_seq = 0
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         major = int(float(api_version))
         self.versions = [f"{v}.0" for v in range(_OLDEST_VERSION, major + 1)]
         self._init_changes()
@@ -163,48 +173,9 @@ class FakeSalesforce(OrgChanges, BulkJobs):
         for name, rows in (records or {}).items():
             self.set_records(name, rows)
 
-    # -- lifecycle ---------------------------------------------------------------
-
-    def start(self) -> FakeSalesforce:
-        """Serve on an ephemeral port in a daemon thread."""
-        if self._server is not None:
-            return self
-        server = _Server((self.host, 0), _Handler)
-        server.fake = self
-        thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"fake-salesforce-{server.server_address[1]}",
-            daemon=True,
-        )
-        thread.start()
-        self._server, self._thread = server, thread
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close open keep-alive connections."""
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        server.close_connections()
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeSalesforce:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
     @property
     def instance_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeSalesforce is not running: call start() or use `with fake:`")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._url("FakeSalesforce")
 
     # -- the org -----------------------------------------------------------------
 
@@ -335,8 +306,7 @@ class FakeSalesforce(OrgChanges, BulkJobs):
         call: Callable[[Request], Response] = self._dispatch
         if usage > self.api_limit and request.requires_auth:
             call = self._over_quota
-        for fault in reversed(faults):
-            call = _chain(fault, call)
+        call = chain(faults, call)
         try:
             response = call(request)
         except SalesforceApiError as error:
@@ -551,81 +521,8 @@ def fake_organization_id(*parts: object) -> str:
     return f"00D{digest}AAAAA"
 
 
-def _chain(fault: Fault, call_next: Callable[[Request], Response]) -> Callable[..., Response]:
-    return lambda request: fault(request, call_next)
-
-
 def _release_label(version: str) -> str:
     # v59.0 is Winter '24; three releases a year.
     offset = int(float(version)) - 59
     season = ("Winter", "Spring", "Summer")[offset % 3]
     return f"{season} '{24 + offset // 3}"
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeSalesforce
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(*args, **kwargs)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (read timeout) leaves a broken pipe behind: expected
-        # in fault tests, not worth a traceback on stderr.
-        logger.debug("fake Salesforce connection from %s ended abruptly", client_address)
-
-    def close_connections(self) -> None:
-        with self.connections_lock:
-            connections = list(self.connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in separate writes; without TCP_NODELAY, Nagle plus
-    # the client's delayed ACK adds ~40 ms to every keep-alive request.
-    disable_nagle_algorithm = True
-    server_version = "FakeSalesforce/1.0"
-    sys_version = ""
-    # Idle keep-alive connections give their thread back after this many seconds.
-    timeout = 30
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        with self.server.connections_lock:
-            self.server.connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.connections_lock:
-            self.server.connections.discard(self.connection)
-        super().finish()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("%s - " + format, self.address_string(), *args)
-
-    def date_time_string(self, timestamp: float | None = None) -> str:
-        # The Date header follows the fake org's clock, as a client would see
-        # a real server's clock.
-        if timestamp is not None:
-            return super().date_time_string(timestamp)
-        return email.utils.format_datetime(self.server.fake.now().astimezone(dt.UTC), usegmt=True)
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        fake = self.server.fake
-        response = fake.handle(fake.route(self.command, self.path, dict(self.headers), body))
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        self.wfile.write(response.body)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
