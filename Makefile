@@ -32,6 +32,12 @@ test: install
 	$(RUN) ruff format --check .
 	$(RUN) pytest
 
+# The benchmark (minutes; not part of `make test`): make bench BENCH="--sizes S --latency-ms 150"
+.PHONY: bench
+bench: BENCH ?= --sizes S,M --incremental
+bench: install
+	$(RUN) python -m benchmarks.run $(BENCH)
+
 lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .

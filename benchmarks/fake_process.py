@@ -1,0 +1,111 @@
+"""The fake Salesforce serving a demo org from its own process.
+
+The org lives beside the pipeline, not inside it, as a real CRM would: its memory
+and CPU are not Trustgap's, and its HTTP threads do not compete with the pipeline
+for the GIL. The parent drives it over a pipe: request counts, latency, a day of
+changes, and dumps of what it serves (for the DuckDB-alone floor).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import time
+from typing import Any
+
+TOKEN = "bench-session-token"
+
+
+def _serve(conn, size: str, seed: int, as_of: dt.date, latency_ms: float) -> None:
+    from connectors.demo.generator import generate_org
+    from connectors.fake_salesforce import FakeSalesforce, Slow
+    from connectors.fake_salesforce.server import fake_organization_id
+
+    started = time.perf_counter()
+    org = generate_org(size=size, seed=seed, as_of=as_of)
+    records = org.salesforce
+    counts = {name: len(rows) for name, rows in records.items()}
+    generated_s = time.perf_counter() - started
+    fake = FakeSalesforce(
+        records=records,
+        access_token=TOKEN,
+        organization_id=fake_organization_id("bench", size, seed),
+        # A real org serves far more; the benchmark must never hit the daily quota.
+        api_limit=10**9,
+    )
+    del records
+    org.tables.clear()
+    if latency_ms:
+        fake.add_fault(Slow(latency_ms / 1000, times=None))
+    fake.start()
+    conn.send({"url": fake.instance_url, "counts": counts, "generated_s": generated_s})
+    while True:
+        command, args = conn.recv()
+        if command == "stop":
+            fake.stop()
+            conn.send(None)
+            return
+        try:
+            conn.send(("ok", _COMMANDS[command](fake, **args)))
+        except Exception as exc:  # report, keep serving
+            conn.send(("error", repr(exc)))
+
+
+def _counts(fake, reset: bool = False) -> dict[str, int]:
+    with fake._lock:
+        counts = dict(fake.request_counts)
+    if reset:
+        fake.reset_counts()
+    return counts
+
+
+def _set_clock(fake, moment: str) -> None:
+    fake.clock = dt.datetime.fromisoformat(moment)
+
+
+def _apply_day(fake, as_of: str, seed: int) -> dict[str, int]:
+    from benchmarks import changes
+
+    return changes.apply_day_of_changes(fake, dt.date.fromisoformat(as_of), seed=seed)
+
+
+def _dump(fake, directory: str, since: str | None = None) -> dict[str, Any]:
+    from benchmarks import changes
+
+    return changes.dump_payloads(fake, directory, since=since)
+
+
+_COMMANDS = {"counts": _counts, "set_clock": _set_clock, "apply_day": _apply_day, "dump": _dump}
+
+
+class FakeProcess:
+    """Parent side: start the fake in a child process and send it commands."""
+
+    def __init__(self, size: str, seed: int, as_of: dt.date, latency_ms: float = 0) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self.process = ctx.Process(
+            target=_serve, args=(child, size, seed, as_of, latency_ms), daemon=True
+        )
+        self.process.start()
+        hello = self._conn.recv()
+        self.instance_url: str = hello["url"]
+        self.object_counts: dict[str, int] = hello["counts"]
+        self.generated_s: float = hello["generated_s"]
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def call(self, command: str, **args: Any) -> Any:
+        self._conn.send((command, args))
+        status, value = self._conn.recv()
+        if status != "ok":
+            raise RuntimeError(f"fake Salesforce {command} failed: {value}")
+        return value
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self._conn.send(("stop", {}))
+            self._conn.recv()
+        self.process.join(timeout=30)
