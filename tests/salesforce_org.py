@@ -13,7 +13,7 @@ from connectors.salesforce.objects import OBJECTS, OBJECTS_BY_NAME
 from connectors.salesforce.settings import SalesforceSettings, SyncOptions
 from connectors.salesforce.sync import sync_salesforce
 
-TOKEN = "00Dxx0000001gPL!AQ4AQFake.Token.Value"
+TOKEN = "FAKEORG!fake-session-secret-for-tests"
 LOADED_AT = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)
 # The fake org's clock in these tests: after every fixture's timestamps.
 NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)

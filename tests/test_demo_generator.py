@@ -355,7 +355,8 @@ def test_deals_look_like_a_real_pipeline(sf):
     counts = list(contacts.values())
     assert len(contacts) == len(sf["Opportunity"])
     assert sum(2 <= c <= 4 for c in counts) / len(counts) > 0.8
-    assert 1 in counts
+    # ...and some are single-threaded, so H7 has something to find.
+    assert sum(c == 1 for c in counts) > 0
 
 
 def test_clean_reps_keep_open_deals_healthy(org, sf, dirty_ids):

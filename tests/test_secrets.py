@@ -18,8 +18,8 @@ from pipelines import run_ledger
 from pipelines.definitions import defs
 from tests.conftest import DEMO_AS_OF
 
-TOKEN = "00DTRUSTGAPSECRET!AQsecret-token-value-4242"
-WRONG_TOKEN = "00DTRUSTGAPWRONG!AQwrong-token-value-1717"
+TOKEN = "trustgap-test-secret-token-4242"
+WRONG_TOKEN = "trustgap-test-wrong-token-1717"
 
 
 def run_with_token(tmp_path, monkeypatch, fake, token):

@@ -260,15 +260,7 @@ class SalesforceSync:
             include_deleted=fields.has_deleted_flag,
         )
         high = watermark
-        with RawTableWriter(
-            con,
-            RAW_SCHEMA,
-            obj.table,
-            fields.arrow_schema,
-            loaded_at=loaded_at,
-            mode="upsert",
-            cursor=state.watermark_key(obj),
-        ) as writer:
+        with _upsert_writer(con, fields, loaded_at) as writer:
             for table in tables:
                 # Unordered pages: the watermark may only move once all are in.
                 writer.write(table)
@@ -285,15 +277,7 @@ class SalesforceSync:
         obj = fields.obj
         result.transport = "rest"
         high = watermark
-        with RawTableWriter(
-            con,
-            RAW_SCHEMA,
-            obj.table,
-            fields.arrow_schema,
-            loaded_at=loaded_at,
-            mode="upsert",
-            cursor=state.watermark_key(obj),
-        ) as writer:
+        with _upsert_writer(con, fields, loaded_at) as writer:
             for page in rest_pages(self.api, fields, first, self._progress(obj)):
                 high = state.later(high, _max_text(page.batch, obj.watermark))
                 writer.write(page.batch, cursor_value=high or empty_mark)
@@ -403,3 +387,16 @@ def sync_salesforce(
             "watermark only covers rows committed. " + " | ".join(failures)
         )
     return results
+
+
+def _upsert_writer(con, fields, loaded_at) -> RawTableWriter:
+    """The object's raw table, upserted by Id with its watermark committed alongside."""
+    return RawTableWriter(
+        con,
+        RAW_SCHEMA,
+        fields.obj.table,
+        fields.arrow_schema,
+        loaded_at=loaded_at,
+        mode="upsert",
+        cursor=state.watermark_key(fields.obj),
+    )
