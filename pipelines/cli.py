@@ -96,10 +96,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "status":
             return show_status(args.warehouse)
-        source = {"source": "demo", "demo_size": args.size, "demo_seed": args.seed}
-        if args.command == "demo" and args.source == "hubspot":
-            source["demo_crm"] = "hubspot"
-        if args.command == "run":
+        if args.command == "demo":
+            source = {"source": "demo", "demo_size": args.size, "demo_seed": args.seed}
+            if args.source == "hubspot":
+                source["demo_crm"] = "hubspot"
+        else:
             source = {"source": args.source}
             if args.org_chart:
                 _use_org_chart(args.org_chart)
@@ -178,6 +179,10 @@ def _failure_summary(result, published: Path) -> str:
             error = event.event_specific_data.error
             cause = error.cause or error
             lines.append(f"  {event.step_key}: {cause.message.strip()}")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            check = event.event_specific_data
+            if not check.passed and check.severity.value == "ERROR" and check.description:
+                lines.append(f"  check {check.check_name} failed: {check.description}")
     lines.append(f"Published copy: {published if published.exists() else '(none yet)'}")
     return "\n".join(lines)
 
@@ -185,6 +190,8 @@ def _failure_summary(result, published: Path) -> str:
 def summary(published: Path, elapsed: float) -> str:
     """Rows landed, the top hygiene problems, timing and how to query."""
     import duckdb
+
+    from pipelines import quarantine
 
     con = duckdb.connect(str(published), read_only=True)
     try:
@@ -209,11 +216,13 @@ def summary(published: Path, elapsed: float) -> str:
         deals = con.execute(
             "select count(*), count(*) filter (where not is_closed) from marts.fct_deals"
         ).fetchone()
+        quarantined = quarantine.counts(con)
     finally:
         con.close()
     lines = [f"\nNightly run succeeded in {elapsed:.1f} s (as of {as_of}).", "Rows landed:"]
     lines += [f"  {name:<40} {rows:>10,}" for name, rows in raw]
     lines.append(f"Deals: {deals[0]:,} ({deals[1]:,} open)")
+    lines.append(quarantine.summary_line(quarantined))
     lines.append("Top hygiene problems (open deals: stale / past due / slipping / no next step):")
     lines += [
         f"  {name:<28} {open_:>5} open: {stale:>4} / {due:>4} / {slip:>4} / {nxt:>4}"
@@ -229,7 +238,7 @@ def summary(published: Path, elapsed: float) -> str:
 
 def show_status(warehouse_path: str | None) -> int:
     """Print the last publish, the last run's outcome, checks, freshness and quarantine."""
-    from pipelines import run_ledger
+    from pipelines import quarantine, run_ledger
     from pipelines.warehouse import published_path
 
     published = published_path(warehouse_path)
@@ -258,8 +267,8 @@ def show_status(warehouse_path: str | None) -> int:
     for table, hours in status["freshness"]:
         flag = "ERROR" if hours >= 24 else "warn" if hours >= 12 else "ok"
         print(f"  {table:<42} {hours:>7.1f} h  {flag}")
-    if status["quarantine"] is not None:
-        print(f"Quarantined rows: {status['quarantine']:,}")
+    if status["quarantine"]:
+        print(quarantine.summary_line(status["quarantine"]))
     return 1 if runs and runs[0].status == "failed" else 0
 
 
@@ -268,6 +277,8 @@ def read_published_status(published: Path) -> dict:
     import datetime as dt
 
     import duckdb
+
+    from pipelines import quarantine
 
     con = duckdb.connect(str(published), read_only=True)
     try:
@@ -288,17 +299,7 @@ def read_published_status(published: Path) -> dict:
             (loaded,) = con.execute(f"select max(_loaded_at) from {table}").fetchone()
             if loaded is not None:
                 freshness.append((table, (now - loaded).total_seconds() / 3600))
-        quarantine = None
-        has_quarantine = con.execute(
-            "select count(*) from duckdb_tables() where schema_name = 'quarantine'"
-        ).fetchone()[0]
-        if has_quarantine:
-            quarantine = sum(
-                con.execute(f"select count(*) from quarantine.{name}").fetchone()[0]
-                for (name,) in con.execute(
-                    "select table_name from duckdb_tables() where schema_name = 'quarantine'"
-                ).fetchall()
-            )
+        quarantined = quarantine.counts(con)
     finally:
         con.close()
     return {
@@ -309,7 +310,7 @@ def read_published_status(published: Path) -> dict:
         "checks_passed": sum(1 for *_, ok in checks if ok),
         "checks_failed": [(a, n, s) for a, n, s, ok in checks if not ok],
         "freshness": freshness,
-        "quarantine": quarantine,
+        "quarantine": quarantined,
     }
 
 

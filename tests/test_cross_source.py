@@ -41,9 +41,10 @@ CROSS_SOURCE_MARTS = ("fct_deals", "rep_hygiene", "leader_signals_weekly")
 CANONICAL = {
     "users": "int_users",
     "stages": "int_stages",
-    "deals": "int_deals",
+    # The screened models hold every row, quarantined ones included.
+    "deals": "int_deals_screened",
     "deal_changes": "int_deal_changes",
-    "activities": "int_activities",
+    "activities": "int_activities_screened",
     "deal_contacts": "int_deal_contacts",
 }
 # The columns each canonical model's Salesforce branch (its salesforce_* CTE, or
@@ -59,8 +60,8 @@ BRANCH_COLUMNS = {
     ],
     "deals": [
         "deal_id", "source", "pipeline", "name", "account_id", "owner_id", "stage", "amount",
-        "close_date", "probability", "forecast_category", "next_step", "is_closed", "is_won",
-        "is_deleted", "created_at", "created_by", "last_activity_date",
+        "close_date", "close_date_text", "probability", "forecast_category", "next_step",
+        "is_closed", "is_won", "is_deleted", "created_at", "created_by", "last_activity_date",
     ],
     "deal_changes": [
         "change_id", "source", "deal_id", "field", "old_value", "new_value", "changed_by",
@@ -228,8 +229,9 @@ def test_same_activities_by_type_deal_and_completion(warehouse):
     )
     salesforce = warehouse.execute(
         "select type, count(*), count(deal_id), count(*) filter (where is_completed), "
-        "count(distinct owner_id), count(distinct created_by) from intermediate.int_activities "
-        "where source = 'salesforce' group by type order by type"
+        "count(distinct owner_id), count(distinct created_by) "
+        "from intermediate.int_activities_screened where source = 'salesforce' "
+        "group by type order by type"
     ).fetchall()
     hubspot = warehouse.execute(
         f"select {select} from intermediate.int_hubspot__activities group by type order by type"
@@ -274,6 +276,19 @@ def test_same_stages_order_and_outcomes(warehouse):
         "select stage from intermediate.int_hubspot__stages order by is_closed, sort_order"
     ).fetchall()
     assert salesforce_order == hubspot_order
+
+
+def test_same_rows_are_quarantined_for_the_same_reasons(warehouse):
+    for entity in ("deals", "activities"):
+        counts = warehouse.execute(
+            "select source, problem.reason, count(*) from (select source, "
+            f"unnest(quarantine_problems) as problem from intermediate.{CANONICAL[entity]}) "
+            "group by all order by all"
+        ).fetchall()
+        salesforce = [(reason, n) for source, reason, n in counts if source == "salesforce"]
+        hubspot = [(reason, n) for source, reason, n in counts if source == "hubspot"]
+        assert salesforce == hubspot, entity
+        assert salesforce, entity  # the demo plants bad rows of both kinds
 
 
 def test_same_contacts_per_deal_and_role(warehouse):

@@ -127,7 +127,7 @@ RAW_ROWS = {
         # Deleted and not-yet-created deals are not in the marts.
         _deal("006DELETED", "005REP2", "Proposal", IsDeleted=True),
         _deal("006FUTURE", "005REP2", "Proposal", CreatedDate="2026-11-30T09:00:00.000+0000"),
-        # Dirty close date: kept, null, not past due, not complete.
+        # A close date that is not a date: quarantined, not in the marts.
         _deal("006DIRTY", "005REP2", "Qualification", CloseDate="2026-13-45", NextStep="Demo"),
     ],
     "opportunity_field_history": [
@@ -199,7 +199,7 @@ def _deals(warehouse: Path) -> dict[str, dict]:
 
 def test_fct_deals_keeps_live_deals_as_of(built_warehouse):
     deals = _deals(built_warehouse)
-    assert set(deals) == {"006NEGLECTED", "006PUSHED", "006WON", "006DIRTY"}
+    assert set(deals) == {"006NEGLECTED", "006PUSHED", "006WON"}
     assert {d["as_of"] for d in deals.values()} == {dt.date(2026, 11, 27)}
     assert deals["006PUSHED"]["manager_id"] == "005MGR"
 
@@ -234,13 +234,21 @@ def test_owner_changes_keep_the_user_id_rows(built_warehouse):
     assert owner_changes["017F"]["new_value"] == "005REP2"
 
 
-def test_closed_and_dirty_deals_are_not_flagged(built_warehouse):
-    deals = _deals(built_warehouse)
-    won = deals["006WON"]
+def test_closed_deals_are_not_flagged(built_warehouse):
+    won = _deals(built_warehouse)["006WON"]
     assert not won["is_past_due"] and not won["is_missing_next_step"] and won["is_stuck"] is False
     assert won["hygiene_issue_count"] == 0
-    dirty = deals["006DIRTY"]
-    assert dirty["close_date"] is None and not dirty["is_past_due"] and not dirty["is_complete"]
+
+
+def test_unparseable_dates_are_quarantined_with_the_value_sent(built_warehouse):
+    deals = _rows(built_warehouse, "quarantine.deals", "deal_id")
+    assert {k: (v["reason"], v["field"], v["value"]) for k, v in deals.items()} == {
+        "006DIRTY": ("unparseable_date", "close_date", "2026-13-45")
+    }
+    activities = _rows(built_warehouse, "quarantine.activities", "activity_id")
+    assert {k: (v["reason"], v["value"]) for k, v in activities.items()} == {
+        "00TBADDATE": ("unparseable_date", "not-a-date")
+    }
 
 
 def test_rep_hygiene_rolls_up_open_deals(built_warehouse):
@@ -283,8 +291,9 @@ def test_quiet_org_has_leader_weeks_without_breaches(built_warehouse):
 def test_kpi_catalog_reports_history_coverage_and_empty_raw_tables(built_warehouse):
     catalog = _rows(built_warehouse, "marts.kpi_catalog", "metric_id")
     assert len(catalog) == 31
-    # 006PUSHED and 006WON have field history; 006NEGLECTED and 006DIRTY have none.
-    assert catalog["K2"]["org_value"] == pytest.approx(0.5)
+    # 006PUSHED and 006WON have field history; 006NEGLECTED has none (006DIRTY is
+    # quarantined).
+    assert catalog["K2"]["org_value"] == pytest.approx(2 / 3)
     assert catalog["K3"]["org_value"] == 1.0
     # The hand-made org lands no events: metrics reading them say so.
     assert "raw_salesforce.event" in catalog["H5"]["note"]

@@ -19,7 +19,7 @@ STRICT_SUITE = """\
 table: marts.fct_deals
 expectations:
   - type: expect_column_values_to_be_between
-    kwargs: {column: amount, min_value: 0}
+    kwargs: {column: amount, min_value: 0, strict_min: true}
     severity: error
     key_column: deal_id
 """
@@ -60,7 +60,7 @@ def test_a_blocking_check_failure_leaves_the_published_file_byte_for_byte(
 ):
     published = workspace / "warehouse" / "trustgap.duckdb"
     before = published.read_bytes()
-    # A team tightens a rule the demo's dirty data breaks (a negative amount).
+    # A team tightens a rule the demo's dirty data breaks (a deal worth zero).
     (tmp_path / "marts.fct_deals.yml").write_text(STRICT_SUITE)
     monkeypatch.setenv("TRUSTGAP_EXPECTATIONS_DIR", str(tmp_path))
 

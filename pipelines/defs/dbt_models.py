@@ -18,11 +18,16 @@ from pipelines.resources import RunParams, Warehouse
 
 
 class TrustgapDbtTranslator(DagsterDbtTranslator):
-    """Keys and groups by dbt layer (staging, intermediate, marts, seeds)."""
+    """Keys and groups by dbt layer (staging, intermediate, quarantine, marts, seeds).
+
+    A key names the table a model builds (its alias), so quarantine_deals, built as
+    quarantine.deals, is the asset quarantine/deals.
+    """
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
-            return dg.AssetKey([_layer(dbt_resource_props), dbt_resource_props["name"]])
+            table = dbt_resource_props.get("alias") or dbt_resource_props["name"]
+            return dg.AssetKey([_layer(dbt_resource_props), table])
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

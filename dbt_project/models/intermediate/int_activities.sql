@@ -1,121 +1,16 @@
-with tasks as (
-    select * from {{ ref('stg_salesforce__tasks') }}
-    where not coalesce(is_deleted, false)
-),
-
-events as (
-    select * from {{ ref('stg_salesforce__events') }}
-    where not coalesce(is_deleted, false)
-),
-
-salesforce_tasks as (
-    select
-        task_id as activity_id,
-        'salesforce' as source,
-        case
-            when lower(task_subtype) = 'call' or lower(task_type) = 'call' then 'call'
-            when lower(task_subtype) in ('email', 'listemail') or lower(task_type) = 'email'
-                then 'email'
-            when lower(task_type) = 'meeting' then 'meeting'
-            else 'task'
-        end as type,
-        what_id,
-        owner_id,
-        created_by_id as created_by,
-        created_at,
-        -- ActivityDate is the (date-only) due date; undated tasks count when created
-        coalesce({{ local_midnight('activity_date') }}, created_at) as occurred_at,
-        coalesce(is_closed, false) as is_closed
-    from tasks
-),
-
-salesforce_events as (
-    select
-        event_id as activity_id,
-        'salesforce' as source,
-        'meeting' as type,
-        what_id,
-        owner_id,
-        created_by_id as created_by,
-        created_at,
-        coalesce(activity_at, created_at) as occurred_at,
-        null::boolean as is_closed
-    from events
-),
-
-crm_activities as (
-    select
-        activity_id,
-        source,
-        type,
-        -- 006 is the Opportunity key prefix; other WhatIds are accounts, cases, ...
-        case when what_id like '006%' then what_id end as deal_id,
-        owner_id,
-        created_by,
-        created_at,
-        occurred_at,
-        is_closed
-    from salesforce_tasks
-
-    union all
-
-    select
-        activity_id,
-        source,
-        type,
-        case when what_id like '006%' then what_id end as deal_id,
-        owner_id,
-        created_by,
-        created_at,
-        occurred_at,
-        is_closed
-    from salesforce_events
-
-    union all
-
-    select
-        activity_id, source, type, deal_id, owner_id, created_by, created_at, occurred_at,
-        is_closed
-    from {{ ref('int_hubspot__activities') }}
-),
-
-dated as (
-    select
-        *,
-        {{ local_date('created_at') }} as created_on,
-        {{ local_date('occurred_at') }} as occurred_on
-    from crm_activities
-),
-
-completed as (
-    select
-        *,
-        -- events have no status: done once they happened
-        coalesce(is_closed, occurred_on <= {{ as_of_date() }}, false) as is_completed
-    from dated
-),
-
-final as (
-    select
-        activity_id,
-        source,
-        type,
-        deal_id,
-        owner_id,
-        created_by,
-        created_at,
-        created_on,
-        occurred_at,
-        occurred_on,
-        is_completed,
-        -- a planned next action on as_of: known by then, not done, due on or after as_of
-        coalesce(
-            created_on <= {{ as_of_date() }}
-            and not is_completed
-            and occurred_on >= {{ as_of_date() }},
-            false
-        ) as is_open_future
-    from completed
-)
-
-select * from final
+{#- The activities the metrics read: every canonical activity without a quarantine problem. -#}
+select
+    activity_id,
+    source,
+    type,
+    deal_id,
+    owner_id,
+    created_by,
+    created_at,
+    created_on,
+    occurred_at,
+    occurred_on,
+    is_completed,
+    is_open_future
+from {{ ref('int_activities_screened') }}
+where len(quarantine_problems) = 0

@@ -18,6 +18,8 @@ renamed as (
         {{ hubspot_boolean('hs_is_closed_won') }} as is_closed_won,
         archived as is_archived,
         {{ hubspot_timestamp('closedate') }} as close_at,
+        -- as sent: a value that does not parse is quarantined with it
+        closedate as close_at_text,
         {{ hubspot_timestamp('notes_last_updated') }} as last_activity_at,
         coalesce({{ hubspot_timestamp('createdate') }}, {{ hubspot_timestamp('createdat') }})
             as created_at,

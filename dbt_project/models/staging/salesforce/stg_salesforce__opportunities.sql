@@ -19,6 +19,8 @@ renamed as (
         iswon as is_won,
         isdeleted as is_deleted,
         {{ salesforce_date('closedate') }} as close_date,
+        -- as sent: a value that does not parse is quarantined with it
+        closedate as close_date_text,
         {{ salesforce_date('lastactivitydate') }} as last_activity_date,
         {{ salesforce_datetime('createddate') }} as created_at,
         {{ salesforce_datetime('systemmodstamp') }} as system_modstamp,

@@ -16,6 +16,8 @@ renamed as (
         isclosed as is_closed,
         isdeleted as is_deleted,
         {{ salesforce_date('activitydate') }} as activity_date,
+        -- as sent: a value that does not parse is quarantined with it
+        activitydate as activity_date_text,
         {{ salesforce_datetime('createddate') }} as created_at,
         {{ salesforce_datetime('systemmodstamp') }} as system_modstamp,
         _loaded_at as _loaded_at

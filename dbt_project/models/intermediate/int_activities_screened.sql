@@ -1,0 +1,162 @@
+{#- Every canonical activity, with the problems that keep it out of the metrics
+    (quarantine_problems: empty for a valid activity). int_activities keeps the
+    valid ones; quarantine.activities lists the others (macros/quarantine.sql). -#}
+with tasks as (
+    select * from {{ ref('stg_salesforce__tasks') }}
+    where not coalesce(is_deleted, false)
+),
+
+events as (
+    select * from {{ ref('stg_salesforce__events') }}
+    where not coalesce(is_deleted, false)
+),
+
+salesforce_tasks as (
+    select
+        task_id as activity_id,
+        'salesforce' as source,
+        case
+            when lower(task_subtype) = 'call' or lower(task_type) = 'call' then 'call'
+            when lower(task_subtype) in ('email', 'listemail') or lower(task_type) = 'email'
+                then 'email'
+            when lower(task_type) = 'meeting' then 'meeting'
+            else 'task'
+        end as type,
+        what_id,
+        owner_id,
+        created_by_id as created_by,
+        created_at,
+        -- ActivityDate is the (date-only) due date; undated tasks count when created
+        coalesce({{ local_midnight('activity_date') }}, created_at) as occurred_at,
+        coalesce(is_closed, false) as is_closed,
+        -- the due date as sent when it did not parse (quarantined)
+        case when activity_date is null then nullif(trim(activity_date_text), '') end
+            as unparsed_date_text
+    from tasks
+),
+
+salesforce_events as (
+    select
+        event_id as activity_id,
+        'salesforce' as source,
+        'meeting' as type,
+        what_id,
+        owner_id,
+        created_by_id as created_by,
+        created_at,
+        coalesce(activity_at, created_at) as occurred_at,
+        null::boolean as is_closed,
+        null::varchar as unparsed_date_text
+    from events
+),
+
+crm_activities as (
+    select
+        activity_id,
+        source,
+        type,
+        -- 006 is the Opportunity key prefix; other WhatIds are accounts, cases, ...
+        case when what_id like '006%' then what_id end as deal_id,
+        owner_id,
+        created_by,
+        created_at,
+        occurred_at,
+        is_closed,
+        unparsed_date_text
+    from salesforce_tasks
+
+    union all
+
+    select
+        activity_id,
+        source,
+        type,
+        case when what_id like '006%' then what_id end as deal_id,
+        owner_id,
+        created_by,
+        created_at,
+        occurred_at,
+        is_closed,
+        unparsed_date_text
+    from salesforce_events
+
+    union all
+
+    select
+        activity_id, source, type, deal_id, owner_id, created_by, created_at, occurred_at,
+        is_closed, null::varchar as unparsed_date_text
+    from {{ ref('int_hubspot__activities') }}
+),
+
+deals as (
+    select deal_id from {{ ref('int_deals_screened') }}
+),
+
+users as (
+    select user_id from {{ ref('int_users') }}
+),
+
+dated as (
+    select
+        *,
+        {{ local_date('created_at') }} as created_on,
+        {{ local_date('occurred_at') }} as occurred_on
+    from crm_activities
+),
+
+completed as (
+    select
+        *,
+        -- events have no status: done once they happened
+        coalesce(is_closed, occurred_on <= {{ as_of_date() }}, false) as is_completed
+    from dated
+),
+
+referenced as (
+    select
+        completed.*,
+        deals.deal_id as known_deal_id,
+        users.user_id as known_owner_id
+    from completed
+    left join deals on completed.deal_id = deals.deal_id
+    left join users on completed.owner_id = users.user_id
+),
+
+final as (
+    select
+        activity_id,
+        source,
+        type,
+        deal_id,
+        owner_id,
+        created_by,
+        created_at,
+        created_on,
+        occurred_at,
+        occurred_on,
+        is_completed,
+        -- a planned next action on as_of: known by then, not done, due on or after as_of
+        coalesce(
+            created_on <= {{ as_of_date() }}
+            and not is_completed
+            and occurred_on >= {{ as_of_date() }},
+            false
+        ) as is_open_future,
+        list_filter(
+            [
+                {{ quarantine_if(
+                    'unparsed_date_text is not null', 'unparseable_date', 'activity_date',
+                    'unparsed_date_text'
+                ) }},
+                -- no usable date at all (not even a creation time)
+                {{ quarantine_if('occurred_at is null', 'unparseable_date', 'occurred_at', 'null') }},
+                {{ quarantine_absurd_date('occurred_on', 'occurred_at') }},
+                {{ quarantine_orphan('deal_id', 'known_deal_id', 'orphan_deal', 'deal_id') }},
+                {{ quarantine_orphan('owner_id', 'known_owner_id', 'orphan_owner', 'owner_id') }}
+            ],
+            lambda problem: problem is not null
+        ) as quarantine_problems
+    from referenced
+)
+
+select * from final

@@ -1,0 +1,93 @@
+{#- Every canonical deal, with the problems that keep it out of the metrics
+    (quarantine_problems: empty for a valid deal). int_deals keeps the valid deals;
+    quarantine.deals lists the others with their reasons (macros/quarantine.sql). -#}
+with opportunities as (
+    select * from {{ ref('stg_salesforce__opportunities') }}
+),
+
+stages as (
+    select * from {{ ref('int_stages') }}
+),
+
+users as (
+    select * from {{ ref('int_users') }}
+),
+
+salesforce_deals as (
+    select
+        opportunity_id as deal_id,
+        'salesforce' as source,
+        'default' as pipeline,
+        opportunity_name as name,
+        account_id,
+        owner_id,
+        stage_name as stage,
+        amount,
+        close_date,
+        close_date_text,
+        probability,
+        forecast_category_name as forecast_category,
+        next_step,
+        is_closed,
+        is_won,
+        coalesce(is_deleted, false) as is_deleted,
+        created_at,
+        created_by_id as created_by,
+        last_activity_date
+    from opportunities
+),
+
+all_deals as (
+    select * from salesforce_deals
+    union all
+    select
+        deal_id, source, pipeline, name, account_id, owner_id, stage, amount, close_date,
+        close_date_text, probability, forecast_category, next_step, is_closed, is_won,
+        is_deleted, created_at, created_by, last_activity_date
+    from {{ ref('int_hubspot__deals') }}
+),
+
+final as (
+    select
+        deals.deal_id,
+        deals.source,
+        deals.pipeline,
+        deals.name,
+        deals.account_id,
+        deals.owner_id,
+        deals.stage,
+        stages.stage_order,
+        deals.amount,
+        deals.close_date,
+        deals.probability,
+        deals.forecast_category,
+        deals.next_step,
+        coalesce(deals.is_closed, stages.is_closed, false) as is_closed,
+        coalesce(deals.is_won, stages.is_won, false) as is_won,
+        deals.is_deleted,
+        deals.created_at,
+        {{ local_date('deals.created_at') }} as created_on,
+        deals.created_by,
+        deals.last_activity_date,
+        list_filter(
+            [
+                {{ quarantine_unparseable_date('deals.close_date', 'deals.close_date_text', 'close_date') }},
+                {{ quarantine_absurd_date('deals.close_date', 'close_date') }},
+                {{ quarantine_if('deals.amount < 0', 'negative_amount', 'amount', 'deals.amount') }},
+                {{ quarantine_if('stages.stage_order is null', 'unknown_stage', 'stage', 'deals.stage') }},
+                {{ quarantine_orphan('deals.owner_id', 'owners.user_id', 'orphan_owner', 'owner_id') }}
+            ],
+            lambda problem: problem is not null
+        ) as quarantine_problems
+    from all_deals as deals
+    -- a stage its pipeline does not list has a null stage_order: quarantined
+    left join stages
+        on
+            deals.source = stages.source
+            and deals.pipeline = stages.pipeline
+            and deals.stage = stages.stage
+    left join users as owners
+        on deals.owner_id = owners.user_id
+)
+
+select * from final
