@@ -6,6 +6,8 @@ trace; anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class TrustgapError(Exception):
     """Base class for errors that are explained to the user."""
@@ -27,8 +29,30 @@ class CrmRequestError(TrustgapError):
     """The CRM answered a request with an error that retries did not fix."""
 
 
+class CrmUnavailableError(CrmRequestError):
+    """The CRM could not be reached, timed out, or failed on its side, past the request retries.
+
+    Connection refused or reset, timeouts, 5xx and rate-limit (not quota) answers,
+    an answer cut off mid-body: conditions that usually pass. The nightly retries
+    the whole step a little later (pipelines/retries.py); other request errors
+    would only fail again.
+    """
+
+
 class SchemaDriftError(TrustgapError):
     """The CRM sent data whose shape no longer matches what Trustgap expects."""
+
+
+class SyncFailed(CrmRequestError):
+    """Some objects failed; the others landed and their progress is kept.
+
+    ``failures`` holds each object's error, so the caller can tell a CRM outage
+    (every failure a ``CrmUnavailableError``) from errors a retry cannot fix.
+    """
+
+    def __init__(self, message: str, failures: Iterable[Exception] = ()) -> None:
+        super().__init__(message)
+        self.failures = tuple(failures)
 
 
 class Secret:

@@ -4,9 +4,13 @@
     result = validate_table(con, load_suites()["marts.fct_deals"])
     result.success  # False when an error-severity expectation failed: do not publish
 
+Pass ``context=ValidationContext(...)`` to compare row counts with the previous published
+run and to measure freshness against the run's reference moment (``expectations.context``).
+
 Importing this package does not import great_expectations; the first validation does.
 """
 
+from expectations.context import ValidationContext, attach_baseline, freshness_reference
 from expectations.errors import ExpectationTableMissing, SuiteError
 from expectations.results import ExpectationOutcome, SuiteResult
 from expectations.runner import CHUNK_ROWS, build_gx_expectation, validate_table
@@ -21,7 +25,10 @@ __all__ = [
     "Suite",
     "SuiteError",
     "SuiteResult",
+    "ValidationContext",
+    "attach_baseline",
     "build_gx_expectation",
+    "freshness_reference",
     "load_suite",
     "load_suites",
     "validate_table",

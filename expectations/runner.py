@@ -7,7 +7,10 @@ than memory, so the runner never hands GX a whole table:
   the suite reads, streamed from DuckDB as Arrow; their counts are summed over batches;
 - whole-table expectations are computed in DuckDB and GX judges the small result;
   uniqueness is judged here from duplicate groups (``group by ... having count(*) > 1``);
-- schema expectations run on an empty frame with the table's columns.
+- schema expectations run on an empty frame with the table's columns;
+- Trustgap's own types read beyond the table: another table (an anti-join in DuckDB),
+  the previous published run and the run's reference moment (both from the
+  ``ValidationContext`` the caller passes; see ``expectations.context``).
 
 ``expectations.strategies`` lists which expectation type takes which path.
 """
@@ -17,6 +20,7 @@ import os
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 import contextlib
+import datetime as dt
 import functools
 import threading
 import time
@@ -28,11 +32,16 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from expectations.context import ValidationContext
 from expectations.errors import ExpectationTableMissing, SuiteError
 from expectations.results import ExpectationOutcome, SuiteResult, to_jsonable
 from expectations.strategies import (
     BOUNDS_ON_AGGREGATE,
+    CONTEXT_TYPES,
     DISTINCT_VALUES,
+    FRESHNESS,
+    REFERENTIAL,
+    ROW_COUNT_CHANGE,
     SAME_ON_AGGREGATE,
     UNIQUENESS,
 )
@@ -48,13 +57,20 @@ _GX_LOCK = threading.RLock()
 
 
 def validate_table(
-    con: duckdb.DuckDBPyConnection, suite: Suite, *, chunk_rows: int = CHUNK_ROWS
+    con: duckdb.DuckDBPyConnection,
+    suite: Suite,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    context: ValidationContext | None = None,
 ) -> SuiteResult:
     """Run every expectation of ``suite`` against its table on ``con``.
 
     The caller owns ``con`` (it is left open, with no result pending) and it must have no
     unfinished result of its own. Row-level checks see at most ``chunk_rows`` rows at a
     time, so memory is bounded by ``chunk_rows`` times the columns the suite reads.
+    ``context`` gives the previous published run (an attached catalog) and the moment
+    freshness is measured against; without it, row-count changes pass as having nothing
+    to compare with and freshness is measured against the current time.
     Raises ExpectationTableMissing when the table does not exist and SuiteError when GX
     rejects an expectation's kwargs. A check that cannot run (a missing column, an error
     inside GX) becomes a failed outcome carrying an ``error`` message, so one broken
@@ -83,8 +99,12 @@ def validate_table(
     }
     column_names = [name for name, _ in columns.values()]
     outcomes |= _validate_schema(by_strategy["schema"], column_names)
+    context = context or ValidationContext()
     for index, spec in by_strategy["aggregated"].items():
-        outcomes[index] = _validate_aggregate(con, table, columns, spec)
+        if spec.type in CONTEXT_TYPES:
+            outcomes[index] = _validate_in_context(con, suite, columns, spec, row_count, context)
+        else:
+            outcomes[index] = _validate_aggregate(con, table, columns, spec)
     chunked, chunks = _validate_chunks(con, table, columns, by_strategy["chunked"], chunk_rows)
     outcomes |= chunked
 
@@ -102,6 +122,10 @@ def build_gx_expectation(spec: ExpectationSpec, **overrides: Any) -> Any:
     import great_expectations.exceptions as gx_exceptions
     from great_expectations.expectations.registry import get_expectation_impl
 
+    if spec.type in CONTEXT_TYPES:
+        raise SuiteError(
+            f"{spec.label}: a Trustgap expectation judged by the runner; GX has no class for it."
+        )
     try:
         cls = get_expectation_impl(spec.type)
     except gx_exceptions.ExpectationNotFoundError as exc:
@@ -268,6 +292,185 @@ def _validate_uniqueness(
         observed=observed,
         sample_keys=sample_keys,
     )
+
+
+def _validate_in_context(
+    con: duckdb.DuckDBPyConnection,
+    suite: Suite,
+    columns: dict[str, tuple[str, str]],
+    spec: ExpectationSpec,
+    row_count: int,
+    context: ValidationContext,
+) -> ExpectationOutcome:
+    """Trustgap's own types: the figure comes from DuckDB, the verdict from GX."""
+    table = f"{_quote(suite.schema)}.{_quote(suite.name)}"
+    try:
+        if spec.type == REFERENTIAL:
+            return _validate_referential(con, table, columns, spec)
+        if spec.type == ROW_COUNT_CHANGE:
+            return _validate_row_count_change(con, suite, spec, row_count, context)
+        assert spec.type == FRESHNESS, spec.type
+        return _validate_freshness(con, table, columns, spec, row_count, context)
+    except duckdb.Error as exc:
+        # e.g. comparing columns of types DuckDB cannot compare: this check fails alone.
+        return _outcome(spec, success=False, observed={"error": f"{type(exc).__name__}: {exc}"})
+
+
+def _validate_referential(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: dict[str, tuple[str, str]],
+    spec: ExpectationSpec,
+) -> ExpectationOutcome:
+    other_table, other_column = spec.kwargs["other_table"], spec.kwargs["other_column"]
+    try:
+        other_columns = _table_columns(con, other_table)
+    except ExpectationTableMissing:
+        message = f"other table {other_table} not found"
+        return _outcome(spec, success=False, observed={"error": message})
+    if other_column.lower() not in other_columns:
+        message = f"column {other_column!r} not found in {other_table}"
+        return _outcome(spec, success=False, observed={"error": message})
+    other_schema, other_name = other_table.split(".")
+    other = f"{_quote(other_schema)}.{_quote(other_name)}"
+    column = _quote(columns[spec.kwargs["column"].lower()][0])
+    target = _quote(other_columns[other_column.lower()][0])
+    # Joined against the distinct target values, each row of the table appears once: one
+    # pass with a hash table of the (usually small) target; DuckDB spills it if need be.
+    ((element_count, considered, orphans, orphan_values),) = con.execute(
+        f"select count(*), count(t.{column}), "
+        f"count(*) filter (where t.{column} is not null and o.v is null), "
+        f"count(distinct t.{column}) filter (where t.{column} is not null and o.v is null) "
+        f"from {table} t left join (select distinct {target} as v from {other}) o "
+        f"on t.{column} = o.v"
+    ).fetchall()
+    samples: list[Any] = []
+    sample_keys: list[str] = []
+    if orphans:
+        orphan_rows = (
+            f"from {table} t where t.{column} is not null and not exists "
+            f"(select 1 from {other} o where o.{target} = t.{column})"
+        )
+        samples = [
+            value
+            for value, _ in con.execute(
+                f"select cast(t.{column} as varchar) as v, count(*) as n {orphan_rows} "
+                f"group by v order by n desc, v limit {SAMPLE_SIZE}"
+            ).fetchall()
+        ]
+        if spec.key_column:
+            key = _quote(columns[spec.key_column.lower()][0])
+            sample_keys = [
+                k
+                for (k,) in con.execute(
+                    f"select cast(t.{key} as varchar) as k {orphan_rows} "
+                    f"order by k limit {SAMPLE_SIZE}"
+                ).fetchall()
+            ]
+        else:
+            sample_keys = samples
+    observed = {
+        "element_count": element_count,
+        "missing_count": element_count - considered,
+        "unexpected_count": orphans,
+        "unexpected_percent": _percent(orphans, considered),
+        "orphan_values": orphan_values,
+        "partial_unexpected_list": samples,
+    }
+    return _outcome(
+        spec,
+        success=_mostly_success(considered, orphans, spec.kwargs.get("mostly")),
+        observed=observed,
+        sample_keys=sample_keys,
+    )
+
+
+def _validate_row_count_change(
+    con: duckdb.DuckDBPyConnection,
+    suite: Suite,
+    spec: ExpectationSpec,
+    row_count: int,
+    context: ValidationContext,
+) -> ExpectationOutcome:
+    observed: dict[str, Any] = {"current_rows": row_count, "previous_rows": None, "ratio": None}
+    catalog = context.baseline_catalog
+    if catalog is None:
+        return _outcome(spec, success=True, observed={**observed, "note": context.baseline_note})
+    found = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_catalog = ? and lower(table_schema) = lower(?) "
+        "and lower(table_name) = lower(?)",
+        [catalog, suite.schema, suite.name],
+    ).fetchall()
+    if not found:
+        note = f"{suite.table} is not in the {context.baseline_note}"
+        return _outcome(spec, success=True, observed={**observed, "note": note})
+    ((schema, name),) = found
+    ((previous,),) = con.execute(
+        f"select count(*) from {_quote(catalog)}.{_quote(schema)}.{_quote(name)}"
+    ).fetchall()
+    observed |= {"previous_rows": previous, "compared_with": context.baseline_note}
+    floor = spec.kwargs.get("min_previous_rows", 1)
+    if previous < floor:
+        note = f"not compared: fewer than min_previous_rows ({floor}) rows before"
+        return _outcome(spec, success=True, observed={**observed, "note": note})
+    ratio = row_count / previous
+    bounds = {"min_value": spec.kwargs.get("min_ratio"), "max_value": spec.kwargs.get("max_ratio")}
+    success, error = _judge_value(spec, ratio, **bounds)
+    observed["ratio"] = round(ratio, 4)
+    return _outcome(spec, success=success, observed={**observed, **_error(error)})
+
+
+_TIME_TYPES = ("TIMESTAMP", "DATE")
+
+
+def _validate_freshness(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: dict[str, tuple[str, str]],
+    spec: ExpectationSpec,
+    row_count: int,
+    context: ValidationContext,
+) -> ExpectationOutcome:
+    name, data_type = columns[spec.kwargs["column"].lower()]
+    if not data_type.upper().startswith(_TIME_TYPES):
+        message = f"column {name!r} is {data_type}; freshness needs a timestamp or date column"
+        return _outcome(spec, success=False, observed={"error": message})
+    if row_count == 0:
+        return _outcome(spec, success=True, observed={"note": "empty table"})
+    ((latest,),) = con.execute(f"select max({_quote(name)}) from {table}").fetchall()
+    reference = context.reference_moment()
+    observed: dict[str, Any] = {
+        "latest": latest,
+        "reference_at": reference,
+        "max_age_hours": spec.kwargs["max_age_hours"],
+    }
+    if latest is None:
+        note = f"every {name} is null: the table's age is unknown"
+        return _outcome(spec, success=False, observed={**observed, "note": note})
+    if not isinstance(latest, dt.datetime):
+        latest = dt.datetime.combine(latest, dt.time())
+    if latest.tzinfo is None:
+        latest = latest.replace(tzinfo=dt.UTC)  # naive timestamps in the warehouse are UTC
+    age_hours = (reference - latest).total_seconds() / 3600
+    success, error = _judge_value(spec, age_hours, max_value=spec.kwargs["max_age_hours"])
+    observed["age_hours"] = round(age_hours, 2)
+    return _outcome(spec, success=success, observed={**observed, **_error(error)})
+
+
+def _judge_value(spec: ExpectationSpec, value: float, **bounds: Any) -> tuple[bool, str | None]:
+    """GX's verdict on one computed figure: ``expect_column_values_to_be_between`` on it."""
+    bounds = {k: v for k, v in bounds.items() if v is not None}
+    between = ExpectationSpec(
+        "expect_column_values_to_be_between", {"column": "value", **bounds}, spec.severity
+    )
+    (er,) = _gx_validate(pd.DataFrame({"value": [float(value)]}), [_tagged(between, 0)])
+    error = _exception_message(er)
+    return bool(er.success) and not error, error
+
+
+def _error(message: str | None) -> dict[str, str]:
+    return {"error": message} if message else {}
 
 
 @dataclass

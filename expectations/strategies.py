@@ -11,6 +11,19 @@ one of three strategies:
 - ``schema``: checks on column names only; GX runs on an empty frame with the table's
   columns.
 
+Three types are Trustgap's own, as GX 1.x has no expectation that reads another table,
+a previous run or the clock (``CONTEXT_TYPES``). They are aggregated: DuckDB computes the
+figure and GX's ``expect_column_values_to_be_between`` judges it on a one-row frame,
+except referential integrity, judged like uniqueness from the orphan count:
+
+- ``expect_column_values_to_exist_in_table``: every non-null value of ``column`` is a
+  value of ``other_column`` in ``other_table`` (an anti-join; ``mostly`` allowed);
+- ``expect_table_row_count_change_to_be_between``: rows now / rows in the previous
+  published run within ``min_ratio``..``max_ratio``; passes when there is no previous
+  run, the table is new, or it had fewer than ``min_previous_rows`` (default 1) rows;
+- ``expect_column_max_to_be_recent``: the newest value of a timestamp ``column`` is at
+  most ``max_age_hours`` older than the run's reference moment; an empty table passes.
+
 Types not listed are refused when a suite loads rather than silently judged per batch:
 order-dependent checks (``expect_column_values_to_be_increasing``), statistics without a
 SQL twin here (z-scores, outliers, KL divergence, quantiles, most common value), and dtype
@@ -96,8 +109,33 @@ SCHEMA = frozenset(
     }
 )
 
-AGGREGATED = UNIQUENESS | SAME_ON_AGGREGATE.keys() | BOUNDS_ON_AGGREGATE.keys() | DISTINCT_VALUES
+# Trustgap's own types (not GX expectations), with the kwargs each requires and allows;
+# their values are checked when the suite loads (see expectations.suites).
+REFERENTIAL = "expect_column_values_to_exist_in_table"
+ROW_COUNT_CHANGE = "expect_table_row_count_change_to_be_between"
+FRESHNESS = "expect_column_max_to_be_recent"
+CONTEXT_TYPES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    REFERENTIAL: (
+        frozenset({"column", "other_table", "other_column"}),
+        frozenset({"column", "other_table", "other_column", "mostly"}),
+    ),
+    ROW_COUNT_CHANGE: (
+        frozenset(),
+        frozenset({"min_ratio", "max_ratio", "min_previous_rows"}),
+    ),
+    FRESHNESS: (frozenset({"column", "max_age_hours"}), frozenset({"column", "max_age_hours"})),
+}
+
+AGGREGATED = (
+    UNIQUENESS
+    | SAME_ON_AGGREGATE.keys()
+    | BOUNDS_ON_AGGREGATE.keys()
+    | DISTINCT_VALUES
+    | CONTEXT_TYPES.keys()
+)
 SUPPORTED = CHUNKED | AGGREGATED | SCHEMA
+# The types GX itself must know (the others are evaluated by the runner alone).
+GX_TYPES = SUPPORTED - CONTEXT_TYPES.keys()
 
 
 def strategy_of(expectation_type: str) -> Strategy | None:

@@ -9,9 +9,30 @@ A file ``<schema>.<table>.yml`` holds::
         severity: warn                             # error blocks publishing, warn only reports
         key_column: deal_id                        # optional: names offending rows
 
+Besides GX's own expectations (those ``expectations.strategies`` can evaluate on a table
+larger than memory), three types are Trustgap's, for what GX cannot see from one table::
+
+      # Referential integrity: non-null owner_ids must be user_ids of marts.dim_users.
+      - type: expect_column_values_to_exist_in_table
+        kwargs: {column: owner_id, other_table: marts.dim_users, other_column: user_id}
+        severity: warn                             # `mostly` allowed; key_column names orphans
+        key_column: deal_id
+      # Row count against the previous published run (passes when there is none, or it
+      # had fewer than min_previous_rows rows, default 1).
+      - type: expect_table_row_count_change_to_be_between
+        kwargs: {min_ratio: 0.5, max_ratio: 2.0, min_previous_rows: 50}
+        severity: warn
+      # Freshness: the newest value of a timestamp column is at most max_age_hours older
+      # than the run's reference moment (see expectations.context); empty tables pass.
+      - type: expect_column_max_to_be_recent
+        kwargs: {column: _loaded_at, max_age_hours: 12}
+        severity: warn
+
+One threshold per entry: for a warn level and a stricter error level, write two entries.
+
 Loading checks structure only and does not import great_expectations (slow to import), so
-Dagster can build its checks from suites cheaply; GX validates the kwargs when the suite
-first runs.
+Dagster can build its checks from suites cheaply; GX validates the kwargs of its own
+expectations when the suite first runs, and the loader those of Trustgap's types.
 """
 
 import re
@@ -26,6 +47,10 @@ from expectations.errors import SuiteError
 from expectations.strategies import (
     BOUNDS_KWARGS,
     BOUNDS_ON_AGGREGATE,
+    CONTEXT_TYPES,
+    FRESHNESS,
+    REFERENTIAL,
+    ROW_COUNT_CHANGE,
     UNIQUENESS,
     Strategy,
     strategy_of,
@@ -39,6 +64,8 @@ SEVERITIES: tuple[Severity, ...] = ("error", "warn")
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 _ENTRY_KEYS = frozenset({"type", "kwargs", "severity", "key_column"})
 _COLUMN_KWARGS = ("column", "column_A", "column_B")
+# Aggregated checks that can name offending rows by a key column.
+KEYED_AGGREGATES = UNIQUENESS | {REFERENTIAL}
 
 
 @dataclass(frozen=True)
@@ -130,8 +157,15 @@ def kwargs_columns(kwargs: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def expectation_label(type_: str, kwargs: Mapping[str, Any]) -> str:
-    """Short human name, e.g. ``expect_column_values_to_be_unique(deal_id)``."""
-    return f"{type_}({', '.join(kwargs_columns(kwargs))})"
+    """Short human name, e.g. ``expect_column_values_to_be_unique(deal_id)``.
+
+    Referential checks name their target too:
+    ``expect_column_values_to_exist_in_table(owner_id, marts.dim_users.user_id)``.
+    """
+    names = list(kwargs_columns(kwargs))
+    if type_ == REFERENTIAL:
+        names.append(f"{kwargs.get('other_table')}.{kwargs.get('other_column')}")
+    return f"{type_}({', '.join(names)})"
 
 
 def _parse_entry(entry: Any, where: str) -> ExpectationSpec:
@@ -160,6 +194,8 @@ def _parse_entry(entry: Any, where: str) -> ExpectationSpec:
     if type_ in BOUNDS_ON_AGGREGATE and not set(kwargs) <= BOUNDS_KWARGS:
         extra = sorted(set(kwargs) - BOUNDS_KWARGS)
         raise SuiteError(f"{where}: unsupported kwargs {extra}.")
+    if type_ in CONTEXT_TYPES:
+        _check_context_kwargs(type_, kwargs, where)
     severity = entry.get("severity")
     if severity not in SEVERITIES:
         raise SuiteError(
@@ -168,8 +204,11 @@ def _parse_entry(entry: Any, where: str) -> ExpectationSpec:
     key_column = entry.get("key_column")
     if key_column is not None and not isinstance(key_column, str):
         raise SuiteError(f"{where}: `key_column` must be a column name.")
-    if key_column is not None and strategy != "chunked" and type_ not in UNIQUENESS:
-        raise SuiteError(f"{where}: `key_column` only applies to row-level and uniqueness checks.")
+    if key_column is not None and strategy != "chunked" and type_ not in KEYED_AGGREGATES:
+        raise SuiteError(
+            f"{where}: `key_column` only applies to row-level, uniqueness and "
+            "referential-integrity checks."
+        )
     column_list = kwargs.get("column_list", [])
     if not isinstance(column_list, list):
         raise SuiteError(f"{where}: `column_list` must be a list of column names.")
@@ -179,3 +218,43 @@ def _parse_entry(entry: Any, where: str) -> ExpectationSpec:
     return ExpectationSpec(
         type=type_, kwargs=dict(kwargs), severity=severity, key_column=key_column
     )
+
+
+def _check_context_kwargs(type_: str, kwargs: Mapping[str, Any], where: str) -> None:
+    """Validate the kwargs of Trustgap's own types (GX never sees them)."""
+    required, allowed = CONTEXT_TYPES[type_]
+    missing = sorted(required - set(kwargs))
+    if missing:
+        raise SuiteError(f"{where}: missing kwargs {missing}.")
+    unknown = sorted(set(kwargs) - allowed)
+    if unknown:
+        raise SuiteError(f"{where}: unsupported kwargs {unknown}; allowed {sorted(allowed)}.")
+    if type_ == REFERENTIAL:
+        other_table = kwargs["other_table"]
+        if not isinstance(other_table, str) or not _TABLE_NAME.match(other_table):
+            raise SuiteError(
+                f"{where}: `other_table` must look like schema.table, got {other_table!r}."
+            )
+        if not isinstance(kwargs["other_column"], str) or not kwargs["other_column"]:
+            raise SuiteError(f"{where}: `other_column` must be a column name.")
+        if "mostly" in kwargs and not (_is_number(kwargs["mostly"]) and 0 <= kwargs["mostly"] <= 1):
+            raise SuiteError(f"{where}: `mostly` must be a number between 0 and 1.")
+    elif type_ == ROW_COUNT_CHANGE:
+        ratios = {k: kwargs[k] for k in ("min_ratio", "max_ratio") if k in kwargs}
+        if not ratios:
+            raise SuiteError(f"{where}: give `min_ratio`, `max_ratio` or both.")
+        if not all(_is_number(v) and v >= 0 for v in ratios.values()):
+            raise SuiteError(f"{where}: `min_ratio` and `max_ratio` must be numbers >= 0.")
+        if len(ratios) == 2 and ratios["min_ratio"] > ratios["max_ratio"]:
+            raise SuiteError(f"{where}: `min_ratio` is above `max_ratio`.")
+        floor = kwargs.get("min_previous_rows", 1)
+        if not (isinstance(floor, int) and not isinstance(floor, bool) and floor >= 1):
+            raise SuiteError(f"{where}: `min_previous_rows` must be a whole number >= 1.")
+    elif type_ == FRESHNESS:
+        hours = kwargs["max_age_hours"]
+        if not (_is_number(hours) and hours > 0):
+            raise SuiteError(f"{where}: `max_age_hours` must be a number > 0.")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

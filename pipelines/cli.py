@@ -162,7 +162,12 @@ def run_nightly(
     job = defs().resolve_job_def("nightly")
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
-            run_config=run_config, instance=instance, raise_on_error=False
+            run_config=run_config,
+            instance=instance,
+            raise_on_error=False,
+            # Run retries are the daemon's (pipelines/project.py); it cannot relaunch
+            # a run this process executes. Transient step failures still retry.
+            tags={"dagster/max_retries": "0"},
         )
     elapsed = time.perf_counter() - started
     if not result.success:
@@ -175,7 +180,9 @@ def run_nightly(
 def _failure_summary(result, published: Path) -> str:
     lines = [f"\nRun {result.run_id} FAILED; the published warehouse was left unchanged."]
     for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
+        if event.event_type_value == "STEP_UP_FOR_RETRY":
+            lines.append(f"  {event.step_key}: failed transiently, retried")
+        elif event.event_type_value == "STEP_FAILURE":
             error = event.event_specific_data.error
             cause = error.cause or error
             lines.append(f"  {event.step_key}: {cause.message.strip()}")

@@ -16,6 +16,8 @@ _SHOWN_EVENTS = {
     "STEP_START": "started",
     "STEP_SUCCESS": "done",
     "STEP_FAILURE": "FAILED",
+    "STEP_UP_FOR_RETRY": "failed, will retry",
+    "STEP_RESTARTED": "retrying",
     "STEP_SKIPPED": "skipped",
     "RUN_START": "run started",
     "RUN_SUCCESS": "run succeeded",
@@ -42,6 +44,9 @@ class ProgressFormatter(logging.Formatter):
                 verdict = "passed" if data.passed else f"FAILED ({data.severity.value})"
                 text = f"check {data.check_name} on {data.asset_key.to_user_string()} {verdict}"
             error = getattr(event.event_specific_data, "error", None)
+            if event.event_type_value == "STEP_UP_FOR_RETRY":
+                # The step logged why just before; the error here is Dagster's RetryRequested.
+                error = None
             if error is not None:
                 text += f": {error.message.strip()}"
         return f"{stamp} {where}: {text}"

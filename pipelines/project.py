@@ -60,7 +60,34 @@ concurrency:
     tag_concurrency_limits:
       - key: trustgap/warehouse
         limit: 1
+# A run whose process was terminated or crashed, or that never started, is
+# launched again by the daemon (dagster dev). Runs that failed in a step are not
+# (the nightly job's tags say so too): transient CRM errors are retried inside
+# the run, and a failed data check or a refused token would only fail again.
+run_retries:
+  enabled: true
+  max_retries: 2
+  retry_on_asset_or_op_failure: false
+# Fails runs stuck starting (and so lets run retries relaunch them) and enforces
+# a dagster/max_runtime tag. The default run launcher cannot resume a run.
+run_monitoring:
+  enabled: true
+  max_resume_run_attempts: 0
 """
+# What earlier Trustgap versions wrote; such a file is brought up to date, any
+# other existing dagster.yaml is the user's and left alone.
+_EARLIER_DAGSTER_YAMLS = (
+    """\
+# Written by Trustgap. Runs on one warehouse are serialised (DuckDB has one writer).
+telemetry:
+  enabled: false
+concurrency:
+  runs:
+    tag_concurrency_limits:
+      - key: trustgap/warehouse
+        limit: 1
+""",
+)
 
 
 def ensure_dagster_home() -> Path:
@@ -68,6 +95,6 @@ def ensure_dagster_home() -> Path:
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(DATA_DIR / "dagster_home")))
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
+    if not config.exists() or config.read_text() in _EARLIER_DAGSTER_YAMLS:
         config.write_text(DAGSTER_YAML)
     return home

@@ -10,6 +10,8 @@ import pytest
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+# A step retried for a transient failure runs again at once, not after a minute.
+os.environ.setdefault("TRUSTGAP_RETRY_WAIT_SECONDS", "0")
 
 DEMO_AS_OF = "2026-11-27"
 

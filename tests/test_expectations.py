@@ -19,7 +19,7 @@ from expectations import (
     load_suites,
     validate_table,
 )
-from expectations.strategies import SUPPORTED
+from expectations.strategies import CONTEXT_TYPES, GX_TYPES
 
 BIG_ROWS = 600_000
 
@@ -31,30 +31,46 @@ create schema big;
 
 create table marts.fct_deals (
     deal_id varchar, stage varchar, amount decimal(18, 2),
-    stage_age_ratio double, hygiene_issue_count integer
+    stage_age_ratio double, hygiene_issue_count integer,
+    owner_id varchar, close_owner_id varchar, manager_id varchar
 );
 insert into marts.fct_deals values
-    ('D1', 'Prospecting', 1000.00, 0.5, 0),
-    ('D2', 'Negotiation', 0.00, 2.5, 3),
-    ('D3', 'Closed Won', 25000.50, null, 5),
-    ('D4', 'Qualification', null, 0.0, 1);
+    ('D1', 'Prospecting', 1000.00, 0.5, 0, 'U3', null, 'U2'),
+    ('D2', 'Negotiation', 0.00, 2.5, 3, 'U3', null, 'U2'),
+    ('D3', 'Closed Won', 25000.50, null, 5, 'U4', 'U4', 'U2'),
+    ('D4', 'Qualification', null, 0.0, 1, null, null, null);
 
 create table dirty.fct_deals as select * from marts.fct_deals;
 update dirty.fct_deals set amount = -10 where deal_id = 'D2';
 
-create table marts.dim_users (user_id varchar, name varchar, manager_id varchar, depth integer);
+create table marts.dim_users (
+    user_id varchar, name varchar, manager_id varchar, director_id varchar, depth integer
+);
 insert into marts.dim_users values
-    ('U1', 'Ceo', null, 0), ('U2', 'Director', 'U1', 1), ('U3', 'Rep', 'U2', 2);
+    ('U1', 'Ceo', null, null, 0), ('U2', 'Director', 'U1', 'U2', 1),
+    ('U3', 'Rep', 'U2', 'U2', 2), ('U4', 'Former rep', 'U2', 'U2', 2);
 
 create table marts.rep_hygiene (rep_id varchar, open_deals integer, completeness double);
 insert into marts.rep_hygiene values ('U3', 4, 0.75), ('U4', 0, 1.0);
 
-create table raw_salesforce.opportunity ("Id" varchar, "StageName" varchar, "Amount" double);
-insert into raw_salesforce.opportunity values
-    ('006A', 'Prospecting', 100.0),
-    ('006B', null, 50.0),
-    ('006A', 'Prospecting', 100.0),
-    ('006C', 'Closed Won', -5.0);
+create table raw_salesforce.user ("Id" varchar);
+insert into raw_salesforce.user values ('005A');
+create table raw_salesforce.account ("Id" varchar);
+insert into raw_salesforce.account values ('001A');
+create table raw_salesforce.opportunity_stage ("Id" varchar, "MasterLabel" varchar);
+insert into raw_salesforce.opportunity_stage values ('01JA', 'Prospecting'), ('01JB', 'Closed Won');
+create table raw_salesforce.opportunity (
+    "Id" varchar, "StageName" varchar, "Amount" double, "Probability" double,
+    "ForecastCategoryName" varchar, "CloseDate" varchar, "OwnerId" varchar,
+    "AccountId" varchar, _loaded_at timestamptz
+);
+insert into raw_salesforce.opportunity
+select *, '2026-12-01', '005A', '001A', now() from (values
+    ('006A', 'Prospecting', 100.0, 10.0, 'Pipeline'),
+    ('006B', null, 50.0, 10.0, 'Pipeline'),
+    ('006A', 'Prospecting', 100.0, 10.0, 'Pipeline'),
+    ('006C', 'Closed Won', -5.0, 100.0, 'Closed')
+);
 
 -- Every 7th amount negative, every 11th stage null, every 13th code off-pattern; the
 -- first 40,000 rows also carry a bad code, so the first 250k-row chunk alone misses
@@ -133,27 +149,21 @@ def outcome(result, label):
     return match
 
 
-def test_shipped_suites_parse_and_every_type_exists_in_gx(suites):
-    # Every mart BI reads has a suite, plus the raw table the marts lean on most.
-    assert set(suites) == {
-        "marts.dim_users",
-        "marts.fct_deals",
-        "marts.kpi_catalog",
-        "marts.leader_signals_weekly",
-        "marts.rep_hygiene",
-        "marts.rep_skills",
-        "marts.stage_funnel",
-        "marts.team_scorecard",
-        "raw_salesforce.opportunity",
-    }
+def test_shipped_suites_parse_and_every_gx_type_exists_in_gx(suites):
     for suite in suites.values():
         for spec in suite.expectations:
-            assert build_gx_expectation(spec).expectation_type == spec.type
+            if spec.type not in CONTEXT_TYPES:
+                assert build_gx_expectation(spec).expectation_type == spec.type
 
+    import great_expectations.exceptions as gx_exceptions
     from great_expectations.expectations.registry import get_expectation_impl
 
-    for expectation_type in SUPPORTED:
+    for expectation_type in GX_TYPES:
         assert get_expectation_impl(expectation_type).expectation_type == expectation_type
+    # Trustgap's own types must not shadow a GX expectation of the same name.
+    for expectation_type in CONTEXT_TYPES:
+        with pytest.raises(gx_exceptions.ExpectationNotFoundError):
+            get_expectation_impl(expectation_type)
 
 
 def test_clean_marts_pass_their_suites(con, suites):

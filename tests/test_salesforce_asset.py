@@ -19,6 +19,8 @@ def configured(monkeypatch):
         monkeypatch.setenv("SALESFORCE_INSTANCE_URL", fake.instance_url)
         monkeypatch.setenv("SALESFORCE_ACCESS_TOKEN", TOKEN)
         monkeypatch.setenv("SALESFORCE_MAX_RETRIES", "0")
+        # One attempt per step: step retries have their own tests (test_retries.py).
+        monkeypatch.setenv("TRUSTGAP_STEP_RETRIES", "0")
         yield fake
 
 

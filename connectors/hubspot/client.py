@@ -31,6 +31,7 @@ from connectors.errors import (
     CrmAuthError,
     CrmQuotaError,
     CrmRequestError,
+    CrmUnavailableError,
     Secret,
 )
 from connectors.hubspot.ratelimit import (
@@ -219,12 +220,12 @@ class HubSpotApi:
             except (urllib3.exceptions.ProtocolError, json.JSONDecodeError, UnicodeDecodeError):
                 # A page cut off mid-body: ask once more before giving up.
                 if attempt == 2:
-                    raise CrmRequestError(
+                    raise CrmUnavailableError(
                         f"HubSpot sent an incomplete or unreadable answer when {what}, twice; "
                         "run again (nothing half-read was landed)."
                     ) from None
             except urllib3.exceptions.HTTPError as exc:
-                raise CrmRequestError(
+                raise CrmUnavailableError(
                     f"Could not reach HubSpot when {what} after retries: {type(exc).__name__}. "
                     "Check HUBSPOT_API_BASE and the network."
                 ) from None
@@ -262,12 +263,15 @@ def _translate(exc, what: str) -> Exception:
                 "without further calls. Run again after the daily window resets (midnight in "
                 "the account's time zone)."
             )
-        return CrmRequestError(
+        # A window of seconds, not the daily quota: it frees itself.
+        return CrmUnavailableError(
             f"HubSpot kept refusing requests for its {policy} rate limit when {what}, after "
             "retries. Lower HUBSPOT_RATE_LIMIT (other apps may share the limit) and run again."
         )
     if status >= 500:
-        return CrmRequestError(f"HubSpot answered {status} when {what}, after retries: {message}")
+        return CrmUnavailableError(
+            f"HubSpot answered {status} when {what}, after retries: {message}"
+        )
     return CrmRequestError(f"HubSpot refused {what} ({status}): {message}")
 
 

@@ -30,7 +30,13 @@ from simple_salesforce.exceptions import (
 )
 from simple_salesforce.util import exception_handler
 
-from connectors.errors import CrmAuthError, CrmQuotaError, CrmRequestError, SchemaDriftError
+from connectors.errors import (
+    CrmAuthError,
+    CrmQuotaError,
+    CrmRequestError,
+    CrmUnavailableError,
+    SchemaDriftError,
+)
 from connectors.salesforce.session import SalesforceSession
 
 # Error codes meaning "this object is not there for this user".
@@ -151,22 +157,24 @@ class SalesforceApi:
                 ) from None
             raise CrmRequestError(f"Salesforce rejected {what}: {_errors(exc)}") from None
         except SalesforceError as exc:
-            raise CrmRequestError(
+            # 5xx and 429 are Salesforce's side or a proxy's, and pass; others would repeat.
+            error = CrmUnavailableError if _transient_status(exc.status) else CrmRequestError
+            raise error(
                 f"Salesforce answered HTTP {exc.status} while {what}, after retries: {_errors(exc)}"
             ) from None
         except (requests.exceptions.JSONDecodeError, json.JSONDecodeError):
-            raise CrmRequestError(
+            raise CrmUnavailableError(
                 f"Salesforce sent a malformed or truncated response while {what}; nothing "
                 "of it was landed and the sync can simply run again."
             ) from None
         except requests.RequestException as exc:
             if _timed_out(exc):
-                raise CrmRequestError(
+                raise CrmUnavailableError(
                     f"Salesforce did not answer in time while {what}, after retries "
                     "(Timeout); the org or the network is slow: run again later, or raise "
                     "SALESFORCE_TIMEOUT_SECONDS."
                 ) from None
-            raise CrmRequestError(
+            raise CrmUnavailableError(
                 f"Could not reach Salesforce while {what}, after retries "
                 f"({type(exc).__name__}); check the network and the instance URL."
             ) from None
@@ -181,6 +189,10 @@ class SalesforceApi:
             f"Salesforce rejected the session while {what}, even after logging in again. "
             "Check the API user's session settings and its access to the org."
         )
+
+
+def _transient_status(status: object) -> bool:
+    return isinstance(status, int) and (status == 429 or status >= 500)
 
 
 def _timed_out(exc: requests.RequestException) -> bool:

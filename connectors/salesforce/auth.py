@@ -19,7 +19,7 @@ import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
-from connectors.errors import ConfigurationError, CrmAuthError, CrmRequestError
+from connectors.errors import ConfigurationError, CrmAuthError, CrmUnavailableError
 from connectors.salesforce.session import SalesforceSession, sdk_netloc
 from connectors.salesforce.settings import SalesforceSettings
 
@@ -84,7 +84,7 @@ def login(settings: SalesforceSettings, session: SalesforceSession) -> Salesforc
             "(login for production, test for sandboxes, or your My Domain)."
         ) from None
     except requests.RequestException as exc:
-        raise CrmRequestError(
+        raise CrmUnavailableError(
             f"Could not log in to Salesforce at SALESFORCE_DOMAIN={settings.domain} "
             f"({type(exc).__name__}); check the domain and the network."
         ) from None

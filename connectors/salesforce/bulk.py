@@ -24,7 +24,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from connectors.errors import CrmAuthError, CrmQuotaError, CrmRequestError, SchemaDriftError
+from connectors.errors import (
+    CrmAuthError,
+    CrmQuotaError,
+    CrmRequestError,
+    CrmUnavailableError,
+    SchemaDriftError,
+)
 from connectors.salesforce.api import SalesforceApi
 from connectors.salesforce.fields import ObjectFields
 from connectors.salesforce.settings import SyncOptions
@@ -79,7 +85,7 @@ class BulkQuery:
                 expected = response.headers.get("Sforce-NumberOfRecords")
                 table = parse_csv_page(response.content, fields)
                 if expected is None or not expected.isdigit() or int(expected) != table.num_rows:
-                    raise CrmRequestError(
+                    raise CrmUnavailableError(
                         f"Salesforce sent a truncated Bulk API page for {name} ({table.num_rows} "
                         f"rows, header says {expected}); nothing of this sync was kept and it "
                         "can simply run again."

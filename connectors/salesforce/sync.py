@@ -31,7 +31,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.errors import CrmAuthError, CrmQuotaError, CrmRequestError, SchemaDriftError
+from connectors.errors import (
+    CrmAuthError,
+    CrmQuotaError,
+    CrmRequestError,
+    SchemaDriftError,
+    SyncFailed,
+)
 from connectors.landing import RawTableWriter
 from connectors.salesforce import incremental as state
 from connectors.salesforce.api import ObjectUnavailable, SalesforceApi
@@ -345,10 +351,6 @@ def _chain(first: pa.Table, rest: Iterator[pa.Table]) -> Iterator[pa.Table]:
     yield from rest
 
 
-class SyncFailed(CrmRequestError):
-    """Some objects failed; the others landed and their progress is kept."""
-
-
 def sync_salesforce(
     api: SalesforceApi,
     con: duckdb.DuckDBPyConnection,
@@ -368,7 +370,7 @@ def sync_salesforce(
     loaded_at = loaded_at or dt.datetime.now(dt.UTC)
     sync = SalesforceSync(api, options, on_progress=on_progress)
     sync.prepare(con, loaded_at=loaded_at)
-    results, failures = [], []
+    results, failures = [], {}
     for obj in objects:
         try:
             result = sync.sync_object(con, obj, loaded_at=loaded_at)
@@ -376,7 +378,7 @@ def sync_salesforce(
             raise
         except (CrmRequestError, SchemaDriftError) as exc:
             log.error("%s failed: %s", obj.name, exc)
-            failures.append(f"{obj.name}: {exc}")
+            failures[obj.name] = exc
             continue
         results.append(result)
         if on_result:
@@ -384,7 +386,9 @@ def sync_salesforce(
     if failures:
         raise SyncFailed(
             f"{len(failures)} Salesforce object(s) failed; the others landed and every "
-            "watermark only covers rows committed. " + " | ".join(failures)
+            "watermark only covers rows committed. "
+            + " | ".join(f"{name}: {exc}" for name, exc in failures.items()),
+            failures.values(),
         )
     return results
 

@@ -5,16 +5,31 @@ folder named by TRUSTGAP_EXPECTATIONS_DIR (same YAML format; expectations for a
 table that already has a suite are added to it). Error-severity failures block:
 downstream assets (and so the publish) do not materialize. Warn-severity
 failures are reported with WARN severity and let the run continue.
+
+Checks read the run's working warehouse. Row-count changes are judged against the
+previous published warehouse, attached read-only; freshness against the run's
+reference moment (the latest raw load, never before the as-of date's midnight).
 """
 
 import dataclasses
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
-from expectations import load_suites, validate_table
-from pipelines.resources import Warehouse
+from expectations import (
+    Suite,
+    ValidationContext,
+    attach_baseline,
+    freshness_reference,
+    load_suites,
+    validate_table,
+)
+from expectations.strategies import FRESHNESS, ROW_COUNT_CHANGE
+from pipelines.resources import RunParams, Warehouse
 
 
 def all_suites() -> dict:
@@ -39,9 +54,12 @@ def _suite_check(suite) -> dg.AssetChecksDefinition:
         blocking=True,
         description=f"great-expectations suite for {suite.table}",
     )
-    def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
-        with warehouse.connect(read_only=True) as con:
-            result = validate_table(con, suite)
+    def _check(warehouse: Warehouse, run_params: RunParams) -> dg.AssetCheckResult:
+        with (
+            warehouse.connect(read_only=True) as con,
+            _validation_context(con, suite, warehouse, run_params) as validation,
+        ):
+            result = validate_table(con, suite, context=validation)
         if not result.success:
             severity, passed = dg.AssetCheckSeverity.ERROR, False
         elif result.warnings:
@@ -51,6 +69,24 @@ def _suite_check(suite) -> dg.AssetChecksDefinition:
         return dg.AssetCheckResult(passed=passed, severity=severity, metadata=result.to_metadata())
 
     return _check
+
+
+@contextmanager
+def _validation_context(
+    con: duckdb.DuckDBPyConnection, suite: Suite, warehouse: Warehouse, run_params: RunParams
+) -> Iterator[ValidationContext]:
+    """What the suite needs beyond its table: the previous publish, the reference moment."""
+    types = {spec.type for spec in suite.expectations}
+    reference = None
+    if FRESHNESS in types:
+        reference = freshness_reference(con, as_of=run_params.as_of_date(), zone=run_params.zone)
+    if ROW_COUNT_CHANGE not in types:
+        yield ValidationContext(reference_at=reference)
+        return
+    with attach_baseline(con, warehouse.published) as (catalog, note):
+        yield ValidationContext(
+            baseline_catalog=catalog, baseline_note=note, reference_at=reference
+        )
 
 
 @dg.definitions

@@ -5,7 +5,9 @@ history and associations are committed with the deal's sync cursor. Objects
 sync incrementally unless the run asks for a full refresh (`--full-refresh`;
 the demo always rebuilds, as its org is generated anew). An object that fails
 does not stop the others but fails the step (nothing is published); an
-authentication, scope or daily-quota error stops it at once. On a run that
+authentication, scope or daily-quota error stops it at once; an unreachable or
+failing HubSpot (past the request retries) runs the step again a little later
+(pipelines/retries.py), resuming from the committed cursors. On a run that
 reads Salesforce the tables are left empty (pipelines/crm_selection.py).
 """
 
@@ -13,11 +15,18 @@ import datetime as dt
 
 import dagster as dg
 
-from connectors.errors import CrmAuthError, CrmQuotaError, CrmRequestError, SchemaDriftError
+from connectors.errors import (
+    CrmAuthError,
+    CrmQuotaError,
+    CrmRequestError,
+    SchemaDriftError,
+    SyncFailed,
+)
 from connectors.hubspot.objects import CRM_OBJECTS, RAW_SCHEMA, SOURCE, TABLES, TABLES_BY_NAME
 from connectors.hubspot.sync import HubSpotSync
 from pipelines.crm_selection import leave_empty
 from pipelines.resources import CrmSource, RunParams, Warehouse
+from pipelines.retries import retry_transient_failures
 
 SPECS = {
     table.name: dg.AssetSpec(
@@ -37,6 +46,13 @@ def raw_hubspot(
     context: dg.AssetExecutionContext, crm: CrmSource, warehouse: Warehouse, run_params: RunParams
 ):
     """Land owners, pipelines, deals (with history) and engagements into raw_hubspot.*."""
+    with retry_transient_failures(context):
+        yield from _land(context, crm, warehouse, run_params)
+
+
+def _land(
+    context: dg.AssetExecutionContext, crm: CrmSource, warehouse: Warehouse, run_params: RunParams
+):
     if crm.platform() != SOURCE:
         tables = {
             spec.key: (name, TABLES_BY_NAME[name].arrow_schema) for name, spec in SPECS.items()
@@ -51,7 +67,7 @@ def raw_hubspot(
         )
         return
     loaded_at = dt.datetime.now(dt.UTC)
-    failures = []
+    failures = {}
     next_log = {}
 
     def progress(table: str, rows: int) -> None:
@@ -79,7 +95,7 @@ def raw_hubspot(
                 raise
             except (CrmRequestError, SchemaDriftError) as exc:
                 context.log.error(f"{obj.name} failed: {exc}")
-                failures.append(f"{obj.name}: {exc}")
+                failures[obj.name] = exc
         requests = dict(connection.api.requests)
         context.log.info(
             f"HubSpot API: {sum(requests.values()):,} requests "
@@ -90,7 +106,11 @@ def raw_hubspot(
             peak = connection.fake.peak_requests(10.0)
             context.log.info(f"Fake HubSpot saw at most {peak} requests in any 10 s")
     if failures:
-        raise CrmRequestError("HubSpot objects failed (the others landed): " + "; ".join(failures))
+        raise SyncFailed(
+            "HubSpot objects failed (the others landed): "
+            + "; ".join(f"{name}: {exc}" for name, exc in failures.items()),
+            failures.values(),
+        )
     for name, spec in SPECS.items():
         result = sync.results.get(name)
         yield dg.MaterializeResult(

@@ -5,18 +5,27 @@ step still reports each object as its own asset so lineage, freshness and
 checks stay per table. Objects sync incrementally unless the run asks for a
 full refresh (`--full-refresh`); an object that fails does not stop the others,
 but fails the step (so nothing is published), while an expired session or an
-exhausted API quota stops the step at once.
+exhausted API quota stops the step at once. When the org is unreachable or
+failing past the request retries, the step runs again a little later
+(pipelines/retries.py) and resumes from the watermarks already committed.
 """
 
 import datetime as dt
 
 import dagster as dg
 
-from connectors.errors import CrmAuthError, CrmQuotaError, CrmRequestError, SchemaDriftError
+from connectors.errors import (
+    CrmAuthError,
+    CrmQuotaError,
+    CrmRequestError,
+    SchemaDriftError,
+    SyncFailed,
+)
 from connectors.salesforce.objects import OBJECTS, RAW_SCHEMA
-from connectors.salesforce.sync import SalesforceSync, SyncFailed
+from connectors.salesforce.sync import SalesforceSync
 from pipelines.crm_selection import leave_empty
 from pipelines.resources import CrmSource, RunParams, Warehouse
+from pipelines.retries import retry_transient_failures
 
 SPECS = {
     obj.name: dg.AssetSpec(
@@ -35,6 +44,13 @@ def raw_salesforce(
     context: dg.AssetExecutionContext, crm: CrmSource, warehouse: Warehouse, run_params: RunParams
 ):
     """Land every selected Salesforce object into raw_salesforce.* in the working warehouse."""
+    with retry_transient_failures(context):
+        yield from _land(context, crm, warehouse, run_params)
+
+
+def _land(
+    context: dg.AssetExecutionContext, crm: CrmSource, warehouse: Warehouse, run_params: RunParams
+):
     selected = [obj for obj in OBJECTS if SPECS[obj.name].key in context.selected_asset_keys]
     if crm.platform() != "salesforce":
         # A HubSpot run: no Salesforce rows, and none left from an earlier run.
@@ -50,7 +66,7 @@ def raw_salesforce(
         return
     as_of = run_params.as_of_date()
     progress = _PageLogger(context)
-    failures = []
+    failures = {}
     with (
         crm.salesforce(as_of, full_refresh=run_params.full_refresh, log=context.log) as (
             api,
@@ -70,7 +86,7 @@ def raw_salesforce(
                 raise
             except (CrmRequestError, SchemaDriftError) as exc:
                 context.log.error(f"{obj.name} failed: {exc}")
-                failures.append(f"{obj.name}: {exc}")
+                failures[obj.name] = exc
                 continue
             requests = _used(before, api.session.api_usage)
             context.log.info(
@@ -103,7 +119,8 @@ def raw_salesforce(
     if failures:
         raise SyncFailed(
             f"{len(failures)} Salesforce object(s) failed; the others landed: "
-            + " | ".join(failures)
+            + " | ".join(f"{name}: {exc}" for name, exc in failures.items()),
+            failures.values(),
         )
 
 
