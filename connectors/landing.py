@@ -12,7 +12,10 @@ an Arrow table). Two modes:
   nothing is duplicated and nothing is lost.
 
 Sync cursors live in `sync_state.cursors` in the same database, and are written
-in the same transaction as the rows they cover.
+in the same transaction as the rows they cover. Every landing that finishes also
+records when its table was last read from the CRM (`sync_state.table_syncs`):
+freshness is about when we last looked, not when a row last changed, so a table
+an incremental sync found nothing new for is still fresh.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from connectors.errors import SchemaDriftError
 
 LOADED_AT = "_loaded_at"
 CURSORS = "sync_state.cursors"
+TABLE_SYNCS = "sync_state.table_syncs"
 _CURSORS_DDL = f"""
 create schema if not exists sync_state;
 create table if not exists {CURSORS} (
@@ -36,6 +40,12 @@ create table if not exists {CURSORS} (
     cursor_value varchar,
     synced_at timestamptz,
     primary key (source, object)
+);
+create table if not exists {TABLE_SYNCS} (
+    schema_name varchar not null,
+    table_name varchar not null,
+    synced_at timestamptz not null,
+    primary key (schema_name, table_name)
 );
 """
 
@@ -84,6 +94,20 @@ def forget_cursor(con: duckdb.DuckDBPyConnection, key: CursorKey) -> None:
     """Drop one cursor (its object is synced from scratch next time)."""
     con.execute(_CURSORS_DDL)
     con.execute(f"delete from {CURSORS} where source = ? and object = ?", [key.source, key.object])
+
+
+def last_synced(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dt.datetime | None:
+    """When `schema.table` was last landed in full or brought up to date (None: never)."""
+    con.execute(_CURSORS_DDL)
+    row = con.execute(
+        f"select synced_at from {TABLE_SYNCS} where schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return row[0][0] if row else None
+
+
+def _record_sync(con, schema: str, table: str, at: dt.datetime) -> None:
+    con.execute(f"insert or replace into {TABLE_SYNCS} values (?, ?, ?)", [schema, table, at])
 
 
 def _save_cursor(con, key: CursorKey, value: str, at: dt.datetime) -> None:
@@ -153,12 +177,17 @@ class RawTableWriter:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if self.mode == "upsert":
-            return  # every page already committed with its cursor
+            # Every page already committed with its cursor; the table is up to date
+            # only once the whole sync got through.
+            if exc_type is None:
+                _record_sync(self.con, self.schema, self.table, self.loaded_at)
+            return
         if exc_type is not None:
             self.con.execute("rollback")
             return
         if self.cursor is not None and self._pending_cursor is not None:
             _save_cursor(self.con, self.cursor, self._pending_cursor, self.loaded_at)
+        _record_sync(self.con, self.schema, self.table, self.loaded_at)
         self.con.execute("commit")
 
     # -- writing ---------------------------------------------------------------

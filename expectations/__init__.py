@@ -10,7 +10,12 @@ run and to measure freshness against the run's reference moment (``expectations.
 Importing this package does not import great_expectations; the first validation does.
 """
 
-from expectations.context import ValidationContext, attach_baseline, freshness_reference
+from expectations.context import (
+    ValidationContext,
+    attach_baseline,
+    freshness_reference,
+    last_synced,
+)
 from expectations.errors import ExpectationTableMissing, SuiteError
 from expectations.results import ExpectationOutcome, SuiteResult
 from expectations.runner import CHUNK_ROWS, build_gx_expectation, validate_table
@@ -29,6 +34,7 @@ __all__ = [
     "attach_baseline",
     "build_gx_expectation",
     "freshness_reference",
+    "last_synced",
     "load_suite",
     "load_suites",
     "validate_table",

@@ -34,12 +34,15 @@ class ValidationContext:
     run (None: there is none, and ``baseline_note`` says why). ``baseline_note`` is shown
     to the reader either way, e.g. which run the counts are compared with.
     ``reference_at`` is the moment freshness is measured against (None: the current
-    time).
+    time). ``last_synced_at`` is when the table was last read from the CRM
+    (``last_synced``): a table an incremental sync found nothing new for is as fresh
+    as that sync, however old its newest row.
     """
 
     baseline_catalog: str | None = None
     baseline_note: str = NO_BASELINE
     reference_at: dt.datetime | None = None
+    last_synced_at: dt.datetime | None = None
 
     def reference_moment(self) -> dt.datetime:
         return self.reference_at or dt.datetime.now(dt.UTC)
@@ -92,14 +95,31 @@ def _describe_publish(con: duckdb.DuckDBPyConnection, catalog: str) -> str:
     return f"previous published run (as of {as_of}, published {published_at:%Y-%m-%d %H:%M %Z})"
 
 
+def last_synced(con: duckdb.DuckDBPyConnection, table: str) -> dt.datetime | None:
+    """When ``table`` (schema.table) was last landed or brought up to date by a connector
+    (``sync_state.table_syncs``, see connectors/landing.py); None when never recorded."""
+    schema, name = table.split(".", 1)
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'sync_state' and table_name = 'table_syncs'"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    rows = con.execute(
+        "select synced_at from sync_state.table_syncs where schema_name = ? and table_name = ?",
+        [schema, name],
+    ).fetchall()
+    return _aware(rows[0][0]) if rows else None
+
+
 def freshness_reference(
     con: duckdb.DuckDBPyConnection, *, as_of: dt.date, zone: ZoneInfo
 ) -> dt.datetime:
     """The run's reference moment for freshness, as dbt's ``int_source_freshness`` has it.
 
-    The latest ``_loaded_at`` of any raw table (``raw_*`` schemas; the run's extract),
-    but never before midnight of ``as_of`` in ``zone``: rebuilding old raw data as of a
-    later date shows it as stale. The same raw data and as-of give the same answer.
+    The latest ``_loaded_at`` or recorded sync of any raw table (``raw_*`` schemas; the
+    run's extract), but never before midnight of ``as_of`` in ``zone``: rebuilding old
+    raw data as of a later date shows it as stale. The same raw data and as-of give the same answer.
     """
     midnight = dt.datetime.combine(as_of, dt.time(), tzinfo=zone)
     tables = con.execute(
@@ -116,7 +136,10 @@ def freshness_reference(
         for schema, table in tables
     )
     ((latest,),) = con.execute(f"select max(m) from ({maxima})").fetchall()
-    return max(_aware(latest), midnight) if latest is not None else midnight
+    synced = [last_synced(con, f"{schema}.{table}") for schema, table in tables]
+    moments = [_aware(latest)] if latest is not None else []
+    moments += [s for s in synced if s is not None]
+    return max([*moments, midnight])
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -445,13 +445,18 @@ def _validate_freshness(
         "reference_at": reference,
         "max_age_hours": spec.kwargs["max_age_hours"],
     }
-    if latest is None:
+    if context.last_synced_at is not None:
+        observed["last_synced_at"] = context.last_synced_at
+    if latest is None and context.last_synced_at is None:
         note = f"every {name} is null: the table's age is unknown"
         return _outcome(spec, success=False, observed={**observed, "note": note})
-    if not isinstance(latest, dt.datetime):
-        latest = dt.datetime.combine(latest, dt.time())
-    if latest.tzinfo is None:
-        latest = latest.replace(tzinfo=dt.UTC)  # naive timestamps in the warehouse are UTC
+    if latest is not None:
+        if not isinstance(latest, dt.datetime):
+            latest = dt.datetime.combine(latest, dt.time())
+        if latest.tzinfo is None:
+            latest = latest.replace(tzinfo=dt.UTC)  # naive timestamps in the warehouse are UTC
+    # A table synced after its newest row landed was checked and had nothing new.
+    latest = max(t for t in (latest, context.last_synced_at) if t is not None)
     age_hours = (reference - latest).total_seconds() / 3600
     success, error = _judge_value(spec, age_hours, max_value=spec.kwargs["max_age_hours"])
     observed["age_hours"] = round(age_hours, 2)

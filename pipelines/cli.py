@@ -285,6 +285,7 @@ def read_published_status(published: Path) -> dict:
 
     import duckdb
 
+    from expectations import last_synced
     from pipelines import quarantine
 
     con = duckdb.connect(str(published), read_only=True)
@@ -305,6 +306,8 @@ def read_published_status(published: Path) -> dict:
         for (table,) in tables:
             (loaded,) = con.execute(f"select max(_loaded_at) from {table}").fetchone()
             if loaded is not None:
+                # a table last synced with nothing new is as fresh as that sync
+                loaded = max(loaded, last_synced(con, table) or loaded)
                 freshness.append((table, (now - loaded).total_seconds() / 3600))
         quarantined = quarantine.counts(con)
     finally:

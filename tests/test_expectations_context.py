@@ -293,6 +293,20 @@ def test_stale_load_fails_with_its_age(con):
     assert warning.observed["age_hours"] == 30.0
 
 
+def test_a_table_synced_with_nothing_new_is_as_fresh_as_its_sync(con):
+    # Rows landed 30 h ago; this run's incremental sync, 1 h ago, found nothing new.
+    reference = LOADED + dt.timedelta(hours=30)
+    context = ValidationContext(
+        reference_at=reference, last_synced_at=reference - dt.timedelta(hours=1)
+    )
+
+    outcome = only(validate_table(con, suite_of("raw_crm.deals", freshness()), context=context))
+
+    assert outcome.success
+    assert outcome.observed["age_hours"] == 1.0
+    assert outcome.observed["last_synced_at"] == "2026-11-28T11:00:00+00:00"
+
+
 def test_empty_table_passes_freshness(con):
     outcome = only(validate_table(con, suite_of("raw_crm.calls", freshness())))
 

@@ -7,7 +7,13 @@ import pyarrow as pa
 import pytest
 
 from connectors.errors import SchemaDriftError
-from connectors.landing import CursorKey, RawTableWriter, land_batches, read_cursor
+from connectors.landing import (
+    CursorKey,
+    RawTableWriter,
+    land_batches,
+    last_synced,
+    read_cursor,
+)
 
 T0 = dt.datetime(2026, 11, 26, 2, tzinfo=dt.UTC)
 T1 = dt.datetime(2026, 11, 27, 2, tzinfo=dt.UTC)
@@ -93,3 +99,26 @@ def test_a_new_source_field_is_added_and_a_type_change_is_refused():
     retyped = pa.schema([("Id", pa.string()), ("Amount", pa.string()), ("IsDeleted", pa.bool_())])
     with pytest.raises(SchemaDriftError, match="Amount"):
         upsert(con, [("c3", batch(("c", "3", False), schema=retyped))], schema=retyped)
+
+
+def test_a_finished_sync_is_recorded_even_when_it_found_nothing_new():
+    con = duckdb.connect()
+    land_batches(con, "raw_x", "opp", SCHEMA, [batch(("a", 1.0, False))], loaded_at=T0)
+    assert last_synced(con, "raw_x", "opp") == T0
+    upsert(con, [("c1", batch())], loaded_at=T1)  # an incremental read with no rows
+    assert last_synced(con, "raw_x", "opp") == T1
+    assert con.execute("select max(_loaded_at) from raw_x.opp").fetchone()[0] == T0
+
+
+def test_a_failed_sync_is_not_recorded():
+    con = duckdb.connect()
+    land_batches(con, "raw_x", "opp", SCHEMA, [batch(("a", 1.0, False))], loaded_at=T0)
+    with (
+        pytest.raises(RuntimeError),
+        RawTableWriter(
+            con, "raw_x", "opp", SCHEMA, loaded_at=T1, mode="upsert", cursor=KEY
+        ) as writer,
+    ):
+        writer.write(batch(("b", 2.0, False)), cursor_value="c1")
+        raise RuntimeError("connection reset")
+    assert last_synced(con, "raw_x", "opp") == T0

@@ -25,6 +25,7 @@ from expectations import (
     ValidationContext,
     attach_baseline,
     freshness_reference,
+    last_synced,
     load_suites,
     validate_table,
 )
@@ -77,15 +78,19 @@ def _validation_context(
 ) -> Iterator[ValidationContext]:
     """What the suite needs beyond its table: the previous publish, the reference moment."""
     types = {spec.type for spec in suite.expectations}
-    reference = None
+    reference = synced = None
     if FRESHNESS in types:
         reference = freshness_reference(con, as_of=run_params.as_of_date(), zone=run_params.zone)
+        synced = last_synced(con, suite.table)
     if ROW_COUNT_CHANGE not in types:
-        yield ValidationContext(reference_at=reference)
+        yield ValidationContext(reference_at=reference, last_synced_at=synced)
         return
     with attach_baseline(con, warehouse.published) as (catalog, note):
         yield ValidationContext(
-            baseline_catalog=catalog, baseline_note=note, reference_at=reference
+            baseline_catalog=catalog,
+            baseline_note=note,
+            reference_at=reference,
+            last_synced_at=synced,
         )
 
 
