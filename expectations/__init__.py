@@ -18,7 +18,7 @@ from expectations.context import (
 )
 from expectations.errors import ExpectationTableMissing, SuiteError
 from expectations.results import ExpectationOutcome, SuiteResult
-from expectations.runner import CHUNK_ROWS, build_gx_expectation, validate_table
+from expectations.runner import CHUNK_ROWS, build_gx_expectation, validate_table, warm_up
 from expectations.suites import SUITES_DIR, ExpectationSpec, Suite, load_suite, load_suites
 
 __all__ = [
@@ -38,4 +38,5 @@ __all__ = [
     "load_suite",
     "load_suites",
     "validate_table",
+    "warm_up",
 ]

@@ -67,6 +67,35 @@ class SuiteResult:
     def success(self) -> bool:
         return not self.blocking_failures
 
+    def describe(self) -> str:
+        """One line a person can act on, e.g. for `trustgap status`.
+
+        ``2 of 9 failed: expect_column_values_to_be_between(amount) [warn] 1 row(s): D2;
+        ...``, or ``9 expectations passed``.
+        """
+        failed = self.blocking_failures + self.warnings
+        if not failed:
+            return f"{len(self.expectations)} expectations passed"
+        parts = []
+        for outcome in failed:
+            observed = outcome.observed
+            if "error" in observed:
+                detail = f"error: {observed['error']}"
+            elif "unexpected_count" in observed:
+                detail = f"{observed['unexpected_count']:,} row(s)"
+            elif "ratio" in observed:
+                detail = f"ratio {observed['ratio']}"
+            elif "age_hours" in observed:
+                detail = f"{observed['age_hours']} h old"
+            elif "observed_value" in observed:
+                detail = f"observed {observed['observed_value']}"
+            else:
+                detail = "failed"
+            if outcome.sample_keys:
+                detail += ": " + ", ".join(map(str, outcome.sample_keys[:3]))
+            parts.append(f"{outcome.label} [{outcome.severity}] {detail}")
+        return f"{len(failed)} of {len(self.expectations)} failed: " + "; ".join(parts)
+
     def to_metadata(self) -> dict[str, Any]:
         """Summary for Dagster asset-check metadata: every value is JSON-able."""
         failed = self.blocking_failures + self.warnings

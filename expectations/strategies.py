@@ -21,7 +21,8 @@ except referential integrity, judged like uniqueness from the orphan count:
 - ``expect_table_row_count_change_to_be_between``: rows now / rows in the previous
   published run within ``min_ratio``..``max_ratio``; passes when there is no previous
   run, the table is new, or it had fewer than ``min_previous_rows`` (default 1) rows;
-- ``expect_column_max_to_be_recent``: the newest value of a timestamp ``column`` is at
+- ``expect_column_max_to_be_recent``: the newest value of a timestamp ``column`` (or the
+  table's last recorded sync, when later: a table synced with nothing new is fresh) is at
   most ``max_age_hours`` older than the run's reference moment; an empty table passes.
 
 Types not listed are refused when a suite loads rather than silently judged per batch:

@@ -22,8 +22,9 @@ larger than memory), three types are Trustgap's, for what GX cannot see from one
       - type: expect_table_row_count_change_to_be_between
         kwargs: {min_ratio: 0.5, max_ratio: 2.0, min_previous_rows: 50}
         severity: warn
-      # Freshness: the newest value of a timestamp column is at most max_age_hours older
-      # than the run's reference moment (see expectations.context); empty tables pass.
+      # Freshness: the newest value of a timestamp column, or the table's last sync when
+      # later, is at most max_age_hours older than the run's reference moment (see
+      # expectations.context); empty tables pass.
       - type: expect_column_max_to_be_recent
         kwargs: {column: _loaded_at, max_age_hours: 12}
         severity: warn

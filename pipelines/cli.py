@@ -268,8 +268,9 @@ def show_status(warehouse_path: str | None) -> int:
     )
     passed, failed = status["checks_passed"], status["checks_failed"]
     print(f"Checks in that run: {passed} passed, {len(failed)} failed")
-    for asset, name, severity in failed[:20]:
-        print(f"  {severity:<5} {asset}: {name}")
+    for asset, name, severity, description in failed[:20]:
+        why = f" - {description[:160]}" if description else ""
+        print(f"  {severity:<5} {asset}: {name}{why}")
     print("Source freshness (hours since landed; warn 12 h, error 24 h):")
     for table, hours in status["freshness"]:
         flag = "ERROR" if hours >= 24 else "warn" if hours >= 12 else "ok"
@@ -295,7 +296,8 @@ def read_published_status(published: Path) -> dict:
             "order by published_at desc limit 1"
         ).fetchone()
         checks = con.execute(
-            "select asset, check_name, severity, passed from trustgap_meta.check_results"
+            "select asset, check_name, severity, passed, description "
+            "from trustgap_meta.check_results"
         ).fetchall()
         tables = con.execute(
             "select schema_name || '.' || table_name from duckdb_tables() "
@@ -317,8 +319,8 @@ def read_published_status(published: Path) -> dict:
         "as_of": as_of,
         "source": source,
         "published_at": published_at,
-        "checks_passed": sum(1 for *_, ok in checks if ok),
-        "checks_failed": [(a, n, s) for a, n, s, ok in checks if not ok],
+        "checks_passed": sum(1 for *_, ok, _ in checks if ok),
+        "checks_failed": [(a, n, s, d) for a, n, s, ok, d in checks if not ok],
         "freshness": freshness,
         "quarantine": quarantined,
     }

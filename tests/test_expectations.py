@@ -209,6 +209,11 @@ def test_warn_only_failure_keeps_success_and_reports_a_warning(con, suites):
     assert warning.severity == "warn"
     assert warning.sample_keys == ["D2"]
     assert warning.observed["partial_unexpected_list"] == [-10.0]
+    # The one line `trustgap status` and the check's description show.
+    assert result.describe() == (
+        f"1 of {len(suite.expectations)} failed: "
+        "expect_column_values_to_be_between(amount) [warn] 1 row(s): D2"
+    )
 
 
 def test_chunked_validation_counts_match_single_shot(con):

@@ -67,7 +67,12 @@ def _suite_check(suite) -> dg.AssetChecksDefinition:
             severity, passed = dg.AssetCheckSeverity.WARN, False
         else:
             severity, passed = dg.AssetCheckSeverity.ERROR, True
-        return dg.AssetCheckResult(passed=passed, severity=severity, metadata=result.to_metadata())
+        return dg.AssetCheckResult(
+            passed=passed,
+            severity=severity,
+            description=result.describe()[:2000],
+            metadata=result.to_metadata(),
+        )
 
     return _check
 

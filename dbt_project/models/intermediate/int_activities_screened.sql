@@ -1,6 +1,10 @@
+{{ config(materialized='table') }}
+
 {#- Every canonical activity, with the problems that keep it out of the metrics
     (quarantine_problems: empty for a valid activity). int_activities keeps the
-    valid ones; quarantine.activities lists the others (macros/quarantine.sql). -#}
+    valid ones; quarantine.activities lists the others (macros/quarantine.sql).
+    A table: int_activities, which several models read, is a filter over it, so
+    the screening joins run once. -#}
 with tasks as (
     select * from {{ ref('stg_salesforce__tasks') }}
     where not coalesce(is_deleted, false)
@@ -142,20 +146,17 @@ final as (
             and occurred_on >= {{ as_of_date() }},
             false
         ) as is_open_future,
-        list_filter(
-            [
-                {{ quarantine_if(
-                    'unparsed_date_text is not null', 'unparseable_date', 'activity_date',
-                    'unparsed_date_text'
-                ) }},
-                -- no usable date at all (not even a creation time)
-                {{ quarantine_if('occurred_at is null', 'unparseable_date', 'occurred_at', 'null') }},
-                {{ quarantine_absurd_date('occurred_on', 'occurred_at') }},
-                {{ quarantine_orphan('deal_id', 'known_deal_id', 'orphan_deal', 'deal_id') }},
-                {{ quarantine_orphan('owner_id', 'known_owner_id', 'orphan_owner', 'owner_id') }}
-            ],
-            lambda problem: problem is not null
-        ) as quarantine_problems
+        {#- the second date rule: no usable date at all, not even a creation time -#}
+        {{ quarantine_problems([
+            quarantine_rule(
+                'unparsed_date_text is not null', 'unparseable_date', 'activity_date',
+                'unparsed_date_text'
+            ),
+            quarantine_rule('occurred_at is null', 'unparseable_date', 'occurred_at', 'null'),
+            absurd_date_rule('occurred_on', 'occurred_at'),
+            orphan_rule('deal_id', 'known_deal_id', 'orphan_deal', 'deal_id'),
+            orphan_rule('owner_id', 'known_owner_id', 'orphan_owner', 'owner_id'),
+        ]) }} as quarantine_problems
     from referenced
 )
 

@@ -1,6 +1,9 @@
+{{ config(materialized='table') }}
+
 {#- Every canonical deal, with the problems that keep it out of the metrics
     (quarantine_problems: empty for a valid deal). int_deals keeps the valid deals;
-    quarantine.deals lists the others with their reasons (macros/quarantine.sql). -#}
+    quarantine.deals lists the others with their reasons (macros/quarantine.sql).
+    A table, as the models reading int_deals would each repeat the joins. -#}
 with opportunities as (
     select * from {{ ref('stg_salesforce__opportunities') }}
 ),
@@ -69,16 +72,13 @@ final as (
         {{ local_date('deals.created_at') }} as created_on,
         deals.created_by,
         deals.last_activity_date,
-        list_filter(
-            [
-                {{ quarantine_unparseable_date('deals.close_date', 'deals.close_date_text', 'close_date') }},
-                {{ quarantine_absurd_date('deals.close_date', 'close_date') }},
-                {{ quarantine_if('deals.amount < 0', 'negative_amount', 'amount', 'deals.amount') }},
-                {{ quarantine_if('stages.stage_order is null', 'unknown_stage', 'stage', 'deals.stage') }},
-                {{ quarantine_orphan('deals.owner_id', 'owners.user_id', 'orphan_owner', 'owner_id') }}
-            ],
-            lambda problem: problem is not null
-        ) as quarantine_problems
+        {{ quarantine_problems([
+            unparseable_date_rule('deals.close_date', 'deals.close_date_text', 'close_date'),
+            absurd_date_rule('deals.close_date', 'close_date'),
+            quarantine_rule('deals.amount < 0', 'negative_amount', 'amount', 'deals.amount'),
+            quarantine_rule('stages.stage_order is null', 'unknown_stage', 'stage', 'deals.stage'),
+            orphan_rule('deals.owner_id', 'owners.user_id', 'orphan_owner', 'owner_id'),
+        ]) }} as quarantine_problems
     from all_deals as deals
     -- a stage its pipeline does not list has a null stage_order: quarantined
     left join stages
