@@ -139,11 +139,12 @@ def build_gx_expectation(spec: ExpectationSpec, **overrides: Any) -> Any:
         ) from exc
 
 
+@functools.cache
 def warm_up() -> threading.Thread:
-    """Import great-expectations and build its context in a background thread.
+    """Import great-expectations and build its context in a background thread, once.
 
     Both take ~5 s of CPU that the first check would otherwise wait for; a caller
-    with idle time (the nightly run while dbt works in its own process) starts this
+    with idle time (the nightly run while the extract waits on the CRM) starts this
     first. Validation takes the same lock, so it waits for a warm-up under way
     instead of building a second context.
     """

@@ -51,7 +51,8 @@ def ensure_manifest(*, force: bool = False) -> Path:
     return manifest
 
 
-DAGSTER_YAML = """\
+# What the first Trustgap versions wrote: serialised runs only.
+_SERIAL_RUNS_YAML = """\
 # Written by Trustgap. Runs on one warehouse are serialised (DuckDB has one writer).
 telemetry:
   enabled: false
@@ -60,6 +61,10 @@ concurrency:
     tag_concurrency_limits:
       - key: trustgap/warehouse
         limit: 1
+"""
+DAGSTER_YAML = (
+    _SERIAL_RUNS_YAML
+    + """\
 # A run whose process was terminated or crashed, or that never started, is
 # launched again by the daemon (dagster dev). Runs that failed in a step are not
 # (the nightly job's tags say so too): transient CRM errors are retried inside
@@ -74,20 +79,10 @@ run_monitoring:
   enabled: true
   max_resume_run_attempts: 0
 """
+)
 # What earlier Trustgap versions wrote; such a file is brought up to date, any
 # other existing dagster.yaml is the user's and left alone.
-_EARLIER_DAGSTER_YAMLS = (
-    """\
-# Written by Trustgap. Runs on one warehouse are serialised (DuckDB has one writer).
-telemetry:
-  enabled: false
-concurrency:
-  runs:
-    tag_concurrency_limits:
-      - key: trustgap/warehouse
-        limit: 1
-""",
-)
+_EARLIER_DAGSTER_YAMLS = (_SERIAL_RUNS_YAML,)
 
 
 def ensure_dagster_home() -> Path:

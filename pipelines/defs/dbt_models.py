@@ -13,7 +13,6 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-import expectations
 from pipelines.project import dbt_project, ensure_manifest
 from pipelines.resources import RunParams, Warehouse
 
@@ -64,7 +63,4 @@ def trustgap_dbt_models(
     # builds the project with them), not to every night, where they were about a
     # third of the dbt step whatever the org's size (benchmarks/RESULTS.md).
     args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
-    # dbt works in its own process; meanwhile this one loads great-expectations for
-    # the checks that follow (~5 s they no longer wait for).
-    expectations.warm_up()
     yield from dbt.cli(args, context=context).stream()
