@@ -4,6 +4,8 @@ The fake Salesforce API serves the generated org, the real connector lands it,
 dbt builds the marts, the checks run and the warehouse is published.
 """
 
+import os
+
 from connectors.salesforce.objects import OBJECTS
 from tests.conftest import DEMO_AS_OF
 
@@ -58,3 +60,29 @@ def test_clean_reps_are_not_flagged_as_stale_or_past_due(tiny_nightly):
         "select stale_deals from marts.rep_hygiene where rep_id = ?", [planted]
     )[0]
     assert planted_stale > worst_clean
+
+
+def test_a_run_leaves_its_dbt_parse_for_the_next_and_prunes_old_run_folders(tmp_path):
+    from pipelines.defs.dbt_models import keep_parse_state
+
+    target = tmp_path / "target"
+    (target / "partial_parse.msgpack").parent.mkdir()
+    (target / "partial_parse.msgpack").write_bytes(b"parsed by trustgap prepare")
+    runs = []
+    for n in range(5):
+        run = target / f"trustgap_dbt_models-run{n}-abc"
+        run.mkdir()
+        (run / "partial_parse.msgpack").write_bytes(f"parsed by run {n}".encode())
+        os.utime(run, (1_000 + n, 1_000 + n))
+        runs.append(run)
+
+    keep_parse_state(runs[-1], project_target=target, keep_runs=3)
+
+    # The next run on this warehouse starts from this run's parse (same profile).
+    assert (target / "partial_parse.msgpack").read_bytes() == b"parsed by run 4"
+    assert sorted(p.name for p in target.glob("trustgap_dbt_models-*")) == [
+        "trustgap_dbt_models-run2-abc",
+        "trustgap_dbt_models-run3-abc",
+        "trustgap_dbt_models-run4-abc",
+    ]
+    assert not list(target.glob(".partial_parse.*"))

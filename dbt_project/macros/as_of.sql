@@ -1,10 +1,15 @@
 {#- The date every metric is computed as of, as a SQL date literal.
 
     Models never read now()/current_date: with var `as_of` set, the same data
-    gives the same numbers on any day. Unset, it is the run's start date in
-    var `timezone`. -#}
+    gives the same numbers on any day. The nightly run sets TRUSTGAP_AS_OF
+    instead, read only when executing: a value dbt sees while parsing (a --vars
+    flag, an env var) makes it re-parse the project every day (~5 s), as parsing
+    depends on it. Unset, it is the run's start date in var `timezone`. -#}
 {% macro as_of_date() -%}
     {%- set as_of = var('as_of', none) -%}
+    {%- if (as_of is none or (as_of | string | trim) == '') and execute -%}
+        {%- set as_of = env_var('TRUSTGAP_AS_OF', '') -%}
+    {%- endif -%}
     {%- if as_of is none or (as_of | string | trim) == '' -%}
         {%- set zone = modules.pytz.timezone(var('timezone')) -%}
         {%- set as_of = run_started_at.astimezone(zone).strftime('%Y-%m-%d') -%}

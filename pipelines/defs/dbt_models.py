@@ -5,9 +5,10 @@ stops the publish. Asset keys are `[layer, model]` (e.g. marts/fct_deals) and
 dbt sources point at the raw assets through `meta.dagster.asset_key`.
 """
 
-import json
 import os
+import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -55,12 +56,41 @@ def trustgap_dbt_models(
     run_params: RunParams,
 ):
     """Build staging, intermediate and marts as of the run's date, with their tests."""
-    # profiles.yml reads the working file from the environment; the dbt process
-    # inherits it.
+    # profiles.yml reads the working file, and macros/as_of.sql the date, from the
+    # environment the dbt process inherits; not --vars, which would make dbt
+    # re-parse the whole project whenever the date changes.
     os.environ["TRUSTGAP_WORKING_DB"] = str(warehouse.working)
-    dbt_vars = {"as_of": run_params.as_of_date().isoformat()}
+    os.environ["TRUSTGAP_AS_OF"] = run_params.as_of_date().isoformat()
     # Unit tests pin formulas on hand-made rows: they belong to CI (`make test`
     # builds the project with them), not to every night, where they were about a
     # third of the dbt step whatever the org's size (benchmarks/RESULTS.md).
-    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
-    yield from dbt.cli(args, context=context).stream()
+    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
+    yield from invocation.stream()
+    keep_parse_state(Path(invocation.target_path))
+
+
+def keep_parse_state(
+    run_target: Path, *, project_target: Path | None = None, keep_runs: int = 3
+) -> None:
+    """Let the next run start from this run's parse, and drop old runs' dbt output.
+
+    dagster-dbt gives every run its own target folder, seeded with the project's
+    target/partial_parse.msgpack. That file comes from `trustgap prepare`, parsed
+    with another profile (database path), so dbt would re-parse everything each
+    night; this run's copy matches the next night's run on the same warehouse.
+    Run folders (compiled SQL, logs, ~15 MB each) would otherwise pile up.
+    """
+    if project_target is None:
+        project_target = Path(dbt_project.project_dir).joinpath(dbt_project.target_path)
+    parsed = run_target / "partial_parse.msgpack"
+    if parsed.exists():
+        pending = project_target / f".partial_parse.{os.getpid()}.tmp"
+        shutil.copyfile(parsed, pending)
+        os.replace(pending, project_target / "partial_parse.msgpack")
+    runs = sorted(
+        (p for p in project_target.glob(f"{run_target.name.split('-')[0]}-*") if p.is_dir()),
+        key=lambda p: p.stat().st_mtime,
+    )
+    for old in runs[:-keep_runs]:
+        if old != run_target:
+            shutil.rmtree(old, ignore_errors=True)
