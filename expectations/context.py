@@ -99,17 +99,21 @@ def last_synced(con: duckdb.DuckDBPyConnection, table: str) -> dt.datetime | Non
     """When ``table`` (schema.table) was last landed or brought up to date by a connector
     (``sync_state.table_syncs``, see connectors/landing.py); None when never recorded."""
     schema, name = table.split(".", 1)
+    return _latest_sync(con, "schema_name = ? and table_name = ?", [schema, name])
+
+
+def _latest_sync(con: duckdb.DuckDBPyConnection, where: str, params: list) -> dt.datetime | None:
+    """The latest recorded sync of the tables ``where`` selects (None: none recorded)."""
     exists = con.execute(
         "select count(*) from duckdb_tables() where database_name = current_database() "
         "and schema_name = 'sync_state' and table_name = 'table_syncs'"
     ).fetchone()[0]
     if not exists:
         return None
-    rows = con.execute(
-        "select synced_at from sync_state.table_syncs where schema_name = ? and table_name = ?",
-        [schema, name],
+    ((latest,),) = con.execute(
+        f"select max(synced_at) from sync_state.table_syncs where {where}", params
     ).fetchall()
-    return _aware(rows[0][0]) if rows else None
+    return _aware(latest) if latest is not None else None
 
 
 def freshness_reference(
@@ -136,9 +140,8 @@ def freshness_reference(
         for schema, table in tables
     )
     ((latest,),) = con.execute(f"select max(m) from ({maxima})").fetchall()
-    synced = [last_synced(con, f"{schema}.{table}") for schema, table in tables]
-    moments = [_aware(latest)] if latest is not None else []
-    moments += [s for s in synced if s is not None]
+    synced = _latest_sync(con, "schema_name like 'raw\\_%' escape '\\'", [])
+    moments = [m for m in (latest and _aware(latest), synced) if m is not None]
     return max([*moments, midnight])
 
 
