@@ -20,9 +20,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from connectors.fake_salesforce.bulk import _csv_value
-from connectors.fake_salesforce.schema import DATETIME_TYPES
 from connectors.salesforce.objects import OBJECTS_BY_NAME
+from demo.fake_salesforce.bulk import _csv_value
+from demo.fake_salesforce.schema import DATETIME_TYPES
 
 DEAL_CHANGE_SHARE = 0.02
 HISTORY_DAYS = 730  # the generator's two years

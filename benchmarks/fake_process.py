@@ -17,9 +17,9 @@ TOKEN = "bench-session-token"
 
 
 def _serve(conn, size: str, seed: int, as_of: dt.date, latency_ms: float) -> None:
-    from connectors.demo.generator import generate_org
-    from connectors.fake_salesforce import FakeSalesforce, Slow
-    from connectors.fake_salesforce.server import fake_organization_id
+    from demo.fake_salesforce import FakeSalesforce, Slow
+    from demo.fake_salesforce.server import fake_organization_id
+    from demo.org.generator import generate_org
 
     started = time.perf_counter()
     org = generate_org(size=size, seed=seed, as_of=as_of)

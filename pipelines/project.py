@@ -7,9 +7,9 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from pipelines.settings import DATA_DIR, PROJECT_ROOT
+
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-DATA_DIR = PROJECT_ROOT / "data"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 

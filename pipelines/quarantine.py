@@ -8,12 +8,11 @@ quarantine asset checks, so all three count the same way.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import duckdb
 
-from connectors.errors import ConfigurationError
+from pipelines.settings import Settings
 
 SCHEMA = "quarantine"
 
@@ -24,7 +23,6 @@ TABLES = {
 }
 
 MAX_SHARE_ENV = "TRUSTGAP_QUARANTINE_MAX_SHARE"
-DEFAULT_MAX_SHARE = 0.05
 SAMPLE_SIZE = 5
 
 
@@ -50,16 +48,7 @@ class QuarantineCount:
 
 def max_share() -> float:
     """The quarantined share of a table above which its check blocks publishing."""
-    raw = os.environ.get(MAX_SHARE_ENV, "").strip()
-    if not raw:
-        return DEFAULT_MAX_SHARE
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        raise ConfigurationError(f"{MAX_SHARE_ENV} must be a share between 0 and 1, got {raw!r}")
-    return value
+    return Settings.from_env().quarantine_max_share
 
 
 def count(

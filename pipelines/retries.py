@@ -22,7 +22,6 @@ configured in the instance's dagster.yaml (pipelines/project.py).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +29,8 @@ from dataclasses import dataclass
 import dagster as dg
 import duckdb
 
-from connectors.errors import ConfigurationError, CrmUnavailableError, SyncFailed
+from connectors.errors import CrmUnavailableError, SyncFailed
+from pipelines.settings import Settings
 
 # What passes by itself: the CRM unreachable, slow or failing on its side after the
 # request retries, and DuckDB I/O errors (a file lock held for a moment, a
@@ -68,29 +68,12 @@ class StepRetryPolicy:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StepRetryPolicy:
         """TRUSTGAP_STEP_RETRIES and TRUSTGAP_RETRY_WAIT_SECONDS, or the defaults."""
-        env = os.environ if env is None else env
-        return cls(
-            retries=int(_number(env, "TRUSTGAP_STEP_RETRIES", cls.retries, whole=True)),
-            wait_seconds=_number(env, "TRUSTGAP_RETRY_WAIT_SECONDS", cls.wait_seconds),
-        )
+        settings = Settings.from_env(env)
+        return cls(retries=settings.step_retries, wait_seconds=settings.retry_wait_seconds)
 
     def wait_before(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (1 is the first retry)."""
         return min(self.wait_seconds * 2 ** (retry - 1), MAX_WAIT_SECONDS)
-
-
-def _number(env: Mapping[str, str], name: str, default: float, *, whole: bool = False) -> float:
-    text = env.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = int(text) if whole else float(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        kind = "a whole number" if whole else "a number of seconds"
-        raise ConfigurationError(f"{name} must be {kind}, 0 or more")
-    return value
 
 
 @contextmanager

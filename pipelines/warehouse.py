@@ -21,14 +21,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipelines.project import DATA_DIR
-
-DEFAULT_WAREHOUSE = DATA_DIR / "trustgap.duckdb"
+from pipelines.settings import Settings
 
 
 def published_path(path: str | os.PathLike | None = None) -> Path:
     """The published warehouse: the argument, else TRUSTGAP_WAREHOUSE, else data/."""
-    chosen = path or os.environ.get("TRUSTGAP_WAREHOUSE") or DEFAULT_WAREHOUSE
+    chosen = path or Settings.from_env().warehouse
     return Path(chosen).expanduser().resolve()
 
 

@@ -1,6 +1,6 @@
-"""HubSpot connection settings and the one API client every sync call goes through.
+"""The one HubSpot API client every sync call goes through.
 
-Credentials come only from the environment. `HubSpotApi` builds one
+`HubSpotApi` builds one
 `hubspot.HubSpot` client and its generated sub-APIs once (each access to
 `client.crm.…_api` would build a new connection pool), paces every request with
 the rate limiter, retries through `HubSpotRetry` (POST included), sets a timeout
@@ -13,11 +13,9 @@ become the typed, secret-free errors of `connectors.errors`.
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from urllib.parse import urlparse
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import urllib3
 from hubspot import HubSpot
@@ -27,81 +25,20 @@ from hubspot.crm.owners.exceptions import ApiException as OwnersApiException
 from hubspot.crm.pipelines.exceptions import ApiException as PipelinesApiException
 
 from connectors.errors import (
-    ConfigurationError,
     CrmAuthError,
     CrmQuotaError,
     CrmRequestError,
     CrmUnavailableError,
-    Secret,
 )
-from connectors.hubspot.ratelimit import (
-    SEARCH,
-    TIER_LIMITS,
-    HubSpotRetry,
-    RateLimits,
-    RequestLimiter,
-)
+from connectors.hubspot.ratelimit import SEARCH, HubSpotRetry, RequestLimiter
+from connectors.hubspot.settings import HubSpotSettings
 
-DEFAULT_BASE_URL = "https://api.hubapi.com"
 API_ERRORS = (
     ObjectsApiException,
     OwnersApiException,
     PipelinesApiException,
     AssociationsApiException,
 )
-Timeout = tuple[float, float]
-
-
-@dataclass(frozen=True)
-class HubSpotSettings:
-    """Where and how to reach one HubSpot account."""
-
-    access_token: Secret
-    base_url: str = DEFAULT_BASE_URL
-    rate_limits: RateLimits = field(default_factory=RateLimits)
-    # (connect, read) seconds for every call.
-    timeout: Timeout = (10.0, 90.0)
-    retries: int = 6
-    # Shortest wait after a 429 that names no interval; tests shorten it.
-    min_retry_wait_s: float = 1.0
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> HubSpotSettings:
-        """Read HUBSPOT_* settings; raise ConfigurationError naming what is wrong."""
-        env = os.environ if env is None else env
-        token = env.get("HUBSPOT_ACCESS_TOKEN", "").strip()
-        if not token:
-            raise ConfigurationError(
-                "HubSpot is not configured: set HUBSPOT_ACCESS_TOKEN to a private app's "
-                "access token (see the README's HubSpot section for the scopes it needs), "
-                "or run `trustgap demo --source hubspot` to use the demo CRM."
-            )
-        base_url = env.get("HUBSPOT_API_BASE", "").strip() or DEFAULT_BASE_URL
-        parsed = urlparse(base_url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ConfigurationError("HUBSPOT_API_BASE must look like https://api.hubapi.com")
-        tier = env.get("HUBSPOT_API_TIER", "starter").strip().lower()
-        if tier not in TIER_LIMITS:
-            raise ConfigurationError(
-                f"HUBSPOT_API_TIER must be one of {', '.join(TIER_LIMITS)} (the account's "
-                "product tier, which sets its API rate limit)"
-            )
-        requests = _positive_int(env, "HUBSPOT_RATE_LIMIT", TIER_LIMITS[tier])
-        search = _positive_int(env, "HUBSPOT_SEARCH_RATE_LIMIT", 4)
-        return cls(
-            access_token=Secret(token),
-            base_url=base_url.rstrip("/"),
-            rate_limits=RateLimits(requests=requests, search_per_second=search),
-        )
-
-
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
-    value = env.get(name, "").strip()
-    if not value:
-        return default
-    if not value.isdigit() or int(value) < 1:
-        raise ConfigurationError(f"{name} must be a whole number of requests, at least 1")
-    return int(value)
 
 
 class HubSpotApi:
@@ -281,3 +218,11 @@ def _error_body(raw) -> dict:
     except (ValueError, TypeError):
         return {}
     return body if isinstance(body, dict) else {}
+
+
+@dataclass(frozen=True)
+class HubSpotConnection:
+    """What a sync needs from one account: the API client, and whether to re-read it all."""
+
+    api: HubSpotApi
+    full_refresh: bool = False

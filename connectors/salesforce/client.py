@@ -7,14 +7,16 @@ and login-host rewrites, server clock), logs in with the configured method
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from urllib3.util.retry import Retry
 
 from connectors.salesforce.api import SalesforceApi
 from connectors.salesforce.auth import login
 from connectors.salesforce.session import build_session, default_retry
-from connectors.salesforce.settings import DEFAULT_API_VERSION, SalesforceSettings
+from connectors.salesforce.settings import DEFAULT_API_VERSION, SalesforceSettings, SyncOptions
 
-__all__ = ["DEFAULT_API_VERSION", "SalesforceSettings", "connect"]
+__all__ = ["DEFAULT_API_VERSION", "SalesforceConnection", "SalesforceSettings", "connect"]
 
 
 def connect(settings: SalesforceSettings, *, retries: Retry | int | None = None) -> SalesforceApi:
@@ -30,3 +32,11 @@ def connect(settings: SalesforceSettings, *, retries: Retry | int | None = None)
     )
     session.headers["Sforce-Query-Options"] = f"batchSize={settings.batch_size}"
     return SalesforceApi(login(settings, session), settings.auth_method)
+
+
+@dataclass(frozen=True)
+class SalesforceConnection:
+    """What a sync needs from one org: the API, and how to sync its objects."""
+
+    api: SalesforceApi
+    options: SyncOptions

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from connectors import env as read
 from connectors.errors import ConfigurationError, Secret
 
 DEFAULT_API_VERSION = "59.0"
@@ -87,9 +88,12 @@ class SalesforceSettings:
 
         common = {
             "api_version": _api_version(get("SALESFORCE_API_VERSION") or DEFAULT_API_VERSION),
-            "batch_size": _int(env, "SALESFORCE_BATCH_SIZE", 2000, 200, 2000),
-            "timeout": (10.0, float(_int(env, "SALESFORCE_TIMEOUT_SECONDS", 120, 1, 3600))),
-            "max_retries": _int(env, "SALESFORCE_MAX_RETRIES", 5, 0, 20),
+            "batch_size": read.whole_number(env, "SALESFORCE_BATCH_SIZE", 2000, low=200, high=2000),
+            "timeout": (
+                10.0,
+                float(read.whole_number(env, "SALESFORCE_TIMEOUT_SECONDS", 120, low=1, high=3600)),
+            ),
+            "max_retries": read.whole_number(env, "SALESFORCE_MAX_RETRIES", 5, high=20),
             "domain": get("SALESFORCE_DOMAIN") or "login",
         }
         if get("SALESFORCE_ACCESS_TOKEN") or get("SALESFORCE_INSTANCE_URL"):
@@ -184,9 +188,15 @@ class SyncOptions:
                     "or Task.* separated by commas."
                 )
         values = {
-            "overlap": dt.timedelta(minutes=_int(env, "SALESFORCE_OVERLAP_MINUTES", 10, 0, 1440)),
-            "bulk_threshold": _int(env, "SALESFORCE_BULK_THRESHOLD", 10_000, 0, 10**9),
-            "bulk_page_size": _int(env, "SALESFORCE_BULK_PAGE_SIZE", 50_000, 1000, 1_000_000),
+            "overlap": dt.timedelta(
+                minutes=read.whole_number(env, "SALESFORCE_OVERLAP_MINUTES", 10, high=1440)
+            ),
+            "bulk_threshold": read.whole_number(
+                env, "SALESFORCE_BULK_THRESHOLD", 10_000, high=10**9
+            ),
+            "bulk_page_size": read.whole_number(
+                env, "SALESFORCE_BULK_PAGE_SIZE", 50_000, low=1000, high=1_000_000
+            ),
             "custom_fields": entries,
         }
         values.update(overrides)
@@ -219,12 +229,3 @@ def _api_version(value: str) -> str:
             "which Bulk API 2.0 queries need)."
         )
     return f"{int(major)}.{minor or '0'}"
-
-
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ConfigurationError(f"{name} must be a whole number from {low} to {high}")
-    return int(raw)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import urllib.request
 
 import dagster as dg
 
 from pipelines import run_ledger
 from pipelines.resources import CrmSource, RunParams, Warehouse
+from pipelines.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +53,12 @@ def record_failure(context: dg.HookContext) -> None:
         status="failed",
         finished_at=run_ledger.now_iso(),
         as_of=run_params.as_of_date().isoformat(),
-        source=crm.resolved_source(),
+        source=crm.label(),
         failed_steps=[context.step_key],
         message=message,
     )
     run_ledger.record(warehouse.published, entry)
-    url = os.environ.get("TRUSTGAP_WEBHOOK_URL")
+    url = Settings.from_env().webhook_url
     if not url:
         return
     payload = {

@@ -7,7 +7,8 @@ dbt sources point at the raw assets through `meta.dagster.asset_key`.
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.project import dbt_project, ensure_manifest
-from pipelines.resources import RunParams, Warehouse
+from pipelines.resources import CrmSource, RunParams, Warehouse
 
 
 class TrustgapDbtTranslator(DagsterDbtTranslator):
@@ -54,18 +55,25 @@ def trustgap_dbt_models(
     dbt: DbtCliResource,
     warehouse: Warehouse,
     run_params: RunParams,
+    crm: CrmSource,
 ):
     """Build staging, intermediate and marts as of the run's date, with their tests."""
     # profiles.yml reads the working file, and macros/as_of.sql the date, from the
     # environment the dbt process inherits; not --vars, which would make dbt
-    # re-parse the whole project whenever the date changes.
-    os.environ["TRUSTGAP_WORKING_DB"] = str(warehouse.working)
-    os.environ["TRUSTGAP_AS_OF"] = run_params.as_of_date().isoformat()
+    # re-parse the whole project whenever the date changes. The hierarchy file
+    # (macros/hubspot.sql) is the CRM's own (the HubSpot demo writes one), else the
+    # run's (--org-chart, TRUSTGAP_ORG_CHART), else the org_chart seed.
+    environment = {
+        "TRUSTGAP_WORKING_DB": str(warehouse.working),
+        "TRUSTGAP_AS_OF": run_params.as_of_date().isoformat(),
+        "TRUSTGAP_ORG_CHART": str(crm.org_chart() or run_params.org_chart or ""),
+    }
     # Unit tests pin formulas on hand-made rows: they belong to CI (`make test`
     # builds the project with them), not to every night, where they were about a
     # third of the dbt step whatever the org's size (benchmarks/RESULTS.md).
-    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
-    yield from invocation.stream()
+    with _environment(environment):
+        invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
+        yield from invocation.stream()
     keep_parse_state(Path(invocation.target_path))
 
 
@@ -94,3 +102,22 @@ def keep_parse_state(
     for old in runs[:-keep_runs]:
         if old != run_target:
             shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set `values` (an empty one: unset) for the dbt process, then restore the old ones."""
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value:
+                os.environ[name] = value
+            else:
+                os.environ.pop(name, None)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

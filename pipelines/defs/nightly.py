@@ -1,10 +1,11 @@
 """The nightly job and its schedule."""
 
-import os
-
 import dagster as dg
 
 from pipelines.defs.alerts import record_failure
+from pipelines.settings import Settings
+
+SETTINGS = Settings.from_env()
 
 # One process runs every step: all steps write or read the same DuckDB working
 # file, and DuckDB allows a single writing process per file.
@@ -30,7 +31,7 @@ nightly = dg.define_asset_job(
 nightly_schedule = dg.ScheduleDefinition(
     name="nightly_schedule",
     job=nightly,
-    cron_schedule=os.environ.get("TRUSTGAP_SCHEDULE_CRON", "0 2 * * *"),
-    execution_timezone=os.environ.get("TRUSTGAP_TIMEZONE", "UTC"),
+    cron_schedule=SETTINGS.schedule_cron,
+    execution_timezone=SETTINGS.timezone,
     default_status=dg.DefaultScheduleStatus.STOPPED,
 )

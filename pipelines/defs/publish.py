@@ -1,6 +1,5 @@
 """Publishing: swap the finished working warehouse in for readers, atomically."""
 
-import os
 from pathlib import Path
 
 import dagster as dg
@@ -9,6 +8,7 @@ from pipelines import run_ledger
 from pipelines import warehouse as wh
 from pipelines.defs.dbt_models import trustgap_dbt_models
 from pipelines.resources import CrmSource, RunParams, Warehouse
+from pipelines.settings import Settings
 
 
 @dg.asset(
@@ -32,7 +32,7 @@ def published_warehouse(
         warehouse.published,
         run_id=context.run_id,
         as_of=as_of,
-        source=crm.resolved_source(),
+        source=crm.label(),
         checks=checks,
     )
     context.log.info(f"Published {result.path} ({result.bytes / 1e6:.1f} MB)")
@@ -43,7 +43,7 @@ def published_warehouse(
         "size_mb": round(result.bytes / 1e6, 2),
         "as_of": as_of.isoformat(),
     }
-    parquet_dir = os.environ.get("TRUSTGAP_PARQUET_DIR")
+    parquet_dir = Settings.from_env().parquet_dir
     if parquet_dir:
         link = wh.export_parquet(result.path, Path(parquet_dir), run_id=context.run_id)
         context.log.info(f"Exported marts as Parquet to {link}")
@@ -55,7 +55,7 @@ def published_warehouse(
             status="published",
             finished_at=run_ledger.now_iso(),
             as_of=as_of.isoformat(),
-            source=crm.resolved_source(),
+            source=crm.label(),
         ),
     )
     return dg.MaterializeResult(metadata=metadata)

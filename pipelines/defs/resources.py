@@ -1,4 +1,4 @@
-"""Resources shared by every asset: short names, configured from the environment."""
+"""Resources shared by every asset: short names, their defaults from pipelines.settings."""
 
 import sys
 from functools import cached_property
@@ -10,7 +10,8 @@ from dagster_dbt import DbtCliResource
 from packaging import version
 
 from pipelines.project import dbt_project
-from pipelines.resources import CrmSource, RunParams, Warehouse
+from pipelines.resources import default_resources
+from pipelines.settings import Settings
 
 
 class TrustgapDbtCli(DbtCliResource):
@@ -32,9 +33,7 @@ class TrustgapDbtCli(DbtCliResource):
 def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
-            "run_params": RunParams(),
-            "warehouse": Warehouse(),
-            "crm": CrmSource(),
+            **default_resources(Settings.from_env()),
             # The dbt next to this interpreter: the venv may not be on PATH.
             "dbt": TrustgapDbtCli(
                 project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))

@@ -1,0 +1,414 @@
+"""Land a HubSpot account into raw_hubspot: owners, pipelines, deals, engagements.
+
+Owners and pipelines are small and replaced on every run. Deals and engagements
+sync incrementally, page by page, each page committed together with its cursor
+(`connectors.landing`), so a run killed at any point resumes where it stopped
+and re-read rows replace themselves:
+
+1. First run (or `full_refresh`): the object's tables are emptied and every live
+   record is listed (`GET /crm/v3/objects/{type}`, 100 per page, 50 with
+   property history); the cursor holds the next page's `after`.
+2. Later runs search for records modified since the last run started (minus an
+   overlap for clock skew and search-index lag). Search stops at 10,000 results
+   per query and many records can share one `hs_lastmodifieddate`, so every page
+   is a fresh query sorted by `hs_object_id` with `hs_object_id > last id`:
+   keyset paging that never reaches the cap, cannot loop, and resumes from the
+   last committed id. Deals found by search are re-read by id with their
+   property history (search returns no history). A resumed or just-finished full
+   pass is followed by one fresh window, so changes made meanwhile are not
+   left for the next run.
+3. Search never returns archived records: every run lists `archived=true` and
+   upserts those rows, flagged archived, so they are never kept as live.
+
+Each landed record also gets its associations (v4 batch reads, up to 1,000 ids
+per call) as one row per record, so an association removed in HubSpot is
+removed here when the record is next synced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass
+
+import duckdb
+
+from connectors.errors import CrmRequestError
+from connectors.hubspot import decode
+from connectors.hubspot.client import HubSpotApi
+from connectors.hubspot.objects import (
+    CRM_OBJECTS,
+    DEAL_STAGES,
+    OWNER_TEAMS,
+    OWNERS,
+    RAW_SCHEMA,
+    SOURCE,
+    CrmObject,
+    RawTable,
+)
+from connectors.landing import CursorKey, RawTableWriter, land_batches, read_cursor
+from connectors.sync_report import TableReport
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[str, int], None]
+LIST_LIMIT = 100
+HISTORY_LIST_LIMIT = 50
+SEARCH_LIMIT = 200
+BATCH_READ_LIMIT = 100
+HISTORY_BATCH_READ_LIMIT = 50
+ASSOCIATION_INPUTS = 1000
+DEFAULT_CHUNK_ROWS = 1000
+DEFAULT_OVERLAP = dt.timedelta(minutes=10)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class CursorState:
+    """Where an object's sync stands; stored as JSON in sync_state.cursors."""
+
+    phase: str  # "full" or "incremental"
+    started: int | None = None  # ms: when the current pass began
+    after: str | None = None  # full pass: the next list page
+    since: int | None = None  # incremental: lower bound on hs_lastmodifieddate (ms)
+    last_id: int | None = None  # incremental: the current window's progress
+
+    def dump(self) -> str:
+        return json.dumps({k: v for k, v in asdict(self).items() if v is not None}, sort_keys=True)
+
+    @classmethod
+    def load(cls, value: str | None) -> CursorState | None:
+        if not value:
+            return None
+        try:
+            return cls(**json.loads(value))
+        except (TypeError, ValueError):
+            log.warning("unreadable HubSpot sync cursor %r; starting a full sync", value)
+            return None
+
+
+class HubSpotSync:
+    """Lands the catalog (`connectors.hubspot.objects`) from one account into raw_hubspot."""
+
+    def __init__(
+        self,
+        api: HubSpotApi,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        loaded_at: dt.datetime,
+        full_refresh: bool = False,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        overlap: dt.timedelta = DEFAULT_OVERLAP,
+        on_progress: ProgressCallback | None = None,
+        clock: Callable[[], int] = _now_ms,
+    ) -> None:
+        self.api = api
+        self.con = con
+        self.loaded_at = loaded_at
+        self.full_refresh = full_refresh
+        self.chunk_rows = chunk_rows
+        self.overlap_ms = int(overlap.total_seconds() * 1000)
+        self.on_progress = on_progress or (lambda _table, _rows: None)
+        self.clock = clock
+        self.results: dict[str, TableReport] = {}
+        self.mode = "replace"
+
+    # -- everything --------------------------------------------------------------
+
+    def sync_all(self, objects: Sequence[CrmObject] = CRM_OBJECTS) -> dict[str, TableReport]:
+        """Owners, pipelines and every object in `objects`; returns rows per table."""
+        self.sync_owners()
+        self.sync_pipelines()
+        for obj in objects:
+            self.sync_object(obj)
+        return self.results
+
+    def sync_owners(self) -> None:
+        """Replace owners and their teams: active owners, then deactivated (archived) ones."""
+        self.mode = "replace"
+        owners: list[dict] = []
+        for archived in (False, True):
+            after = None
+            while True:
+                page = self.api.owners_page(after=after, archived=archived)
+                owners.extend(page.get("results") or [])
+                after = _next_after(page, after)
+                if after is None:
+                    break
+        owner_rows, team_rows = decode.owners_batches(owners)
+        for table, batch in ((OWNERS, owner_rows), (OWNER_TEAMS, team_rows)):
+            land_batches(
+                self.con,
+                RAW_SCHEMA,
+                table.name,
+                table.arrow_schema,
+                [batch],
+                loaded_at=self.loaded_at,
+            )
+            self._count(table.name, batch.num_rows)
+
+    def sync_pipelines(self) -> None:
+        """Replace the deal pipelines and their stages."""
+        self.mode = "replace"
+        page = self.api.pipelines("deals")
+        batch = decode.stages_batch(page.get("results") or [])
+        land_batches(
+            self.con,
+            RAW_SCHEMA,
+            DEAL_STAGES.name,
+            DEAL_STAGES.arrow_schema,
+            [batch],
+            loaded_at=self.loaded_at,
+        )
+        self._count(DEAL_STAGES.name, batch.num_rows)
+
+    # -- one object ----------------------------------------------------------------
+
+    def sync_object(self, obj: CrmObject) -> None:
+        """Bring the object's tables up to date (see the module docstring)."""
+        key = CursorKey(SOURCE, obj.cursor_object)
+        state = None if self.full_refresh else CursorState.load(read_cursor(self.con, key))
+        self.mode = "full" if state is None else "incremental"
+        if state is None:
+            self._empty_tables(obj)
+            state = CursorState("full", started=self.clock())
+        with _Writers(self, obj, key) as writers:
+            resumed = False
+            if state.phase == "full":
+                state = self._full_pass(obj, state, writers)
+            else:
+                resumed = state.last_id is not None
+            state = self._window(obj, state, writers)
+            if resumed:
+                self._window(obj, state, writers)
+            self._archived_pass(obj, writers)
+
+    def _full_pass(self, obj: CrmObject, state: CursorState, writers: _Writers) -> CursorState:
+        limit = HISTORY_LIST_LIMIT if obj.history else LIST_LIMIT
+        after = state.after
+        chunk: list[dict] = []
+        while True:
+            page = self.api.list_page(
+                obj.name, properties=obj.properties, history=obj.history, after=after, limit=limit
+            )
+            chunk.extend(page.get("results") or [])
+            after = _next_after(page, after)
+            if after is None:
+                done = CursorState("incremental", since=state.started - self.overlap_ms)
+                self._land(obj, chunk, writers, done)
+                return done
+            if len(chunk) >= self.chunk_rows:
+                self._land(
+                    obj, chunk, writers, CursorState("full", started=state.started, after=after)
+                )
+                chunk = []
+
+    def _window(self, obj: CrmObject, state: CursorState, writers: _Writers) -> CursorState:
+        """Every record modified since `state.since`, in id order; returns the next state."""
+        resumed = state.last_id is not None and state.started is not None
+        started = state.started if resumed else self.clock()
+        since = state.since or 0
+        last_id = state.last_id or 0
+        # Deals are re-read by id with their history, so search only finds their ids.
+        properties = ["hs_object_id"] if obj.history else list(obj.properties)
+        chunk: list[dict] = []
+        while True:
+            page = self.api.search(obj.name, _window_query(since, last_id, properties))
+            results = page.get("results") or []
+            if results:
+                newest = int(results[-1]["id"])
+                if newest <= last_id:
+                    raise CrmRequestError(
+                        f"HubSpot search for changed {obj.name} did not move past id {last_id}; "
+                        "stopping instead of looping. Run again with --full-refresh."
+                    )
+                last_id = newest
+            chunk.extend(results)
+            finished = not page.get("paging") or len(results) < SEARCH_LIMIT
+            if finished:
+                state = CursorState("incremental", since=started - self.overlap_ms)
+            elif len(chunk) >= self.chunk_rows:
+                state = CursorState("incremental", started=started, since=since, last_id=last_id)
+            else:
+                continue
+            records = self._read_by_id(obj, [r["id"] for r in chunk]) if obj.history else chunk
+            self._land(obj, records, writers, state)
+            chunk = []
+            if finished:
+                return state
+
+    def _archived_pass(self, obj: CrmObject, writers: _Writers) -> None:
+        """Upsert the recycle bin's records, flagged archived (search never returns them)."""
+        limit = HISTORY_LIST_LIMIT if obj.history else LIST_LIMIT
+        after = None
+        while True:
+            page = self.api.list_page(
+                obj.name,
+                properties=obj.properties,
+                history=obj.history,
+                after=after,
+                limit=limit,
+                archived=True,
+            )
+            records = page.get("results") or []
+            if records:
+                self._land(obj, records, writers, None, associations=False)
+            after = _next_after(page, after)
+            if after is None:
+                return
+
+    def _read_by_id(self, obj: CrmObject, ids: Sequence[str]) -> list[dict]:
+        limit = HISTORY_BATCH_READ_LIMIT if obj.history else BATCH_READ_LIMIT
+        records: list[dict] = []
+        for start in range(0, len(ids), limit):
+            page = self.api.batch_read(
+                obj.name, ids[start : start + limit], properties=obj.properties, history=obj.history
+            )
+            # Records archived since the search are missing here; the archived pass flags them.
+            records.extend(page.get("results") or [])
+        return records
+
+    def _land(
+        self,
+        obj: CrmObject,
+        records: list[dict],
+        writers: _Writers,
+        state: CursorState | None,
+        *,
+        associations: bool = True,
+    ) -> None:
+        """Child rows first, then the records with the cursor: a crash in between only
+        means the rerun reads this chunk again."""
+        ids = [r["id"] for r in records]
+        if writers.history is not None and records:
+            batch = decode.history_batch(records, obj.history)
+            writers.history.write(batch)
+            self._count(obj.history_table.name, batch.num_rows)
+        if records:
+            for to_type, table in obj.associations.items():
+                # Archived records keep no associations: their rows are emptied unread.
+                links = self._links(obj.name, to_type, ids) if associations else {}
+                if to_type == "contacts":
+                    batch = decode.deal_contacts_batch(ids, links)
+                else:
+                    batch = decode.engagement_deals_batch(obj.engagement_type, ids, links)
+                writers.associations[table.name].write(batch)
+                self._count(table.name, batch.num_rows)
+        writers.main.write(
+            decode.records_batch(records, obj.table),
+            cursor_value=None if state is None else state.dump(),
+        )
+        self._count(obj.table.name, len(records))
+
+    def _links(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list]:
+        """Associated ids (with their label, if any) per record, via v4 batch reads."""
+        links: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+        pending = [{"id": i} for i in ids]
+        while pending:
+            inputs, pending = pending[:ASSOCIATION_INPUTS], pending[ASSOCIATION_INPUTS:]
+            page = self.api.associations(from_type, to_type, inputs)
+            # 207 errors name ids with no associations: an empty list is the answer.
+            for result in page.get("results") or []:
+                from_id = str(result["from"]["id"])
+                for target in result.get("to") or []:
+                    labels = [
+                        t["label"] for t in target.get("associationTypes") or [] if t.get("label")
+                    ]
+                    links[from_id].append(
+                        (str(target["toObjectId"]), labels[0] if labels else None)
+                    )
+                after = ((result.get("paging") or {}).get("next") or {}).get("after")
+                if after:
+                    pending.append({"id": from_id, "after": after})
+        return links
+
+    def _empty_tables(self, obj: CrmObject) -> None:
+        """A full pass starts from empty tables (shared association tables excepted:
+        their rows are replaced per record, and rows of records no longer landed are
+        ignored downstream)."""
+        tables = [obj.table]
+        if obj.history_table is not None:
+            tables.append(obj.history_table)
+        tables += [t for t in obj.associations.values() if not is_shared(t)]
+        for table in tables:
+            land_batches(
+                self.con, RAW_SCHEMA, table.name, table.arrow_schema, [], loaded_at=self.loaded_at
+            )
+
+    def _count(self, table: str, rows: int) -> None:
+        result = self.results.setdefault(table, TableReport(table, mode=self.mode))
+        result.rows += rows
+        self.on_progress(table, result.rows)
+
+
+class _Writers:
+    """The upsert writers of one object: its table (carrying the cursor), its
+    history and association tables."""
+
+    def __init__(self, sync: HubSpotSync, obj: CrmObject, key: CursorKey) -> None:
+        self._stack = ExitStack()
+        self._sync = sync
+        self._obj = obj
+        self._key = key
+
+    def __enter__(self) -> _Writers:
+        sync, obj = self._sync, self._obj
+
+        def writer(table: RawTable, cursor: CursorKey | None = None) -> RawTableWriter:
+            return self._stack.enter_context(
+                RawTableWriter(
+                    sync.con,
+                    RAW_SCHEMA,
+                    table.name,
+                    table.arrow_schema,
+                    loaded_at=sync.loaded_at,
+                    mode="upsert",
+                    key=table.key,
+                    cursor=cursor,
+                )
+            )
+
+        self.history = writer(obj.history_table) if obj.history_table is not None else None
+        self.associations = {t.name: writer(t) for t in obj.associations.values()}
+        self.main = writer(obj.table, self._key)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stack.close()
+
+
+def is_shared(table: RawTable) -> bool:
+    return sum(table in obj.associations.values() for obj in CRM_OBJECTS) > 1
+
+
+def _window_query(since: int, last_id: int, properties: list[str]) -> dict:
+    return {
+        "filterGroups": [
+            {
+                "filters": [
+                    {"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": str(since)},
+                    {"propertyName": "hs_object_id", "operator": "GT", "value": str(last_id)},
+                ]
+            }
+        ],
+        "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+        "properties": properties,
+        "limit": SEARCH_LIMIT,
+    }
+
+
+def _next_after(page: dict, previous: str | None) -> str | None:
+    after = ((page.get("paging") or {}).get("next") or {}).get("after")
+    if after is not None and after == previous:
+        raise CrmRequestError(
+            "HubSpot returned the same paging cursor twice; stopping instead of looping."
+        )
+    return after

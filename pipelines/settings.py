@@ -1,0 +1,121 @@
+"""Every Trustgap setting, parsed once from the environment, typed and validated.
+
+`Settings.from_env()` reads the TRUSTGAP_* variables; the CRM credentials
+(SALESFORCE_*, HUBSPOT_*) belong to their connector's own settings module and are
+checked here by `check_crm`, so that `trustgap run` can refuse a bad configuration
+in well under a second, before Dagster, dbt or great-expectations load. This
+module imports nothing heavy on purpose: keep it that way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from connectors import env as read
+from connectors.errors import ConfigurationError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+CRMS = ("salesforce", "hubspot")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The TRUSTGAP_* settings (the README's Settings table, with the same defaults)."""
+
+    warehouse: Path = DATA_DIR / "trustgap.duckdb"
+    timezone: str = "UTC"
+    schedule_cron: str = "0 2 * * *"
+    webhook_url: str | None = None
+    step_retries: int = 2
+    retry_wait_seconds: float = 60.0
+    parquet_dir: Path | None = None
+    expectations_dir: Path | None = None
+    quarantine_max_share: float = 0.05
+    org_chart: Path | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and check every TRUSTGAP_* variable; ConfigurationError names a bad one."""
+        env = os.environ if env is None else env
+        timezone = read.text(env, "TRUSTGAP_TIMEZONE", cls.timezone)
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigurationError(
+                "TRUSTGAP_TIMEZONE must be an IANA time zone such as Europe/Paris or UTC"
+            ) from None
+        cron = read.text(env, "TRUSTGAP_SCHEDULE_CRON", cls.schedule_cron)
+        if len(cron.split()) != 5:
+            raise ConfigurationError(
+                "TRUSTGAP_SCHEDULE_CRON must be a five-field cron expression such as 0 2 * * *"
+            )
+        webhook = read.text(env, "TRUSTGAP_WEBHOOK_URL")
+        if webhook:
+            read.url(env, "TRUSTGAP_WEBHOOK_URL", "", example="https://hooks.example.com/...")
+        return cls(
+            warehouse=_path(read.text(env, "TRUSTGAP_WAREHOUSE")) or cls.warehouse,
+            timezone=timezone,
+            schedule_cron=cron,
+            webhook_url=webhook or None,
+            step_retries=read.whole_number(env, "TRUSTGAP_STEP_RETRIES", 2, high=20),
+            retry_wait_seconds=read.number(env, "TRUSTGAP_RETRY_WAIT_SECONDS", 60.0, high=86400),
+            parquet_dir=_path(read.text(env, "TRUSTGAP_PARQUET_DIR")),
+            expectations_dir=_path(read.text(env, "TRUSTGAP_EXPECTATIONS_DIR")),
+            quarantine_max_share=read.number(
+                env, "TRUSTGAP_QUARANTINE_MAX_SHARE", 0.05, low=0.0, high=1.0
+            ),
+            org_chart=_path(read.text(env, "TRUSTGAP_ORG_CHART")),
+        )
+
+
+def check_crm(crm: str, env: Mapping[str, str] | None = None) -> None:
+    """Raise ConfigurationError unless `crm`'s credentials and sync settings are complete."""
+    if crm == "salesforce":
+        from connectors.salesforce.settings import SalesforceSettings, SyncOptions
+
+        SalesforceSettings.from_env(env)
+        SyncOptions.from_env(env)
+    elif crm == "hubspot":
+        from connectors.hubspot.settings import HubSpotSettings
+
+        HubSpotSettings.from_env(env)
+    else:
+        raise ConfigurationError(f"Unknown CRM {crm!r}: choose {' or '.join(CRMS)}.")
+
+
+def configured_crm(env: Mapping[str, str] | None = None) -> str:
+    """The CRM whose credentials the environment holds: Salesforce first, then HubSpot."""
+    from connectors.hubspot.settings import hubspot_configured
+    from connectors.salesforce.settings import salesforce_configured
+
+    if salesforce_configured(env):
+        return "salesforce"
+    if hubspot_configured(env):
+        return "hubspot"
+    raise ConfigurationError(
+        "No CRM is configured: set SALESFORCE_INSTANCE_URL + SALESFORCE_ACCESS_TOKEN (or another "
+        "Salesforce login, see the README) or HUBSPOT_ACCESS_TOKEN; `trustgap demo` runs on the "
+        "embedded demo CRM without credentials."
+    )
+
+
+def check_org_chart(path: str | os.PathLike) -> Path:
+    """`path` as an absolute path, once it is a CSV starting `user_email,manager_email`."""
+    chart = Path(path).expanduser().resolve()
+    if not chart.is_file():
+        raise ConfigurationError(f"org chart: no file at {chart}")
+    header = chart.read_text(encoding="utf-8-sig").partition("\n")[0].strip().lower()
+    if [c.strip() for c in header.split(",")][:2] != ["user_email", "manager_email"]:
+        raise ConfigurationError(
+            f"org chart: {chart.name} must start with the header user_email,manager_email[,team]"
+        )
+    return chart
+
+
+def _path(value: str) -> Path | None:
+    return Path(value).expanduser().resolve() if value else None
