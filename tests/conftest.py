@@ -38,7 +38,7 @@ def run_nightly(tmp: Path, *, size: str = "tiny", seed: int = 7, as_of: str = DE
     """Run the real Dagster nightly job on a demo org into `tmp`."""
     import dagster as dg
 
-    from pipelines.definitions import defs
+    from demo.definitions import defs
 
     published = tmp / "warehouse" / "trustgap.duckdb"
     truth_path = tmp / "truth.json"
@@ -46,10 +46,9 @@ def run_nightly(tmp: Path, *, size: str = "tiny", seed: int = 7, as_of: str = DE
         "resources": {
             "crm": {
                 "config": {
-                    "source": "demo",
-                    "demo_size": size,
-                    "demo_seed": seed,
-                    "demo_truth_path": str(truth_path),
+                    "size": size,
+                    "seed": seed,
+                    "truth_path": str(truth_path),
                 }
             },
             "run_params": {"config": {"as_of": as_of}},

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from connectors.errors import Secret
-from connectors.fake_hubspot import FakeHubSpot, HistoryEntry, Portal, format_time, owner, pipeline
-from connectors.hubspot.client import HubSpotApi, HubSpotSettings
+from connectors.hubspot.client import HubSpotApi
 from connectors.hubspot.ratelimit import RateLimits
+from connectors.hubspot.settings import HubSpotSettings
+from demo.fake_hubspot import FakeHubSpot, HistoryEntry, Portal, format_time, owner, pipeline
 
 TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z

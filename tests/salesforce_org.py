@@ -7,11 +7,11 @@ import datetime as dt
 import duckdb
 
 from connectors.errors import Secret
-from connectors.fake_salesforce import FakeSalesforce
-from connectors.salesforce.client import connect
+from connectors.salesforce.client import SalesforceConnection, connect
 from connectors.salesforce.objects import OBJECTS, OBJECTS_BY_NAME
 from connectors.salesforce.settings import SalesforceSettings, SyncOptions
 from connectors.salesforce.sync import sync_salesforce
+from demo.fake_salesforce import FakeSalesforce
 
 TOKEN = "FAKEORG!fake-session-secret-for-tests"
 LOADED_AT = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)
@@ -75,10 +75,17 @@ def land(fake, names=None, con=None, *, token=TOKEN, **option_overrides):
     api = connect(settings(fake, token))
     con = con or duckdb.connect()
     objects = [OBJECTS_BY_NAME[n] for n in names] if names else OBJECTS
-    results = sync_salesforce(
-        api, con, objects=objects, options=options(**option_overrides), loaded_at=LOADED_AT
-    )
-    return con, {r.object_name: r for r in results}
+    results = {}
+    connection = SalesforceConnection(api, options(**option_overrides))
+    for _ in sync_salesforce(
+        connection,
+        con,
+        objects=objects,
+        loaded_at=LOADED_AT,
+        on_result=lambda r: results.setdefault(r.object_name, r),
+    ):
+        pass
+    return con, results
 
 
 def live_rows(con, table: str = "opportunity", columns: str = "*") -> set[tuple]:

@@ -23,15 +23,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from connectors.demo.generator import generate_org
-from connectors.demo.hubspot import render_hubspot
 from connectors.errors import Secret
-from connectors.fake_hubspot import UNLIMITED, FakeHubSpot
-from connectors.hubspot.client import HubSpotApi, HubSpotSettings
+from connectors.hubspot.client import HubSpotApi, HubSpotConnection
 from connectors.hubspot.ratelimit import RateLimits
+from connectors.hubspot.settings import HubSpotSettings
 from connectors.hubspot.sync import sync_hubspot
 from connectors.landing import land_batches
 from connectors.salesforce.objects import OBJECTS, RAW_SCHEMA
+from demo.fake_hubspot import UNLIMITED, FakeHubSpot
+from demo.org.generator import generate_org
+from demo.org.hubspot import render_hubspot
 from tests.conftest import DEMO_AS_OF
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -134,7 +135,7 @@ def warehouse(tmp_path_factory) -> duckdb.DuckDBPyConnection:
             settings = HubSpotSettings(
                 Secret(TOKEN), fake.base_url, RateLimits(requests=100_000, search_per_second=1000)
             )
-            sync_hubspot(HubSpotApi(settings), con, loaded_at=loaded_at)
+            list(sync_hubspot(HubSpotConnection(HubSpotApi(settings)), con, loaded_at=loaded_at))
     env = {
         **os.environ,
         "TRUSTGAP_WORKING_DB": str(path),

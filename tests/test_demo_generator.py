@@ -12,9 +12,9 @@ from collections import defaultdict
 
 import pytest
 
-from connectors.demo.generator import SIZES, DemoOrg, generate_org
-from connectors.demo.wire import ID_PREFIXES, salesforce_id
 from connectors.salesforce.objects import OBJECTS, OBJECTS_BY_NAME
+from demo.org.generator import SIZES, DemoOrg, generate_org
+from demo.org.wire import ID_PREFIXES, salesforce_id
 
 AS_OF = datetime.date(2026, 11, 27)
 SEED = 7

@@ -12,7 +12,7 @@ import pytest
 from hubspot import HubSpot
 from hubspot.crm.objects.exceptions import ApiException
 
-from connectors.fake_hubspot import UNLIMITED, FakeHubSpot, RateLimitPolicy
+from demo.fake_hubspot import UNLIMITED, FakeHubSpot, RateLimitPolicy
 from tests.hubspot_fixtures import DEAL_BASE, ENGAGEMENT_BASE, TOKEN, portal
 
 

@@ -17,10 +17,10 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
-from connectors.fake_salesforce import FakeSalesforce, soql
-from connectors.fake_salesforce.schema import ObjectSchema
 from connectors.salesforce.objects import OBJECTS_BY_NAME
 from connectors.salesforce.session import build_session, default_retry
+from demo.fake_salesforce import FakeSalesforce, soql
+from demo.fake_salesforce.schema import ObjectSchema
 
 TOKEN = "demo-token"
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -15,9 +15,9 @@ from simple_salesforce.exceptions import (
 )
 from simple_salesforce.login import SalesforceLogin
 
-from connectors.fake_salesforce import FakeSalesforce
-from connectors.fake_salesforce.faults import Slow, Truncate
 from connectors.salesforce.session import build_session, default_retry
+from demo.fake_salesforce import FakeSalesforce
+from demo.fake_salesforce.faults import Slow, Truncate
 
 TOKEN = "demo-token"
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)

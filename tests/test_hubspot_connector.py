@@ -8,13 +8,15 @@ import duckdb
 import pytest
 
 from connectors.errors import ConfigurationError, CrmAuthError, CrmQuotaError, CrmRequestError
-from connectors.fake_hubspot import UNLIMITED, FakeHubSpot, RateLimitPolicy
-from connectors.fake_hubspot.portal import now_ms
-from connectors.hubspot.client import HubSpotSettings
+from connectors.hubspot.client import HubSpotConnection
+from connectors.hubspot.object_sync import HubSpotSync
 from connectors.hubspot.objects import OBJECTS_BY_NAME, TABLES
 from connectors.hubspot.ratelimit import RateLimits
-from connectors.hubspot.sync import HubSpotSync, sync_hubspot
+from connectors.hubspot.settings import HubSpotSettings
+from connectors.hubspot.sync import sync_hubspot
 from connectors.landing import CursorKey, read_cursor
+from demo.fake_hubspot import UNLIMITED, FakeHubSpot, RateLimitPolicy
+from demo.fake_hubspot.portal import now_ms
 from tests.hubspot_fixtures import DEAL_BASE, ENGAGEMENT_BASE, LOADED_AT, TOKEN, api, portal
 
 DEALS = OBJECTS_BY_NAME["deals"]
@@ -262,7 +264,9 @@ def test_settings_name_what_is_wrong_and_never_print_the_token():
 def test_sync_hubspot_lands_every_catalog_table():
     with FakeHubSpot(portal(2, calls=2, notes=1), TOKEN, rate_limits=UNLIMITED) as fake:
         con = duckdb.connect()
-        results = sync_hubspot(api(fake), con, loaded_at=LOADED_AT)
+        results = {
+            r.table: r for r in sync_hubspot(HubSpotConnection(api(fake)), con, loaded_at=LOADED_AT)
+        }
     landed = {t for (t,) in con.execute(
         "select table_name from duckdb_tables() where schema_name = 'raw_hubspot'"
     ).fetchall()}  # fmt: skip

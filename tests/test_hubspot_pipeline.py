@@ -8,8 +8,11 @@ import duckdb
 import pytest
 import yaml
 
+from connectors.errors import ConfigurationError
 from connectors.hubspot.objects import TABLES
 from connectors.landing import land_batches
+from demo import cli as demo_cli
+from demo.resources import DemoCrm
 from pipelines.cli import build_parser
 from pipelines.definitions import defs
 from pipelines.resources import CrmSource
@@ -45,24 +48,32 @@ def test_nightly_job_lands_both_crms_raw_tables():
 
 
 @pytest.mark.parametrize(
-    ("config", "env", "platform"),
+    ("crm", "env", "platform"),
     [
-        ({"source": "hubspot"}, {}, "hubspot"),
-        ({"source": "demo", "demo_crm": "hubspot"}, {}, "hubspot"),
-        ({"source": "demo"}, {}, "salesforce"),
-        ({"source": "auto"}, {"HUBSPOT_ACCESS_TOKEN": "x"}, "hubspot"),
+        (CrmSource(source="hubspot"), {}, "hubspot"),
+        (DemoCrm(crm="hubspot"), {}, "hubspot"),
+        (DemoCrm(), {}, "salesforce"),
+        (CrmSource(source="auto"), {"HUBSPOT_ACCESS_TOKEN": "x"}, "hubspot"),
+        (CrmSource(source="auto"), {"SALESFORCE_ACCESS_TOKEN": "x"}, "salesforce"),
     ],
 )
-def test_the_configured_crm_decides_which_raw_assets_sync(monkeypatch, config, env, platform):
+def test_the_configured_crm_decides_which_raw_assets_sync(monkeypatch, crm, env, platform):
     for name in ("SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN", "HUBSPOT_ACCESS_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert CrmSource(**config).platform() == platform
+    assert crm.platform() == platform
+
+
+def test_auto_without_credentials_names_what_to_set(monkeypatch):
+    for name in ("SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN", "HUBSPOT_ACCESS_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigurationError, match=r"HUBSPOT_ACCESS_TOKEN.*trustgap demo"):
+        CrmSource(source="auto").platform()
 
 
 def test_cli_offers_hubspot_for_run_and_demo():
-    parser = build_parser()
+    parser = build_parser({"demo": demo_cli})
     run = parser.parse_args(["run", "--source", "hubspot", "--org-chart", "chart.csv"])
     demo = parser.parse_args(["demo", "--source", "hubspot", "--size", "tiny"])
     assert (run.source, run.org_chart, demo.source) == ("hubspot", "chart.csv", "hubspot")

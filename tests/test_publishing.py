@@ -85,15 +85,14 @@ def test_a_blocking_check_failure_leaves_the_published_file_byte_for_byte(
 def run_nightly_allowing_failure(workspace):
     import dagster as dg
 
-    from pipelines.definitions import defs
+    from demo.definitions import defs
 
     run_config = {
         "resources": {
             "crm": {
                 "config": {
-                    "source": "demo",
-                    "demo_size": "tiny",
-                    "demo_truth_path": str(workspace / "truth.json"),
+                    "size": "tiny",
+                    "truth_path": str(workspace / "truth.json"),
                 }
             },
             "run_params": {"config": {"as_of": "2026-11-29"}},

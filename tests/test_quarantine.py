@@ -18,8 +18,8 @@ import re
 import duckdb
 import pytest
 
-from connectors.demo.generator import generate_org
-from connectors.fake_salesforce import FakeSalesforce
+from demo.fake_salesforce import FakeSalesforce
+from demo.org.generator import generate_org
 from pipelines import run_ledger
 from pipelines.cli import main as trustgap
 from tests.conftest import DEMO_AS_OF

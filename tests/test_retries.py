@@ -27,8 +27,8 @@ from connectors.errors import (
     SchemaDriftError,
     SyncFailed,
 )
-from connectors.fake_hubspot import UNLIMITED, FakeHubSpot
-from connectors.hubspot.sync import HubSpotSync
+from connectors.hubspot.object_sync import HubSpotSync
+from demo.fake_hubspot import UNLIMITED, FakeHubSpot
 from pipelines import run_ledger, warehouse
 from pipelines.defs.raw_salesforce import SPECS
 from pipelines.project import ensure_dagster_home

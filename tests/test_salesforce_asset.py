@@ -3,8 +3,9 @@
 import dagster as dg
 import pytest
 
-from connectors.fake_salesforce import Response
-from connectors.fake_salesforce.errors import error_body
+from demo import cli as demo_cli
+from demo.fake_salesforce import Response
+from demo.fake_salesforce.errors import error_body
 from pipelines.cli import build_parser
 from pipelines.defs.raw_salesforce import raw_salesforce
 from pipelines.resources import CrmSource, RunParams, Warehouse
@@ -70,7 +71,7 @@ def test_a_failing_object_fails_the_step_after_the_others_land(configured, tmp_p
 
 
 def test_full_refresh_is_a_flag_of_run_and_demo():
-    parser = build_parser()
+    parser = build_parser({"demo": demo_cli})
     assert parser.parse_args(["run", "--source", "salesforce", "--full-refresh"]).full_refresh
     assert parser.parse_args(["demo", "--full-refresh"]).full_refresh
     assert not parser.parse_args(["demo"]).full_refresh

@@ -8,9 +8,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from connectors.errors import ConfigurationError, CrmAuthError, CrmRequestError
 from connectors.salesforce.auth import login_domain
 from connectors.salesforce.client import connect
+from connectors.salesforce.object_sync import SalesforceSync
 from connectors.salesforce.objects import OBJECTS_BY_NAME
 from connectors.salesforce.settings import SalesforceSettings
-from connectors.salesforce.sync import SalesforceSync
 from tests.salesforce_org import LOADED_AT, fake_org, org
 
 USER = "integration@acme.example"

@@ -4,9 +4,9 @@ import tracemalloc
 
 import pytest
 
-from connectors.fake_salesforce.faults import Truncate
+from connectors.errors import SyncFailed
 from connectors.landing import CursorKey, read_cursor
-from connectors.salesforce.sync import SyncFailed
+from demo.fake_salesforce.faults import Truncate
 from tests.salesforce_org import fake_org, land, opportunity, org
 
 NAMES = ["Opportunity", "OpportunityFieldHistory"]

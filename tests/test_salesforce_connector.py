@@ -6,12 +6,12 @@ import duckdb
 import pytest
 
 from connectors.errors import ConfigurationError
-from connectors.fake_salesforce import Response
-from connectors.fake_salesforce.errors import error_body
 from connectors.salesforce.client import connect
+from connectors.salesforce.object_sync import SalesforceSync
 from connectors.salesforce.objects import OBJECTS, OBJECTS_BY_NAME
 from connectors.salesforce.settings import SalesforceSettings, SyncOptions
-from connectors.salesforce.sync import SalesforceSync
+from demo.fake_salesforce import Response
+from demo.fake_salesforce.errors import error_body
 from tests.salesforce_org import LOADED_AT, TOKEN, fake_org, land, opportunity, org, settings
 
 

@@ -3,12 +3,12 @@ an exhausted daily quota, truncated pages."""
 
 import pytest
 
-from connectors.errors import CrmAuthError, CrmQuotaError
-from connectors.fake_salesforce.faults import Slow, Truncate
+from connectors.errors import CrmAuthError, CrmQuotaError, SyncFailed
 from connectors.landing import CursorKey, read_cursor
-from connectors.salesforce.client import connect
+from connectors.salesforce.client import SalesforceConnection, connect
 from connectors.salesforce.objects import OBJECTS_BY_NAME
-from connectors.salesforce.sync import SyncFailed, sync_salesforce
+from connectors.salesforce.sync import sync_salesforce
+from demo.fake_salesforce.faults import Slow, Truncate
 from tests.salesforce_org import LOADED_AT, TOKEN, fake_org, land, options, org, settings
 
 OPP = CursorKey("salesforce", "Opportunity")
@@ -19,13 +19,13 @@ def land_with(fake, con=None, **settings_overrides):
 
     con = con or duckdb.connect()
     api = connect(settings(fake, **settings_overrides))
-    sync_salesforce(
-        api,
+    reports = sync_salesforce(
+        SalesforceConnection(api, options(bulk_threshold=0)),
         con,
         objects=[OBJECTS_BY_NAME["Opportunity"]],
-        options=options(bulk_threshold=0),
         loaded_at=LOADED_AT,
     )
+    list(reports)
     return con
 
 

@@ -5,12 +5,13 @@ import datetime as dt
 import duckdb
 import pytest
 
-from connectors.fake_salesforce import Response
-from connectors.fake_salesforce.errors import error_body
+from connectors.errors import SyncFailed
 from connectors.landing import CursorKey, read_cursor
-from connectors.salesforce.client import connect
+from connectors.salesforce.client import SalesforceConnection, connect
 from connectors.salesforce.objects import OBJECTS_BY_NAME
-from connectors.salesforce.sync import SyncFailed, sync_salesforce
+from connectors.salesforce.sync import sync_salesforce
+from demo.fake_salesforce import Response
+from demo.fake_salesforce.errors import error_body
 from tests.salesforce_org import (
     LOADED_AT,
     fake_org,
@@ -117,14 +118,14 @@ def test_a_run_killed_after_pages_resumes_without_duplicates_or_gaps(killed_in):
         return progress
 
     def run(fake, con, on_progress=None):
-        sync_salesforce(
-            connect(settings(fake)),
+        reports = sync_salesforce(
+            SalesforceConnection(connect(settings(fake)), options(bulk_threshold=0)),
             con,
             objects=[OBJECTS_BY_NAME["Opportunity"]],
-            options=options(bulk_threshold=0),
             loaded_at=LOADED_AT,
             on_progress=on_progress,
         )
+        list(reports)
 
     # 700 rows share each stamp, so stamps straddle the 2000-row pages.
     stamps = [f"2026-01-01T00:00:{i // 700:02d}.000+0000" for i in range(9000)]

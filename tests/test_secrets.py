@@ -12,8 +12,8 @@ import dagster as dg
 import pytest
 from dagster._serdes import serialize_value
 
-from connectors.demo.generator import generate_org
-from connectors.fake_salesforce import FakeSalesforce
+from demo.fake_salesforce import FakeSalesforce
+from demo.org.generator import generate_org
 from pipelines import run_ledger
 from pipelines.definitions import defs
 from tests.conftest import DEMO_AS_OF

@@ -33,9 +33,13 @@ def sync_salesforce(
     objects: Sequence[SalesforceObject] = OBJECTS,
     loaded_at: dt.datetime | None = None,
     on_progress: Callable[[str, int], None] | None = None,
+    on_result: Callable[[ObjectSyncResult], None] | None = None,
     logger=log,
 ) -> Iterator[TableReport]:
-    """Land every object in `objects`, yielding each raw table as it is finished."""
+    """Land every object in `objects`, yielding each raw table as it is finished.
+
+    `on_result` also receives the connector's own, fuller account of each object.
+    """
     loaded_at = loaded_at or dt.datetime.now(dt.UTC)
     api = connection.api
     sync = SalesforceSync(api, connection.options, on_progress=on_progress)
@@ -62,6 +66,8 @@ def sync_salesforce(
         )
         for warning in result.warnings:
             logger.warning(warning)
+        if on_result:
+            on_result(result)
         yield table_report(result, requests)
     raise_for_failures("Salesforce", failures)
 
