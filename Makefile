@@ -10,7 +10,7 @@ export GX_ANALYTICS_ENABLED := False
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: install demo test lint format dev clean
+.PHONY: install demo test lint format dev dev-demo clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -30,6 +30,7 @@ demo: install
 test: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) lint-imports
 	$(RUN) pytest
 
 # The benchmark (minutes; not part of `make test`): make bench BENCH="--sizes S --latency-ms 150"
@@ -41,6 +42,7 @@ bench: install
 lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) lint-imports
 
 format: install
 	$(RUN) ruff check --fix .
@@ -49,6 +51,11 @@ format: install
 dev: install
 	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(RUN) trustgap prepare
 	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(RUN) dagster dev -w workspace.yaml
+
+# The same code location with the embedded demo CRM as `crm` (no credentials needed).
+dev-demo: install
+	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(RUN) trustgap prepare
+	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(RUN) dagster dev -m demo.definitions
 
 clean:
 	rm -rf $(VENV) $(TOOLS) dbt_project/target dbt_project/logs data

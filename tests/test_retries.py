@@ -30,7 +30,7 @@ from connectors.errors import (
 from connectors.hubspot.object_sync import HubSpotSync
 from demo.fake_hubspot import UNLIMITED, FakeHubSpot
 from pipelines import run_ledger, warehouse
-from pipelines.defs.raw_salesforce import SPECS
+from pipelines.defs.raw_salesforce import raw_salesforce
 from pipelines.project import ensure_dagster_home
 from pipelines.retries import StepRetryPolicy, is_transient
 from tests.hubspot_fixtures import LOADED_AT, portal
@@ -47,9 +47,7 @@ def extract_job() -> dg.JobDefinition:
     from pipelines.definitions import defs
 
     nightly = defs().resolve_job_def("nightly")
-    return nightly.get_subset(
-        asset_selection={spec.key for spec in SPECS.values()}, asset_check_selection=set()
-    )
+    return nightly.get_subset(asset_selection=set(raw_salesforce.keys), asset_check_selection=set())
 
 
 @pytest.fixture
@@ -144,7 +142,7 @@ def opportunity_metadata(result: dg.ExecuteInProcessResult) -> list[dict]:
     return [
         {k: v.value for k, v in m.metadata.items()}
         for m in result.asset_materializations_for_node(STEP)
-        if m.asset_key == SPECS["Opportunity"].key
+        if m.asset_key == dg.AssetKey(["raw_salesforce", "opportunity"])
     ]
 
 
