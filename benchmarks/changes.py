@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.salesforce.objects import OBJECTS_BY_NAME
-from demo.fake_salesforce.bulk import _csv_value
+from demo.fake_salesforce.bulk import csv_value
 from demo.fake_salesforce.schema import DATETIME_TYPES
 
 DEAL_CHANGE_SHARE = 0.02
@@ -151,7 +151,7 @@ def dump_payloads(fake: Any, directory: str | Path, *, since: str | None = None)
             writer = csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_ALL)
             writer.writerow(fields)
             for row in rows:
-                writer.writerow([_csv_value(f, row.get(f), datetimes) for f in fields])
+                writer.writerow([csv_value(f, row.get(f), datetimes) for f in fields])
         written[obj.table] = {
             "object": name,
             "rows": len(rows),

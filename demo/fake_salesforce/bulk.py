@@ -227,7 +227,7 @@ class BulkJobs:
         return info
 
 
-def _csv_value(name: str, value: Any, datetimes: frozenset[str]) -> str:
+def csv_value(name: str, value: Any, datetimes: frozenset[str]) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -246,7 +246,7 @@ def _csv_page(job: _Job, rows: list[dict]) -> bytes:
     )
     writer.writerow(job.fields)
     for row in rows:
-        writer.writerow([_csv_value(f, row.get(f), job.datetime_fields) for f in job.fields])
+        writer.writerow([csv_value(f, row.get(f), job.datetime_fields) for f in job.fields])
     return out.getvalue().encode("utf-8")
 
 
