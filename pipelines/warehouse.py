@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from connectors.errors import TrustgapError
 from pipelines.settings import Settings
 
 
@@ -46,7 +47,7 @@ def connect(path: Path, *, read_only: bool = False):
         con.close()
 
 
-class WarehouseBusyError(RuntimeError):
+class WarehouseBusyError(TrustgapError):
     """Another run holds the warehouse lock."""
 
 

@@ -28,19 +28,18 @@ removed here when the record is next synced.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
 
 import duckdb
 
 from connectors.errors import CrmRequestError
 from connectors.hubspot import decode
 from connectors.hubspot.client import HubSpotApi
+from connectors.hubspot.incremental import SEARCH_LIMIT, CursorState, window_query
 from connectors.hubspot.objects import (
     CRM_OBJECTS,
     DEAL_STAGES,
@@ -59,7 +58,6 @@ log = logging.getLogger(__name__)
 ProgressCallback = Callable[[str, int], None]
 LIST_LIMIT = 100
 HISTORY_LIST_LIMIT = 50
-SEARCH_LIMIT = 200
 BATCH_READ_LIMIT = 100
 HISTORY_BATCH_READ_LIMIT = 50
 ASSOCIATION_INPUTS = 1000
@@ -69,30 +67,6 @@ DEFAULT_OVERLAP = dt.timedelta(minutes=10)
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-@dataclass(frozen=True)
-class CursorState:
-    """Where an object's sync stands; stored as JSON in sync_state.cursors."""
-
-    phase: str  # "full" or "incremental"
-    started: int | None = None  # ms: when the current pass began
-    after: str | None = None  # full pass: the next list page
-    since: int | None = None  # incremental: lower bound on hs_lastmodifieddate (ms)
-    last_id: int | None = None  # incremental: the current window's progress
-
-    def dump(self) -> str:
-        return json.dumps({k: v for k, v in asdict(self).items() if v is not None}, sort_keys=True)
-
-    @classmethod
-    def load(cls, value: str | None) -> CursorState | None:
-        if not value:
-            return None
-        try:
-            return cls(**json.loads(value))
-        except (TypeError, ValueError):
-            log.warning("unreadable HubSpot sync cursor %r; starting a full sync", value)
-            return None
 
 
 class HubSpotSync:
@@ -221,7 +195,7 @@ class HubSpotSync:
         properties = ["hs_object_id"] if obj.history else list(obj.properties)
         chunk: list[dict] = []
         while True:
-            page = self.api.search(obj.name, _window_query(since, last_id, properties))
+            page = self.api.search(obj.name, window_query(since, last_id, properties))
             results = page.get("results") or []
             if results:
                 newest = int(results[-1]["id"])
@@ -387,22 +361,6 @@ class _Writers:
 
 def is_shared(table: RawTable) -> bool:
     return sum(table in obj.associations.values() for obj in CRM_OBJECTS) > 1
-
-
-def _window_query(since: int, last_id: int, properties: list[str]) -> dict:
-    return {
-        "filterGroups": [
-            {
-                "filters": [
-                    {"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": str(since)},
-                    {"propertyName": "hs_object_id", "operator": "GT", "value": str(last_id)},
-                ]
-            }
-        ],
-        "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
-        "properties": properties,
-        "limit": SEARCH_LIMIT,
-    }
 
 
 def _next_after(page: dict, previous: str | None) -> str | None:
