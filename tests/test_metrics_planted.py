@@ -1,5 +1,5 @@
-"""The metric marts recover every planted behaviour of the tiny demo org (SPEC §8),
-and leave the people nobody planted anything on mostly unflagged.
+"""The metric marts recover every planted behaviour of the tiny demo org
+(demo/org/planted.py), and leave the people nobody planted anything on mostly unflagged.
 
 All tests read the warehouse the real nightly job published (`tiny_nightly`) and the
 generator's truth file. The tiny org has 16 reps and 4 managers: statistics that need

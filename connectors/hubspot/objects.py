@@ -177,8 +177,8 @@ DEAL_PROPERTIES = (
     "createdate",
     *COMMON_PROPERTIES,
 )
-# The key fields whose changes are metrics (SPEC §5 deal_changes). Stage timing
-# comes from dealstage history: the hs_date_entered_* family was retired in 2024.
+# The key fields whose changes the metrics read (the canonical deal_changes). Stage
+# timing comes from dealstage history: the hs_date_entered_* family was retired in 2024.
 DEAL_HISTORY = (
     "dealstage",
     "amount",
