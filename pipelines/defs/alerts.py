@@ -13,6 +13,7 @@ import urllib.request
 
 import dagster as dg
 
+from connectors.errors import TrustgapError
 from pipelines import run_ledger
 from pipelines.resources import CrmSource, RunParams, Warehouse
 from pipelines.settings import Settings
@@ -53,7 +54,7 @@ def record_failure(context: dg.HookContext) -> None:
         status="failed",
         finished_at=run_ledger.now_iso(),
         as_of=run_params.as_of_date().isoformat(),
-        source=crm.label(),
+        source=_source(crm),
         failed_steps=[context.step_key],
         message=message,
     )
@@ -74,3 +75,11 @@ def record_failure(context: dg.HookContext) -> None:
         post_webhook(url, payload)
     except OSError as exc:  # an alerting outage must not mask the real failure
         context.log.warning(f"Could not post the failure to TRUSTGAP_WEBHOOK_URL: {exc}")
+
+
+def _source(crm: CrmSource) -> str:
+    # The failure may be that no CRM is configured: the ledger still records it.
+    try:
+        return crm.label()
+    except TrustgapError:
+        return "unconfigured"

@@ -1,0 +1,127 @@
+"""Settings are read once, typed and checked; a bad configuration fails at once, in one line."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from connectors.errors import ConfigurationError
+from pipelines.settings import DATA_DIR, Settings, check_crm, configured_crm
+
+CRM_VARIABLES = (
+    "SALESFORCE_INSTANCE_URL",
+    "SALESFORCE_ACCESS_TOKEN",
+    "SALESFORCE_USERNAME",
+    "SALESFORCE_PASSWORD",
+    "SALESFORCE_CONSUMER_KEY",
+    "HUBSPOT_ACCESS_TOKEN",
+)
+
+
+def test_defaults_are_the_documented_ones():
+    settings = Settings.from_env({})
+    assert settings.warehouse == DATA_DIR / "trustgap.duckdb"
+    assert (settings.timezone, settings.schedule_cron) == ("UTC", "0 2 * * *")
+    assert (settings.step_retries, settings.retry_wait_seconds) == (2, 60.0)
+    assert settings.quarantine_max_share == 0.05
+    assert settings.webhook_url is settings.parquet_dir is settings.org_chart is None
+
+
+def test_values_are_typed(tmp_path):
+    settings = Settings.from_env(
+        {
+            "TRUSTGAP_WAREHOUSE": str(tmp_path / "w.duckdb"),
+            "TRUSTGAP_TIMEZONE": "America/Los_Angeles",
+            "TRUSTGAP_STEP_RETRIES": "0",
+            "TRUSTGAP_RETRY_WAIT_SECONDS": "2.5",
+            "TRUSTGAP_QUARANTINE_MAX_SHARE": "0.01",
+            "TRUSTGAP_PARQUET_DIR": str(tmp_path / "parquet"),
+        }
+    )
+    assert settings.warehouse == tmp_path / "w.duckdb"
+    assert settings.timezone == "America/Los_Angeles"
+    assert (settings.step_retries, settings.retry_wait_seconds) == (0, 2.5)
+    assert settings.quarantine_max_share == 0.01
+    assert settings.parquet_dir == tmp_path / "parquet"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TRUSTGAP_TIMEZONE", "Mars/Olympus_Mons"),
+        ("TRUSTGAP_STEP_RETRIES", "two"),
+        ("TRUSTGAP_RETRY_WAIT_SECONDS", "-1"),
+        ("TRUSTGAP_QUARANTINE_MAX_SHARE", "1.5"),
+        ("TRUSTGAP_SCHEDULE_CRON", "nightly"),
+        ("TRUSTGAP_WEBHOOK_URL", "ftp://alerts.internal"),
+    ],
+)
+def test_a_malformed_setting_is_named_but_its_value_is_not_echoed(name, value):
+    with pytest.raises(ConfigurationError, match=name) as caught:
+        Settings.from_env({name: value})
+    assert value not in str(caught.value)
+
+
+def test_the_crm_is_chosen_by_which_credentials_are_set():
+    assert configured_crm({"SALESFORCE_ACCESS_TOKEN": "x"}) == "salesforce"
+    assert configured_crm({"HUBSPOT_ACCESS_TOKEN": "x"}) == "hubspot"
+    with pytest.raises(ConfigurationError, match="trustgap demo"):
+        configured_crm({})
+    with pytest.raises(ConfigurationError, match="SALESFORCE_INSTANCE_URL"):
+        check_crm("salesforce", {"SALESFORCE_ACCESS_TOKEN": "x"})
+    with pytest.raises(ConfigurationError, match="HUBSPOT_API_TIER"):
+        check_crm("hubspot", {"HUBSPOT_ACCESS_TOKEN": "x", "HUBSPOT_API_TIER": "gold"})
+
+
+def _cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in CRM_VARIABLES}
+    # Report whether the heavy stack was loaded: the check must come before it.
+    code = (
+        "import sys; from pipelines.cli import main; rc = main(sys.argv[1:]); "
+        "print('loaded:', sorted({'dagster', 'dbt', 'great_expectations'} & set(sys.modules))); "
+        "sys.exit(rc)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env={**clean, **env},
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "variables"),
+    [
+        ("salesforce", "SALESFORCE_INSTANCE_URL + SALESFORCE_ACCESS_TOKEN"),
+        ("hubspot", "HUBSPOT_ACCESS_TOKEN"),
+    ],
+)
+def test_run_without_credentials_exits_2_with_one_line_before_loading_dagster(source, variables):
+    done = _cli("run", "--source", source)
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: ") and variables in line
+    assert done.stdout.strip() == "loaded: []"
+
+
+def test_run_with_a_bad_setting_exits_2_naming_it():
+    done = _cli("run", "--source", "hubspot", HUBSPOT_ACCESS_TOKEN="x", TRUSTGAP_TIMEZONE="Nowhere")
+    assert done.returncode == 2
+    assert "TRUSTGAP_TIMEZONE" in done.stderr and "Nowhere" not in done.stderr
+
+
+def test_a_missing_org_chart_file_exits_2(tmp_path):
+    done = _cli(
+        "run",
+        "--source",
+        "hubspot",
+        "--org-chart",
+        str(tmp_path / "no.csv"),
+        HUBSPOT_ACCESS_TOKEN="x",
+    )
+    assert done.returncode == 2
+    assert "org chart: no file at" in done.stderr
