@@ -27,7 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from demo.fake_hubspot.portal import HistoryEntry, Portal, owner, parse_time, pipeline
+from demo.fake_hubspot.portal import Portal, owner, pipeline
+from demo.fake_hubspot.records import HistoryEntry, parse_time
 from demo.org.generator import DemoOrg
 
 PIPELINE_ID = "default"
