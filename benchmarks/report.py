@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from benchmarks.harness import PHASES
+from benchmarks.nightly_run import PHASES
 
 HERE = Path(__file__).parent
 RESULTS_DIR = HERE / "results"

@@ -16,7 +16,7 @@ from connectors.hubspot.settings import HubSpotSettings
 from connectors.hubspot.sync import sync_hubspot
 from connectors.landing import CursorKey, read_cursor
 from demo.fake_hubspot import UNLIMITED, FakeHubSpot, RateLimitPolicy
-from demo.fake_hubspot.portal import now_ms
+from demo.fake_hubspot.records import now_ms
 from tests.hubspot_fixtures import DEAL_BASE, ENGAGEMENT_BASE, LOADED_AT, TOKEN, api, portal
 
 DEALS = OBJECTS_BY_NAME["deals"]

@@ -8,8 +8,9 @@ the real ``hubspot-api-client`` works against it (point its ``host`` at
 from demo.fake_hubspot.errors import HubSpotApiError
 from demo.fake_hubspot.faults import FailNext, Fault, RateLimitStorm
 from demo.fake_hubspot.messages import Request, Response
-from demo.fake_hubspot.portal import HistoryEntry, Portal, format_time, owner, pipeline
+from demo.fake_hubspot.portal import Portal, owner, pipeline
 from demo.fake_hubspot.ratelimit import UNLIMITED, RateLimitPolicy
+from demo.fake_hubspot.records import HistoryEntry, format_time
 from demo.fake_hubspot.server import FakeHubSpot
 
 __all__ = [

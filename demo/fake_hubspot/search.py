@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from demo.fake_hubspot.errors import validation_error
-from demo.fake_hubspot.portal import CrmRecord, ObjectStore, parse_time, typed_value
+from demo.fake_hubspot.records import CrmRecord, ObjectStore, parse_time, typed_value
 
 MAX_LIMIT = 200
 MAX_RESULTS = 10_000

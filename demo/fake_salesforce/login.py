@@ -51,6 +51,39 @@ class Logins:
             self.tokens.clear()
 
 
+class Sessions:
+    """Mixin for ``FakeSalesforce``: who may log in, and the session a request carries.
+
+    Needs ``logins``, ``instance_url`` and ``organization_id``.
+    """
+
+    logins: Logins
+    instance_url: str
+    organization_id: str
+
+    def allow_password_login(self, username: str, password: str, security_token: str = "") -> None:
+        """Accept a SOAP login with this username and password + security token."""
+        self.logins.passwords[username] = password + security_token
+
+    def allow_jwt_login(self, consumer_key: str, username: str, public_key_pem: bytes) -> None:
+        """Accept JWT bearer assertions for ``username`` signed by the app's key."""
+        self.logins.jwt_apps[consumer_key] = (username, public_key_pem)
+
+    def expire_sessions(self) -> None:
+        """Every session token stops working (timeout, logout, revoked OAuth token)."""
+        self.logins.expire_all()
+
+    def _soap_login(self, request: Request) -> Response:
+        return soap_login(request, self.logins, self.instance_url, self.organization_id)
+
+    def _oauth_token(self, request: Request) -> Response:
+        return oauth_token(request, self.logins, self.instance_url, self.organization_id)
+
+    def _authorized(self, request: Request) -> bool:
+        scheme, _, token = (request.header("authorization") or "").partition(" ")
+        return scheme.lower() in ("bearer", "oauth") and self.logins.accepts(token.strip())
+
+
 def soap_login(request: Request, logins: Logins, instance_url: str, org_id: str) -> Response:
     """``POST /services/Soap/u/{version}``: a partner-API ``login`` call."""
     try:

@@ -2,17 +2,18 @@
 
 ``FakeSalesforce`` serves an in-memory org (``{"Opportunity": [record, ...]}``) over
 plain HTTP on 127.0.0.1 with the real wire format: bearer-token auth, SOAP and
-JWT-bearer logins (``login.py``), describe, limits, SOQL query/queryAll with
-server-side cursors and ``nextRecordsUrl`` paging, the deleted-records log,
-Bulk API 2.0 query jobs (``bulk.py``), Salesforce-shaped error arrays and the
-``Sforce-Limit-Info`` header. Requests are counted per endpoint kind so tests can
-assert how many calls a sync made; fault rules (``faults.py``) can be put in
-front of every endpoint; the org changes between runs through ``org.py``; once
-``api_limit`` requests are used every call is refused with 403
-REQUEST_LIMIT_EXCEEDED, as a real org's daily quota is.
+JWT-bearer logins (``login.py``), describe, limits and versions (``metadata.py``),
+SOQL query/queryAll with server-side cursors and ``nextRecordsUrl`` paging
+(``queries.py``), the deleted-records log (``replication.py``), Bulk API 2.0 query
+jobs (``bulk.py``), Salesforce-shaped error arrays and the ``Sforce-Limit-Info``
+header. Requests are counted per endpoint kind so tests can assert how many calls
+a sync made; fault rules (``faults.py``) can be put in front of every endpoint;
+the org changes between runs through ``org.py``; once ``api_limit`` requests are
+used every call is refused with 403 REQUEST_LIMIT_EXCEEDED, as a real org's daily
+quota is.
 
-Endpoints are a route table: a regex, a kind and a method that takes a
-``Request`` and returns a ``Response``.
+Endpoints are a route table: a regex, a kind and the name of a method (here or
+in one of the endpoint mixins) that takes a ``Request`` and returns a ``Response``.
 """
 
 from __future__ import annotations
@@ -23,52 +24,37 @@ import hashlib
 import logging
 import re
 import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from demo.fake_http.faults import chain
 from demo.fake_http.server import LocalServer, RequestHandler, ThreadedServer
 from demo.fake_http.server import route as _route
-from demo.fake_salesforce import login, soql
+from demo.fake_salesforce import login
 from demo.fake_salesforce.bulk import BulkJobs
 from demo.fake_salesforce.errors import (
     SalesforceApiError,
     error_body,
-    invalid_query_locator,
     invalid_session,
-    malformed_query,
     method_not_allowed,
     not_found,
 )
 from demo.fake_salesforce.faults import FailNext, Fault
 from demo.fake_salesforce.messages import Request, Response
-from demo.fake_salesforce.org import MAX_REPLICATION_DAYS, OrgChanges, sf_datetime
+from demo.fake_salesforce.metadata import MetadataEndpoints
+from demo.fake_salesforce.org import OrgChanges
+from demo.fake_salesforce.queries import MAX_BATCH_SIZE, QueryEndpoints
+from demo.fake_salesforce.replication import ReplicationEndpoints
 from demo.fake_salesforce.schema import ObjectSchema
 
 logger = logging.getLogger(__name__)
 
 Record = Mapping[str, Any]
 
-# The real API's page bounds for Sforce-Query-Options: batchSize.
-MIN_BATCH_SIZE = 200
-MAX_BATCH_SIZE = 2000
 _OLDEST_VERSION = 31
 _DATA_PREFIX = re.compile(r"^/services/data/v(?P<version>\d+\.\d)(?P<rest>/.*)?$")
-_BATCH_SIZE = re.compile(r"batchSize\s*=\s*(\d+)", re.IGNORECASE)
-
-
-@dataclass
-class _Cursor:
-    """A query's result, snapshotted when the query ran, paged by offset."""
-
-    endpoint: str
-    object_name: str
-    fields: tuple[str, ...]
-    rows: list[Record]
-    batch_size: int
 
 
 # Matched against the path after /services/data/vNN.N; trailing slash optional
@@ -112,7 +98,15 @@ class _Handler(RequestHandler):
         return email.utils.format_datetime(self.server.fake.now().astimezone(dt.UTC), usegmt=True)
 
 
-class FakeSalesforce(LocalServer, OrgChanges, BulkJobs):
+class FakeSalesforce(
+    LocalServer,
+    login.Sessions,
+    OrgChanges,
+    BulkJobs,
+    QueryEndpoints,
+    MetadataEndpoints,
+    ReplicationEndpoints,
+):
     """An in-memory Salesforce org behind a local HTTP server.
 
     ``records`` maps object API names to lists of record dicts (fields as in
@@ -157,15 +151,11 @@ class FakeSalesforce(LocalServer, OrgChanges, BulkJobs):
         self._lock = threading.RLock()
         self._records: dict[str, list[Record]] = {}
         self._schemas: dict[str, ObjectSchema] = {}
-        self._cursors: OrderedDict[str, _Cursor] = OrderedDict()
-        # Fully read cursors stay readable for a while, so a client retrying a last
-        # page it failed to receive gets it again; they do not count as open.
-        self._finished_cursors: OrderedDict[str, _Cursor] = OrderedDict()
-        self._cursor_seq = 0
         major = int(float(api_version))
         self.versions = [f"{v}.0" for v in range(_OLDEST_VERSION, major + 1)]
         self._init_changes()
         self._init_bulk(bulk_polls)
+        self._init_queries()
         self.set_records(
             "Organization",
             [{"Id": organization_id, "Name": "Fake Org", "OrganizationType": "Enterprise Edition"}],
@@ -203,6 +193,13 @@ class FakeSalesforce(LocalServer, OrgChanges, BulkJobs):
         with self._lock:
             return list(self._records)
 
+    def _schema(self, name: str) -> tuple[ObjectSchema, list[Record]]:
+        with self._lock:
+            for object_name, schema in self._schemas.items():
+                if object_name.lower() == name.lower():
+                    return schema, self._records[object_name]
+        raise not_found()
+
     # -- counters and faults -----------------------------------------------------
 
     @property
@@ -237,20 +234,6 @@ class FakeSalesforce(LocalServer, OrgChanges, BulkJobs):
     def clear_faults(self) -> None:
         with self._lock:
             self.faults.clear()
-
-    # -- sessions ----------------------------------------------------------------
-
-    def allow_password_login(self, username: str, password: str, security_token: str = "") -> None:
-        """Accept a SOAP login with this username and password + security token."""
-        self.logins.passwords[username] = password + security_token
-
-    def allow_jwt_login(self, consumer_key: str, username: str, public_key_pem: bytes) -> None:
-        """Accept JWT bearer assertions for ``username`` signed by the app's key."""
-        self.logins.jwt_apps[consumer_key] = (username, public_key_pem)
-
-    def expire_sessions(self) -> None:
-        """Every session token stops working (timeout, logout, revoked OAuth token)."""
-        self.logins.expire_all()
 
     # -- request handling --------------------------------------------------------
 
@@ -330,199 +313,11 @@ class FakeSalesforce(LocalServer, OrgChanges, BulkJobs):
             raise invalid_session()
         return request.endpoint(request)
 
-    def _authorized(self, request: Request) -> bool:
-        scheme, _, token = (request.header("authorization") or "").partition(" ")
-        return scheme.lower() in ("bearer", "oauth") and self.logins.accepts(token.strip())
-
     def _over_quota(self, request: Request) -> Response:
         raise SalesforceApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
-
-    # -- endpoints ---------------------------------------------------------------
-
-    def _soap_login(self, request: Request) -> Response:
-        return login.soap_login(request, self.logins, self.instance_url, self.organization_id)
-
-    def _oauth_token(self, request: Request) -> Response:
-        return login.oauth_token(request, self.logins, self.instance_url, self.organization_id)
-
-    def _deleted(self, request: Request) -> Response:
-        schema, _ = self._schema(request.args["object"])
-        start = _replication_date(request.params.get("start"), "start")
-        end = _replication_date(request.params.get("end"), "end")
-        now = self.now()
-        if start >= end:
-            raise _replication_error("startDate must chronologically precede endDate")
-        if start < now - dt.timedelta(days=MAX_REPLICATION_DAYS):
-            raise _replication_error(
-                f"startDate cannot be more than {MAX_REPLICATION_DAYS} days ago"
-            )
-        entries, earliest = self.deleted_between(schema.name, start, end)
-        return Response.json(
-            {
-                "deletedRecords": [
-                    {"id": e.record_id, "deletedDate": sf_datetime(e.deleted_at)} for e in entries
-                ],
-                "earliestDateAvailable": sf_datetime(_to_minute(earliest)),
-                "latestDateCovered": sf_datetime(min(end, _to_minute(now))),
-            }
-        )
-
-    def _versions(self, request: Request) -> Response:
-        return Response.json(
-            [
-                {"label": _release_label(v), "url": f"/services/data/v{v}", "version": v}
-                for v in self.versions
-            ]
-        )
-
-    def _schema(self, name: str) -> tuple[ObjectSchema, list[Record]]:
-        with self._lock:
-            for object_name, schema in self._schemas.items():
-                if object_name.lower() == name.lower():
-                    return schema, self._records[object_name]
-        raise not_found()
-
-    def _describe_global(self, request: Request) -> Response:
-        with self._lock:
-            schemas = list(self._schemas.values())
-        return Response.json(
-            {
-                "encoding": "UTF-8",
-                "maxBatchSize": 200,
-                "sobjects": [s.global_entry(request.version) for s in schemas],
-            }
-        )
-
-    def _describe(self, request: Request) -> Response:
-        schema, rows = self._schema(request.args["object"])
-        return Response.json(schema.describe(request.version, rows))
-
-    def _sobject(self, request: Request) -> Response:
-        schema, _ = self._schema(request.args["object"])
-        return Response.json(
-            {"objectDescribe": schema.global_entry(request.version), "recentItems": []}
-        )
-
-    def _limits(self, request: Request) -> Response:
-        with self._lock:
-            used = self.api_usage
-
-        def limit(maximum: int, used: int = 0) -> dict[str, int]:
-            return {"Max": maximum, "Remaining": max(maximum - used, 0)}
-
-        return Response.json(
-            {
-                "DailyApiRequests": limit(self.api_limit, used),
-                "DailyBulkApiBatches": limit(15000),
-                "DailyBulkV2QueryFileStorageMB": limit(1_000_000),
-                "DailyBulkV2QueryJobs": limit(10000),
-                "DataStorageMB": limit(5),
-                "FileStorageMB": limit(20),
-            }
-        )
-
-    def _query(self, request: Request) -> Response:
-        return self._run_query(request, "query", include_deleted=False)
-
-    def _query_all(self, request: Request) -> Response:
-        return self._run_query(request, "queryAll", include_deleted=True)
-
-    def _run_query(self, request: Request, endpoint: str, *, include_deleted: bool) -> Response:
-        text = request.params.get("q")
-        if text is None:
-            raise malformed_query("A query string has to be specified")
-        with self._lock:
-            schemas = dict(self._schemas)
-            records = self._records
-        query = soql.parse(text, schemas)
-        rows = query.run(records[query.object_name], include_deleted=include_deleted)
-        if query.count_only:
-            return Response.json({"totalSize": len(rows), "done": True, "records": []})
-        cursor = _Cursor(endpoint, query.object_name, query.fields, rows, self._batch_size(request))
-        locator = self._open_cursor(cursor) if len(rows) > cursor.batch_size else ""
-        return self._page(request, locator, cursor, 0)
-
-    def _query_more(self, request: Request) -> Response:
-        locator, _, offset = request.args["locator"].rpartition("-")
-        with self._lock:
-            cursor = self._cursors.get(locator) or self._finished_cursors.get(locator)
-        if cursor is None or not offset.isdigit() or not 0 < int(offset) < len(cursor.rows):
-            raise invalid_query_locator()
-        return self._page(request, locator, cursor, int(offset))
-
-    def _batch_size(self, request: Request) -> int:
-        match = _BATCH_SIZE.search(request.header("sforce-query-options") or "")
-        if not match:
-            return self.page_size
-        return min(max(int(match.group(1)), MIN_BATCH_SIZE), MAX_BATCH_SIZE)
-
-    def _open_cursor(self, cursor: _Cursor) -> str:
-        with self._lock:
-            self._cursor_seq += 1
-            locator = f"01gFAKE{self._cursor_seq:011d}"
-            self._cursors[locator] = cursor
-            while len(self._cursors) > self.max_open_cursors:
-                self._cursors.popitem(last=False)
-        return locator
-
-    def _finish_cursor(self, locator: str, cursor: _Cursor) -> None:
-        with self._lock:
-            if self._cursors.pop(locator, None) is not None:
-                self._finished_cursors[locator] = cursor
-                while len(self._finished_cursors) > self.max_open_cursors:
-                    self._finished_cursors.popitem(last=False)
-
-    def _page(self, request: Request, locator: str, cursor: _Cursor, start: int) -> Response:
-        header = request.header("sforce-query-options")
-        size = self._batch_size(request) if header else cursor.batch_size
-        end = min(start + size, len(cursor.rows))
-        done = end >= len(cursor.rows)
-        fields = cursor.fields
-        url_prefix = f"/services/data/v{request.version}/sobjects/{cursor.object_name}/"
-        object_name = cursor.object_name
-        page: dict[str, Any] = {"totalSize": len(cursor.rows), "done": done}
-        if done:
-            self._finish_cursor(locator, cursor)
-        else:
-            page["nextRecordsUrl"] = (
-                f"/services/data/v{request.version}/{cursor.endpoint}/{locator}-{end}"
-            )
-        page["records"] = [
-            {
-                "attributes": {"type": object_name, "url": f"{url_prefix}{row.get('Id')}"},
-                **{name: row.get(name) for name in fields},
-            }
-            for row in cursor.rows[start:end]
-        ]
-        return Response.json(page)
-
-
-def _to_minute(moment: dt.datetime) -> dt.datetime:
-    # The replication calls ignore seconds.
-    return moment.replace(second=0, microsecond=0)
-
-
-def _replication_error(message: str) -> SalesforceApiError:
-    return SalesforceApiError(400, "INVALID_REPLICATION_DATE", message)
-
-
-def _replication_date(value: str | None, name: str) -> dt.datetime:
-    if not value:
-        raise SalesforceApiError(400, "MISSING_ARGUMENT", f"{name} is required")
-    moment = soql.parse_instant(value)
-    if moment is None:
-        raise _replication_error(f"{name} is not a valid date and time: {value}")
-    return _to_minute(moment)
 
 
 def fake_organization_id(*parts: object) -> str:
     """A stable 18-char Organization Id derived from ``parts`` (e.g. a demo org's knobs)."""
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:10].upper()
     return f"00D{digest}AAAAA"
-
-
-def _release_label(version: str) -> str:
-    # v59.0 is Winter '24; three releases a year.
-    offset = int(float(version)) - 59
-    season = ("Winter", "Spring", "Summer")[offset % 3]
-    return f"{season} '{24 + offset // 3}"

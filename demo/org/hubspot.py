@@ -15,20 +15,32 @@ keep their meaning: a stage keeps its label, a close date its day (midnight UTC)
 history the moments and authors of the Salesforce rows. Ids are numeric, as
 HubSpot's are, and allocated in generation order, so the rendering is as
 deterministic as the org. Dirty values stay patched on the current record only,
-as in the Salesforce rendering.
+as in the Salesforce rendering. Value conversions live in `hubspot_values`, the
+activities-to-engagements mapping in `hubspot_engagements`.
 """
 
 from __future__ import annotations
 
 import csv
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from demo.fake_hubspot.portal import HistoryEntry, Portal, owner, parse_time, pipeline
+from demo.fake_hubspot.portal import Portal, owner, pipeline
+from demo.fake_hubspot.records import parse_time
 from demo.org.generator import DemoOrg
+from demo.org.hubspot_engagements import EngagementRenderer
+from demo.org.hubspot_values import (
+    FORECAST_CATEGORIES,
+    history_entry,
+    hubspot_date,
+    hubspot_datetime,
+    hubspot_flag,
+    hubspot_id,
+    hubspot_number,
+    stage_id,
+)
 
 PIPELINE_ID = "default"
 PIPELINE_LABEL = "Sales Pipeline"
@@ -39,13 +51,6 @@ TEAM_ID_BASE = 40_000
 DEAL_ID_BASE = 20_000_000_000
 CONTACT_ID_BASE = 30_000_000_000
 ENGAGEMENT_ID_BASE = 40_000_000_000
-FORECAST_CATEGORIES = {
-    "Pipeline": "PIPELINE",
-    "Best Case": "BEST_CASE",
-    "Commit": "COMMIT",
-    "Closed": "CLOSED",
-    "Omitted": "OMIT",
-}
 ORG_CHART_HEADER = ("user_email", "manager_email", "team")
 TEAM_MANAGERS_HEADER = ("team", "manager_email")
 # Salesforce OpportunityFieldHistory.Field -> the deal property HubSpot tracks.
@@ -99,32 +104,7 @@ def render_hubspot(org: DemoOrg) -> HubSpotRendering:
     return renderer.rendering
 
 
-def stage_id(stage_name: str | None) -> str | None:
-    """A stage's internal id: its name lower-cased without spaces or punctuation."""
-    return None if stage_name is None else re.sub(r"[^a-z0-9]", "", stage_name.lower())
-
-
-def hubspot_datetime(value: str | None) -> str | None:
-    """A Salesforce datetime (…T03:04:05.000+0000) as HubSpot writes it (…T03:04:05.000Z)."""
-    if value is None:
-        return None
-    return value[:-5] + "Z" if value.endswith("+0000") else value
-
-
-def hubspot_date(value: str | None) -> str | None:
-    """A Salesforce date as a HubSpot date-time at midnight UTC (malformed dates kept)."""
-    return None if value is None else f"{value}T00:00:00.000Z"
-
-
-def hubspot_number(value: float | str | None) -> str | None:
-    """A number as HubSpot sends it: a string, without a trailing .0."""
-    if value is None:
-        return None
-    number = float(value)
-    return str(int(number)) if number.is_integer() else repr(number)
-
-
-class _Renderer:
+class _Renderer(EngagementRenderer):
     def __init__(self, org: DemoOrg) -> None:
         self.org = org
         self.portal = Portal()
@@ -227,9 +207,9 @@ class _Renderer:
                 "hs_deal_stage_probability": hubspot_number(
                     None if deal["Probability"] is None else deal["Probability"] / 100
                 ),
-                "hs_is_closed": _flag(deal["IsClosed"]),
-                "hs_is_closed_won": _flag(deal["IsWon"]),
-                "hs_created_by_user_id": _text(self.user_ids.get(deal["CreatedById"])),
+                "hs_is_closed": hubspot_flag(deal["IsClosed"]),
+                "hs_is_closed_won": hubspot_flag(deal["IsWon"]),
+                "hs_created_by_user_id": hubspot_id(self.user_ids.get(deal["CreatedById"])),
                 "notes_last_updated": hubspot_date(deal["LastActivityDate"]),
                 "createdate": hubspot_datetime(deal["CreatedDate"]),
                 "hs_lastmodifieddate": hubspot_datetime(deal["SystemModstamp"]),
@@ -257,11 +237,11 @@ class _Renderer:
             initial = self._value(prop, rows[0]["OldValue"]) if rows else current[prop]
             entries = []
             if initial is not None and created_ms is not None:
-                entries.append(_entry(initial, created_ms, creator))
+                entries.append(history_entry(initial, created_ms, creator))
             for row in rows:
                 value = self._value(prop, row["NewValue"])
                 at = parse_time(hubspot_datetime(row["CreatedDate"]))
-                entries.append(_entry(value, at, self.user_ids.get(row["CreatedById"])))
+                entries.append(history_entry(value, at, self.user_ids.get(row["CreatedById"])))
             if entries:
                 history[prop] = entries
         return history
@@ -293,102 +273,6 @@ class _Renderer:
                 "deals", self.deal_ids[role["OpportunityId"]], "contacts", contact,
                 label=role["Role"],
             )  # fmt: skip
-
-    # -- activities ------------------------------------------------------------
-
-    def engagements(self) -> None:
-        for task in self.org.records("Task"):
-            subtype = (task["TaskSubtype"] or "").lower()
-            common = self._engagement_common(task, hubspot_date(task["ActivityDate"]))
-            if subtype == "call":
-                object_type = "calls"
-                properties = {
-                    "hs_call_title": task["Subject"],
-                    "hs_call_status": "COMPLETED" if task["IsClosed"] else "SCHEDULED",
-                    "hs_call_direction": "OUTBOUND",
-                    "hs_call_disposition": None,
-                    "hs_call_duration": None,
-                }
-            elif subtype == "email":
-                object_type = "emails"
-                properties = {
-                    "hs_email_subject": task["Subject"],
-                    "hs_email_direction": "EMAIL",
-                    "hs_email_status": "SENT",
-                }
-            else:
-                object_type = "tasks"
-                closed = bool(task["IsClosed"])
-                properties = {
-                    "hs_task_subject": task["Subject"],
-                    "hs_task_status": "COMPLETED" if closed else "NOT_STARTED",
-                    "hs_task_type": "TODO",
-                    "hs_task_priority": "NONE",
-                    "hs_task_completion_date": (
-                        hubspot_datetime(task["SystemModstamp"]) if closed else None
-                    ),
-                }
-            self._add_engagement(object_type, task, {**properties, **common})
-        horizon = f"{self.org.as_of.isoformat()}T00:00:00.000Z"
-        for event in self.org.records("Event"):
-            start = hubspot_datetime(event["ActivityDateTime"])
-            properties = {
-                "hs_meeting_title": event["Subject"],
-                "hs_meeting_start_time": start,
-                "hs_meeting_end_time": None,
-                # Meetings that already took place are logged as held.
-                "hs_meeting_outcome": "COMPLETED" if start and start < horizon else "SCHEDULED",
-            }
-            self._add_engagement(
-                "meetings", event, {**properties, **self._engagement_common(event, start)}
-            )
-
-    def _engagement_common(self, row: dict, timestamp: str | None) -> dict:
-        return {
-            "hs_timestamp": timestamp,
-            "hubspot_owner_id": self.ids.get(row["OwnerId"]),
-            "hs_created_by_user_id": _text(self.user_ids.get(row["CreatedById"])),
-            "hs_createdate": hubspot_datetime(row["CreatedDate"]),
-            "hs_lastmodifieddate": hubspot_datetime(row["SystemModstamp"]),
-        }
-
-    def _add_engagement(self, object_type: str, row: dict, properties: dict) -> None:
-        engagement_id = self.next_engagement
-        self.next_engagement += 1
-        self.ids[row["Id"]] = str(engagement_id)
-        self.portal.add(
-            object_type,
-            engagement_id,
-            properties,
-            created_at=properties["hs_createdate"],
-            updated_at=properties["hs_lastmodifieddate"],
-            archived=bool(row["IsDeleted"]),
-        )
-        what = row["WhatId"]
-        if what and what.startswith("006"):
-            self.portal.associate(object_type, engagement_id, "deals", self._deal_id(what))
-
-    def _deal_id(self, salesforce_id: str) -> int:
-        """The deal's HubSpot id; a deal the API never returns (an orphan) gets one too."""
-        if salesforce_id not in self.deal_ids:
-            self.deal_ids[salesforce_id] = self.next_deal
-            self.ids[salesforce_id] = str(self.next_deal)
-            self.next_deal += 1
-        return self.deal_ids[salesforce_id]
-
-
-def _entry(value: str | None, at_ms: int | None, user_id: int | None) -> HistoryEntry:
-    return HistoryEntry(
-        value, at_ms or 0, "CRM_UI", None if user_id is None else f"userId:{user_id}", user_id
-    )
-
-
-def _flag(value: bool | None) -> str | None:
-    return None if value is None else ("true" if value else "false")
-
-
-def _text(value: int | None) -> str | None:
-    return None if value is None else str(value)
 
 
 def _write_csv(path: str | Path, header: tuple[str, ...], rows: Iterable[tuple]) -> Path:

@@ -1,0 +1,131 @@
+"""SOQL over REST in the fake: query and queryAll with server-side cursors and paging.
+
+A query's result is snapshotted when it runs and served in pages of the
+requested ``batchSize`` through ``nextRecordsUrl`` locators. Like a real org,
+only ``max_open_cursors`` cursors stay open (the oldest is dropped silently);
+fully read cursors stay readable for a while so a client can retry a last page.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from demo.fake_salesforce import soql
+from demo.fake_salesforce.errors import invalid_query_locator, malformed_query
+from demo.fake_salesforce.messages import Request, Response
+
+Record = Mapping[str, Any]
+
+# The real API's page bounds for Sforce-Query-Options: batchSize.
+MIN_BATCH_SIZE = 200
+MAX_BATCH_SIZE = 2000
+_BATCH_SIZE = re.compile(r"batchSize\s*=\s*(\d+)", re.IGNORECASE)
+
+
+@dataclass
+class _Cursor:
+    """A query's result, snapshotted when the query ran, paged by offset."""
+
+    endpoint: str
+    object_name: str
+    fields: tuple[str, ...]
+    rows: list[Record]
+    batch_size: int
+
+
+class QueryEndpoints:
+    """Mixin for ``FakeSalesforce``: needs ``_lock``, ``_schemas``, ``_records``,
+    ``page_size`` and ``max_open_cursors``."""
+
+    _lock: threading.RLock
+    _schemas: dict
+    _records: dict
+    page_size: int
+    max_open_cursors: int
+
+    def _init_queries(self) -> None:
+        self._cursors: OrderedDict[str, _Cursor] = OrderedDict()
+        # Fully read cursors stay readable for a while, so a client retrying a last
+        # page it failed to receive gets it again; they do not count as open.
+        self._finished_cursors: OrderedDict[str, _Cursor] = OrderedDict()
+        self._cursor_seq = 0
+
+    def _query(self, request: Request) -> Response:
+        return self._run_query(request, "query", include_deleted=False)
+
+    def _query_all(self, request: Request) -> Response:
+        return self._run_query(request, "queryAll", include_deleted=True)
+
+    def _run_query(self, request: Request, endpoint: str, *, include_deleted: bool) -> Response:
+        text = request.params.get("q")
+        if text is None:
+            raise malformed_query("A query string has to be specified")
+        with self._lock:
+            schemas = dict(self._schemas)
+            records = self._records
+        query = soql.parse(text, schemas)
+        rows = query.run(records[query.object_name], include_deleted=include_deleted)
+        if query.count_only:
+            return Response.json({"totalSize": len(rows), "done": True, "records": []})
+        cursor = _Cursor(endpoint, query.object_name, query.fields, rows, self._batch_size(request))
+        locator = self._open_cursor(cursor) if len(rows) > cursor.batch_size else ""
+        return self._page(request, locator, cursor, 0)
+
+    def _query_more(self, request: Request) -> Response:
+        locator, _, offset = request.args["locator"].rpartition("-")
+        with self._lock:
+            cursor = self._cursors.get(locator) or self._finished_cursors.get(locator)
+        if cursor is None or not offset.isdigit() or not 0 < int(offset) < len(cursor.rows):
+            raise invalid_query_locator()
+        return self._page(request, locator, cursor, int(offset))
+
+    def _batch_size(self, request: Request) -> int:
+        match = _BATCH_SIZE.search(request.header("sforce-query-options") or "")
+        if not match:
+            return self.page_size
+        return min(max(int(match.group(1)), MIN_BATCH_SIZE), MAX_BATCH_SIZE)
+
+    def _open_cursor(self, cursor: _Cursor) -> str:
+        with self._lock:
+            self._cursor_seq += 1
+            locator = f"01gFAKE{self._cursor_seq:011d}"
+            self._cursors[locator] = cursor
+            while len(self._cursors) > self.max_open_cursors:
+                self._cursors.popitem(last=False)
+        return locator
+
+    def _finish_cursor(self, locator: str, cursor: _Cursor) -> None:
+        with self._lock:
+            if self._cursors.pop(locator, None) is not None:
+                self._finished_cursors[locator] = cursor
+                while len(self._finished_cursors) > self.max_open_cursors:
+                    self._finished_cursors.popitem(last=False)
+
+    def _page(self, request: Request, locator: str, cursor: _Cursor, start: int) -> Response:
+        header = request.header("sforce-query-options")
+        size = self._batch_size(request) if header else cursor.batch_size
+        end = min(start + size, len(cursor.rows))
+        done = end >= len(cursor.rows)
+        fields = cursor.fields
+        url_prefix = f"/services/data/v{request.version}/sobjects/{cursor.object_name}/"
+        object_name = cursor.object_name
+        page: dict[str, Any] = {"totalSize": len(cursor.rows), "done": done}
+        if done:
+            self._finish_cursor(locator, cursor)
+        else:
+            page["nextRecordsUrl"] = (
+                f"/services/data/v{request.version}/{cursor.endpoint}/{locator}-{end}"
+            )
+        page["records"] = [
+            {
+                "attributes": {"type": object_name, "url": f"{url_prefix}{row.get('Id')}"},
+                **{name: row.get(name) for name in fields},
+            }
+            for row in cursor.rows[start:end]
+        ]
+        return Response.json(page)

@@ -1,0 +1,75 @@
+"""A parsed, schema-checked SOQL query and ``parse``, the one entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from demo.fake_salesforce.errors import invalid_type, malformed_query
+from demo.fake_salesforce.schema import ObjectSchema
+from demo.fake_salesforce.soql.filters import Predicate, compile_where, resolve
+from demo.fake_salesforce.soql.parser import Parser
+from demo.fake_salesforce.soql.values import OrderItem, Record, sort_key
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed, schema-checked SOQL query, ready to run over records."""
+
+    object_name: str
+    fields: tuple[str, ...]
+    count_only: bool
+    where: Predicate | None
+    order_by: tuple[OrderItem, ...]
+    limit: int | None
+    offset: int
+    has_is_deleted: bool
+
+    def run(self, records: Sequence[Record], *, include_deleted: bool) -> list[Record]:
+        """The matching records, sorted and sliced; a new list (a snapshot)."""
+        rows = list(records)
+        if self.has_is_deleted and not include_deleted:
+            rows = [r for r in rows if not r.get("IsDeleted")]
+        if self.where is not None:
+            rows = list(filter(self.where, rows))
+        # Stable sorts from the last key to the first give a multi-key order with
+        # a direction per key.
+        for item in reversed(self.order_by):
+            rows.sort(key=sort_key(item), reverse=item.descending)
+        end = None if self.limit is None else self.offset + self.limit
+        return rows[self.offset : end] if self.offset or end is not None else rows
+
+
+def parse(text: str, schemas: Mapping[str, ObjectSchema]) -> Query:
+    """Parse and check one SOQL statement against the org's objects.
+
+    Raises ``SalesforceApiError`` (MALFORMED_QUERY, INVALID_TYPE, INVALID_FIELD)
+    with the status and wording the real API uses.
+    """
+    if not text or not text.strip():
+        raise malformed_query("A query string has to be specified")
+    tree = Parser(text).query()
+    by_lower = {name.lower(): schema for name, schema in schemas.items()}
+    schema = by_lower.get(tree["object"].lower())
+    if schema is None:
+        raise invalid_type(tree["object"])
+    fields: list[str] = []
+    for name in tree["fields"]:
+        canonical = resolve(schema, name).name
+        if canonical in fields:
+            raise malformed_query(f"duplicate field selected: {canonical}")
+        fields.append(canonical)
+    order = tuple(
+        OrderItem(resolve(schema, name), descending, descending if nulls is None else nulls)
+        for name, descending, nulls in tree["order"]
+    )
+    return Query(
+        object_name=schema.name,
+        fields=tuple(fields),
+        count_only=tree["count"],
+        where=compile_where(tree["where"], schema) if tree["where"] else None,
+        order_by=order,
+        limit=tree["limit"],
+        offset=tree["offset"],
+        has_is_deleted=schema.has("IsDeleted"),
+    )
