@@ -17,8 +17,9 @@ from expectations.context import (
     last_synced,
 )
 from expectations.errors import ExpectationTableMissing, SuiteError
+from expectations.gx_engine import build_gx_expectation, warm_up
 from expectations.results import ExpectationOutcome, SuiteResult
-from expectations.runner import CHUNK_ROWS, build_gx_expectation, validate_table, warm_up
+from expectations.runner import CHUNK_ROWS, validate_table
 from expectations.suites import SUITES_DIR, ExpectationSpec, Suite, load_suite, load_suites
 
 __all__ = [
