@@ -164,12 +164,21 @@ def _validate_freshness(
         return outcome(spec, success=False, observed={"error": message})
     if row_count == 0:
         return outcome(spec, success=True, observed={"note": "empty table"})
+    max_age_hours = spec.kwargs.get("max_age_hours")
+    if max_age_hours is None:
+        max_age_hours = (context.freshness_hours or {}).get(spec.severity)
+    if max_age_hours is None:
+        message = (
+            f"no max_age_hours: give it in the suite or pass the {spec.severity} "
+            "threshold in ValidationContext.freshness_hours"
+        )
+        return outcome(spec, success=False, observed={"error": message})
     ((latest,),) = con.execute(f"select max({quote(name)}) from {table}").fetchall()
     reference = context.reference_moment()
     observed: dict[str, Any] = {
         "latest": latest,
         "reference_at": reference,
-        "max_age_hours": spec.kwargs["max_age_hours"],
+        "max_age_hours": max_age_hours,
     }
     if context.last_synced_at is not None:
         observed["last_synced_at"] = context.last_synced_at
@@ -184,6 +193,6 @@ def _validate_freshness(
     # A table synced after its newest row landed was checked and had nothing new.
     latest = max(t for t in (latest, context.last_synced_at) if t is not None)
     age_hours = (reference - latest).total_seconds() / 3600
-    success, error = judge_value(spec, age_hours, max_value=spec.kwargs["max_age_hours"])
+    success, error = judge_value(spec, age_hours, max_value=max_age_hours)
     observed["age_hours"] = round(age_hours, 2)
     return outcome(spec, success=success, observed={**observed, **error_field(error)})
