@@ -47,9 +47,11 @@ def validate_table(
     The caller owns ``con`` (it is left open, with no result pending) and it must have no
     unfinished result of its own. Row-level checks see at most ``chunk_rows`` rows at a
     time, so memory is bounded by ``chunk_rows`` times the columns the suite reads.
-    ``context`` gives the previous published run (an attached catalog) and the moment
-    freshness is measured against; without it, row-count changes pass as having nothing
-    to compare with and freshness is measured against the current time.
+    ``context`` gives the previous published run (an attached catalog), the moment
+    freshness is measured against and the freshness thresholds; without it, row-count
+    changes pass as having nothing to compare with, freshness is measured against the
+    current time, and a freshness check whose suite gives no ``max_age_hours`` fails
+    saying so.
     Raises ExpectationTableMissing when the table does not exist and SuiteError when GX
     rejects an expectation's kwargs. A check that cannot run (a missing column, an error
     inside GX) becomes a failed outcome carrying an ``error`` message, so one broken
