@@ -5,20 +5,17 @@
     result.success  # False when an error-severity expectation failed: do not publish
 
 Pass ``context=ValidationContext(...)`` to compare row counts with the previous published
-run and to measure freshness against the run's reference moment (``expectations.context``).
+run and to measure freshness against the run's reference moment and thresholds
+(``expectations.context``).
 
 Importing this package does not import great_expectations; the first validation does.
 """
 
-from expectations.context import (
-    ValidationContext,
-    attach_baseline,
-    freshness_reference,
-    last_synced,
-)
+from expectations.context import ValidationContext, attach_baseline
 from expectations.errors import ExpectationTableMissing, SuiteError
+from expectations.gx_engine import build_gx_expectation, warm_up
 from expectations.results import ExpectationOutcome, SuiteResult
-from expectations.runner import CHUNK_ROWS, build_gx_expectation, validate_table, warm_up
+from expectations.runner import CHUNK_ROWS, validate_table
 from expectations.suites import SUITES_DIR, ExpectationSpec, Suite, load_suite, load_suites
 
 __all__ = [
@@ -33,8 +30,6 @@ __all__ = [
     "ValidationContext",
     "attach_baseline",
     "build_gx_expectation",
-    "freshness_reference",
-    "last_synced",
     "load_suite",
     "load_suites",
     "validate_table",

@@ -22,8 +22,10 @@ except referential integrity, judged like uniqueness from the orphan count:
   published run within ``min_ratio``..``max_ratio``; passes when there is no previous
   run, the table is new, or it had fewer than ``min_previous_rows`` (default 1) rows;
 - ``expect_column_max_to_be_recent``: the newest value of a timestamp ``column`` (or the
-  table's last recorded sync, when later: a table synced with nothing new is fresh) is at
-  most ``max_age_hours`` older than the run's reference moment; an empty table passes.
+  table's last recorded landing, when later: a table synced with nothing new is fresh) is
+  at most ``max_age_hours`` older than the run's reference moment; an empty table passes.
+  Without ``max_age_hours`` the threshold of the entry's severity comes from the caller
+  (``ValidationContext.freshness_hours``; Trustgap passes its dbt vars).
 
 Types not listed are refused when a suite loads rather than silently judged per batch:
 order-dependent checks (``expect_column_values_to_be_increasing``), statistics without a
@@ -124,7 +126,7 @@ CONTEXT_TYPES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         frozenset(),
         frozenset({"min_ratio", "max_ratio", "min_previous_rows"}),
     ),
-    FRESHNESS: (frozenset({"column", "max_age_hours"}), frozenset({"column", "max_age_hours"})),
+    FRESHNESS: (frozenset({"column"}), frozenset({"column", "max_age_hours"})),
 }
 
 AGGREGATED = (

@@ -22,11 +22,13 @@ larger than memory), three types are Trustgap's, for what GX cannot see from one
       - type: expect_table_row_count_change_to_be_between
         kwargs: {min_ratio: 0.5, max_ratio: 2.0, min_previous_rows: 50}
         severity: warn
-      # Freshness: the newest value of a timestamp column, or the table's last sync when
-      # later, is at most max_age_hours older than the run's reference moment (see
-      # expectations.context); empty tables pass.
+      # Freshness: the newest value of a timestamp column, or the table's last landing
+      # when later, is at most max_age_hours older than the run's reference moment (see
+      # expectations.context); empty tables pass. Leave max_age_hours out to use the
+      # caller's threshold for the entry's severity (Trustgap's: the dbt vars
+      # freshness_warn_hours and freshness_error_hours).
       - type: expect_column_max_to_be_recent
-        kwargs: {column: _loaded_at, max_age_hours: 12}
+        kwargs: {column: _loaded_at}
         severity: warn
 
 One threshold per entry: for a warn level and a stricter error level, write two entries.
@@ -251,7 +253,7 @@ def _check_context_kwargs(type_: str, kwargs: Mapping[str, Any], where: str) -> 
         floor = kwargs.get("min_previous_rows", 1)
         if not (isinstance(floor, int) and not isinstance(floor, bool) and floor >= 1):
             raise SuiteError(f"{where}: `min_previous_rows` must be a whole number >= 1.")
-    elif type_ == FRESHNESS:
+    elif type_ == FRESHNESS and "max_age_hours" in kwargs:
         hours = kwargs["max_age_hours"]
         if not (_is_number(hours) and hours > 0):
             raise SuiteError(f"{where}: `max_age_hours` must be a number > 0.")

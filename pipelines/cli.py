@@ -146,10 +146,9 @@ def show_status(warehouse_path: str | None) -> int:
     for asset, name, severity, description in failed[:20]:
         why = f" - {description[:160]}" if description else ""
         print(f"  {severity:<5} {asset}: {name}{why}")
-    print("Source freshness (hours since landed; warn 12 h, error 24 h):")
-    for table, hours in status["freshness"]:
-        flag = "ERROR" if hours >= 24 else "warn" if hours >= 12 else "ok"
-        print(f"  {table:<42} {hours:>7.1f} h  {flag}")
+    from pipelines.freshness import status_lines
+
+    print("\n".join(status_lines(status["freshness"])))
     if status["quarantine"]:
         print(quarantine.summary_line(status["quarantine"]))
     return 1 if runs and runs[0].status == "failed" else 0
@@ -161,8 +160,8 @@ def read_published_status(published: Path) -> dict:
 
     import duckdb
 
-    from expectations import last_synced
     from pipelines import quarantine
+    from pipelines.freshness import raw_table_ages
 
     con = duckdb.connect(str(published), read_only=True)
     try:
@@ -174,18 +173,7 @@ def read_published_status(published: Path) -> dict:
             "select asset, check_name, severity, passed, description "
             "from trustgap_meta.check_results"
         ).fetchall()
-        tables = con.execute(
-            "select schema_name || '.' || table_name from duckdb_tables() "
-            "where schema_name like 'raw_%' order by 1"
-        ).fetchall()
-        now = dt.datetime.now(dt.UTC)
-        freshness = []
-        for (table,) in tables:
-            (loaded,) = con.execute(f"select max(_loaded_at) from {table}").fetchone()
-            if loaded is not None:
-                # a table last synced with nothing new is as fresh as that sync
-                loaded = max(loaded, last_synced(con, table) or loaded)
-                freshness.append((table, (now - loaded).total_seconds() / 3600))
+        freshness = raw_table_ages(con, dt.datetime.now(dt.UTC))
         quarantined = quarantine.counts(con)
     finally:
         con.close()

@@ -14,6 +14,7 @@ from expectations import (
     ExpectationTableMissing,
     Suite,
     SuiteError,
+    ValidationContext,
     build_gx_expectation,
     load_suite,
     load_suites,
@@ -22,6 +23,8 @@ from expectations import (
 from expectations.strategies import CONTEXT_TYPES, GX_TYPES
 
 BIG_ROWS = 600_000
+# What the pipelines pass for the raw suites' freshness checks (the dbt vars' pair).
+RUN = ValidationContext(freshness_hours={"warn": 12, "error": 24})
 
 WAREHOUSE_SQL = """
 create schema marts;
@@ -166,16 +169,67 @@ def test_shipped_suites_parse_and_every_gx_type_exists_in_gx(suites):
             get_expectation_impl(expectation_type)
 
 
-def test_clean_marts_pass_their_suites(con, suites):
-    for table in ("marts.fct_deals", "marts.dim_users", "marts.rep_hygiene"):
-        result = validate_table(con, suites[table])
+def deals_suite(table: str = "marts.fct_deals") -> Suite:
+    """Keys that block, ranges and references that warn: a team's own suite for deals."""
+    keyed = {"key_column": "deal_id"}
+    return Suite.from_dict(
+        {
+            "table": table,
+            "expectations": [
+                {
+                    "type": "expect_column_values_to_not_be_null",
+                    "kwargs": {"column": "deal_id"},
+                    "severity": "error",
+                },
+                {
+                    "type": "expect_column_values_to_be_unique",
+                    "kwargs": {"column": "deal_id"},
+                    "severity": "error",
+                },
+                {
+                    "type": "expect_column_values_to_be_between",
+                    "kwargs": {"column": "amount", "min_value": 0},
+                    "severity": "warn",
+                    **keyed,
+                },
+                {
+                    "type": "expect_column_values_to_be_between",
+                    "kwargs": {"column": "hygiene_issue_count", "min_value": 0, "max_value": 10},
+                    "severity": "error",
+                    **keyed,
+                },
+                {
+                    "type": "expect_column_values_to_exist_in_table",
+                    "kwargs": {
+                        "column": "owner_id",
+                        "other_table": "marts.dim_users",
+                        "other_column": "user_id",
+                    },
+                    "severity": "warn",
+                    **keyed,
+                },
+                {
+                    "type": "expect_table_row_count_change_to_be_between",
+                    "kwargs": {"min_ratio": 0.5, "max_ratio": 2.0},
+                    "severity": "warn",
+                },
+            ],
+        }
+    )
+
+
+def test_clean_tables_pass_the_shipped_mart_suites_and_a_full_suite(con, suites):
+    for result in [
+        *(validate_table(con, suites[t]) for t in ("marts.fct_deals", "marts.dim_users")),
+        validate_table(con, deals_suite()),
+    ]:
         assert result.success, result.to_metadata()
         assert result.warnings == []
         assert all(o.success for o in result.expectations)
 
 
 def test_duplicate_key_blocks_and_sample_key_names_it(con, suites):
-    result = validate_table(con, suites["raw_salesforce.opportunity"])
+    result = validate_table(con, suites["raw_salesforce.opportunity"], context=RUN)
 
     assert not result.success
     (failure,) = result.blocking_failures
@@ -187,7 +241,7 @@ def test_duplicate_key_blocks_and_sample_key_names_it(con, suites):
 
 
 def test_warn_failures_name_offending_rows_by_key_column(con, suites):
-    result = validate_table(con, suites["raw_salesforce.opportunity"])
+    result = validate_table(con, suites["raw_salesforce.opportunity"], context=RUN)
 
     warnings = {o.label: o for o in result.warnings}
     assert warnings["expect_column_values_to_not_be_null(StageName)"].sample_keys == ["006B"]
@@ -197,8 +251,8 @@ def test_warn_failures_name_offending_rows_by_key_column(con, suites):
     assert amount.observed["partial_unexpected_list"] == [-5.0]
 
 
-def test_warn_only_failure_keeps_success_and_reports_a_warning(con, suites):
-    suite = dataclasses.replace(suites["marts.fct_deals"], table="dirty.fct_deals")
+def test_warn_only_failure_keeps_success_and_reports_a_warning(con):
+    suite = deals_suite("dirty.fct_deals")
 
     result = validate_table(con, suite)
 
@@ -293,7 +347,7 @@ def test_missing_column_fails_only_its_expectation(con):
 
 
 def test_metadata_is_json_and_names_failures(con, suites):
-    metadata = validate_table(con, suites["raw_salesforce.opportunity"]).to_metadata()
+    metadata = validate_table(con, suites["raw_salesforce.opportunity"], context=RUN).to_metadata()
 
     assert json.loads(json.dumps(metadata)) == metadata
     assert metadata["blocking_failures"] == 1

@@ -11,7 +11,6 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 import datetime as dt
 import shutil
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -24,7 +23,6 @@ from expectations import (
     SuiteError,
     ValidationContext,
     attach_baseline,
-    freshness_reference,
     load_suites,
     validate_table,
 )
@@ -321,16 +319,30 @@ def test_freshness_needs_a_timestamp_column(con):
     assert "VARCHAR" in outcome.observed["error"]
 
 
-def test_reference_is_the_latest_raw_load_but_never_before_as_of_midnight(con):
-    utc = ZoneInfo("UTC")
+def test_without_max_age_hours_the_threshold_of_its_severity_comes_from_the_context(con):
+    context = ValidationContext(
+        reference_at=LOADED + dt.timedelta(hours=20),
+        freshness_hours={"warn": 12, "error": 24},
+    )
+    entries = [
+        {**freshness(), "kwargs": {"column": "_loaded_at"}},
+        {**freshness(), "kwargs": {"column": "_loaded_at"}, "severity": "error"},
+    ]
 
-    same_day = freshness_reference(con, as_of=dt.date(2026, 11, 27), zone=utc)
-    later_day = freshness_reference(con, as_of=dt.date(2026, 11, 29), zone=utc)
-    paris = freshness_reference(con, as_of=dt.date(2026, 11, 29), zone=ZoneInfo("Europe/Paris"))
+    result = validate_table(con, suite_of("raw_crm.deals", *entries), context=context)
 
-    assert same_day == LOADED
-    assert later_day == dt.datetime(2026, 11, 29, tzinfo=utc)
-    assert paris == dt.datetime(2026, 11, 28, 23, 0, tzinfo=dt.UTC)
+    warn, error = result.expectations
+    assert (warn.success, warn.observed["max_age_hours"]) == (False, 12)
+    assert (error.success, error.observed["max_age_hours"]) == (True, 24)
+
+
+def test_without_any_threshold_freshness_fails_saying_what_to_give(con):
+    entry = {**freshness(), "kwargs": {"column": "_loaded_at"}}
+
+    outcome = only(validate_table(con, suite_of("raw_crm.deals", entry)))
+
+    assert not outcome.success
+    assert "max_age_hours" in outcome.observed["error"]
 
 
 # -- the suite format ------------------------------------------------------------------------
@@ -437,14 +449,11 @@ def test_suites_name_only_columns_their_tables_have():
                 assert spec.kwargs["other_column"] in catalog[other], f"{table}: {spec.label}"
 
 
-def test_every_suite_has_keys_and_raw_tables_have_freshness_and_errors_only_where_earned():
+def test_raw_suites_have_keys_freshness_and_errors_only_where_earned_marts_row_counts():
     for table, suite in load_suites().items():
         types = {spec.type for spec in suite.expectations}
-        assert types & {
-            "expect_column_values_to_be_unique",
-            "expect_compound_columns_to_be_unique",
-        }, table
         if table.startswith("raw_"):
+            assert "expect_column_values_to_be_unique" in types, table
             assert "expect_column_max_to_be_recent" in types, table
             # Raw data is the CRM's: only a missing or duplicated key blocks the publish.
             blocking = {s.type for s in suite.expectations if s.severity == "error"}
@@ -453,7 +462,8 @@ def test_every_suite_has_keys_and_raw_tables_have_freshness_and_errors_only_wher
                 "expect_column_values_to_be_unique",
             }, table
         else:
-            assert "expect_table_row_count_change_to_be_between" in types, table
+            # Keys, relationships and ranges of a mart are dbt's (tests/test_check_ownership.py).
+            assert types == {"expect_table_row_count_change_to_be_between"}, table
 
 
 # -- in Dagster ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ failures are reported with WARN severity and let the run continue.
 
 Checks read the run's working warehouse. Row-count changes are judged against the
 previous published warehouse, attached read-only; freshness against the run's
-reference moment (the latest raw load, never before the as-of date's midnight).
+reference moment with the dbt vars' thresholds, both from pipelines.freshness.
 """
 
 import dataclasses
@@ -24,12 +24,11 @@ from expectations import (
     Suite,
     ValidationContext,
     attach_baseline,
-    freshness_reference,
-    last_synced,
     load_suites,
     validate_table,
 )
 from expectations.strategies import FRESHNESS, ROW_COUNT_CHANGE
+from pipelines import freshness
 from pipelines.resources import RunParams, Warehouse
 
 
@@ -81,22 +80,23 @@ def _suite_check(suite) -> dg.AssetChecksDefinition:
 def _validation_context(
     con: duckdb.DuckDBPyConnection, suite: Suite, warehouse: Warehouse, run_params: RunParams
 ) -> Iterator[ValidationContext]:
-    """What the suite needs beyond its table: the previous publish, the reference moment."""
+    """What the suite needs beyond its table: the previous publish, freshness's yardsticks."""
     types = {spec.type for spec in suite.expectations}
-    reference = synced = None
+    fresh = {}
     if FRESHNESS in types:
-        reference = freshness_reference(con, as_of=run_params.as_of_date(), zone=run_params.zone)
-        synced = last_synced(con, suite.table)
+        landings = freshness.raw_table_landings(con)
+        fresh = {
+            "reference_at": freshness.reference_moment(
+                landings, as_of=run_params.as_of_date(), zone=run_params.zone
+            ),
+            "last_synced_at": landings.get(suite.table),
+            "freshness_hours": freshness.thresholds().by_severity(),
+        }
     if ROW_COUNT_CHANGE not in types:
-        yield ValidationContext(reference_at=reference, last_synced_at=synced)
+        yield ValidationContext(**fresh)
         return
     with attach_baseline(con, warehouse.published) as (catalog, note):
-        yield ValidationContext(
-            baseline_catalog=catalog,
-            baseline_note=note,
-            reference_at=reference,
-            last_synced_at=synced,
-        )
+        yield ValidationContext(baseline_catalog=catalog, baseline_note=note, **fresh)
 
 
 @dg.definitions

@@ -1,0 +1,145 @@
+"""Whole-table expectations: schema checks on column names, aggregates computed in DuckDB.
+
+DuckDB computes each aggregate in one pass over the table; GX judges the small result
+(``expectations.strategies`` says which aggregate stands for which expectation).
+Uniqueness is judged here from duplicate groups, so no table is ever held in memory.
+"""
+
+import duckdb
+import pandas as pd
+
+from expectations.gx_engine import (
+    exception_message,
+    gx_validate,
+    outcome_from_gx,
+    result_index,
+    tagged,
+)
+from expectations.outcomes import SAMPLE_SIZE, mostly_success, outcome, percent
+from expectations.results import ExpectationOutcome, to_jsonable
+from expectations.strategies import (
+    BOUNDS_ON_AGGREGATE,
+    DISTINCT_VALUES,
+    SAME_ON_AGGREGATE,
+    UNIQUENESS,
+)
+from expectations.suites import ExpectationSpec
+from expectations.warehouse_sql import Columns, quote, select_expr, value_expr
+
+
+def validate_schema(
+    specs: dict[int, ExpectationSpec], column_names: list[str]
+) -> dict[int, ExpectationOutcome]:
+    """Schema expectations, run on an empty frame with the table's columns."""
+    if not specs:
+        return {}
+    frame = pd.DataFrame({name: pd.Series(dtype="object") for name in column_names})
+    results = gx_validate(frame, [tagged(spec, i) for i, spec in specs.items()])
+    outcomes = {}
+    for er in results:
+        index = result_index(er)
+        outcomes[index] = outcome_from_gx(specs[index], er)
+    return outcomes
+
+
+def validate_aggregate(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Columns,
+    spec: ExpectationSpec,
+) -> ExpectationOutcome:
+    """One aggregate expectation of GX's: the figure from DuckDB, the verdict from GX."""
+    if spec.type in UNIQUENESS:
+        return validate_uniqueness(con, table, columns, spec)
+    column = spec.kwargs.get("column")
+    if spec.type in DISTINCT_VALUES:
+        sql = f"select distinct {select_expr(columns, column)} from {table}"
+        frame = con.sql(sql).to_arrow_table().to_pandas()
+        (er,) = gx_validate(frame, [tagged(spec, 0)])
+        # "details" holds value counts, which are all 1 on a distinct frame.
+        return outcome_from_gx(spec, er, drop=("details",))
+
+    template = SAME_ON_AGGREGATE.get(spec.type) or BOUNDS_ON_AGGREGATE[spec.type]
+    expression = template.format(column=value_expr(columns, column) if column else "")
+    (value,) = con.execute(f"select {expression} from {table}").fetchall()[0]
+    if spec.type in SAME_ON_AGGREGATE:
+        # min/max/mean/median/sum of a one-value column is that value: GX sees its own check.
+        frame = pd.DataFrame({column: [value]})
+        expectation = tagged(spec, 0)
+    else:
+        bounds = {k: v for k, v in spec.kwargs.items() if k not in ("column", "value")}
+        if "value" in spec.kwargs:
+            bounds |= {"min_value": spec.kwargs["value"], "max_value": spec.kwargs["value"]}
+        frame = pd.DataFrame({"value": [value]})
+        between = ExpectationSpec(
+            "expect_column_values_to_be_between", {"column": "value", **bounds}, spec.severity
+        )
+        expectation = tagged(between, 0)
+    (er,) = gx_validate(frame, [expectation])
+    error = exception_message(er)
+    observed = {"error": error} if error else {"observed_value": to_jsonable(value)}
+    return outcome(spec, success=bool(er.success) and not error, observed=observed)
+
+
+def validate_uniqueness(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Columns,
+    spec: ExpectationSpec,
+) -> ExpectationOutcome:
+    """Unique values (or value combinations), judged from duplicate groups counted in SQL."""
+    names = [quote(columns[c.lower()][0]) for c in spec.columns]
+    if spec.type == "expect_column_values_to_be_unique":
+        considered = f"{names[0]} is not null"
+    else:
+        ignore = spec.kwargs.get("ignore_row_if", "all_values_are_missing")
+        considered = {
+            "all_values_are_missing": " or ".join(f"{n} is not null" for n in names),
+            "any_value_is_missing": " and ".join(f"{n} is not null" for n in names),
+            "never": "true",
+        }[ignore]
+    group = ", ".join(names)
+    key = " || ', ' || ".join(f"coalesce(cast({n} as varchar), 'null')" for n in names)
+    # DuckDB's hash aggregate spills to disk past its memory_limit, so this also works on
+    # tables larger than memory.
+    duplicates = (
+        f"select {group}, count(*) as n from {table} where {considered} "
+        f"group by {group} having count(*) > 1"
+    )
+    element_count, considered_count, unexpected, duplicate_keys, duplicate_values = con.execute(
+        f"with d as materialized ({duplicates}), "
+        f"totals as (select count(*) as rows, count(*) filter (where {considered}) as considered "
+        f"from {table}) "
+        "select rows, considered, (select coalesce(sum(n), 0) from d), (select count(*) from d), "
+        f"(select list(k order by n desc, k) from (select {key} as k, n from d "
+        f"order by n desc, k limit {SAMPLE_SIZE})) "
+        "from totals"
+    ).fetchall()[0]
+    duplicate_values = list(duplicate_values or [])
+    if spec.key_column and spec.key_column not in spec.columns:
+        on = " and ".join(f"t.{n} is not distinct from d.{n}" for n in names)
+        key_name = quote(columns[spec.key_column.lower()][0])
+        sample_keys = [
+            row[0]
+            for row in con.execute(
+                f"select cast(t.{key_name} as varchar) from {table} t "
+                f"join ({duplicates}) d on {on} "
+                f"order by {', '.join(f'd.{n}' for n in names)}, 1 limit {SAMPLE_SIZE}"
+            ).fetchall()
+        ]
+    else:
+        sample_keys = duplicate_values
+    observed = {
+        "element_count": element_count,
+        "missing_count": element_count - considered_count,
+        "unexpected_count": int(unexpected),
+        "unexpected_percent": percent(unexpected, considered_count),
+        "duplicate_keys": duplicate_keys,
+        "partial_unexpected_list": duplicate_values,
+    }
+    return outcome(
+        spec,
+        success=mostly_success(considered_count, unexpected, spec.kwargs.get("mostly")),
+        observed=observed,
+        sample_keys=sample_keys,
+    )

@@ -1,0 +1,155 @@
+"""Each check has one owner: dbt tests what dbt builds, great-expectations the rest.
+
+great-expectations keeps the landing contracts of the raw tables and the checks that
+look across runs (row-count change against the previous publish, freshness); every
+key, relationship and value range of a mart is a dbt data test or contract
+constraint, with the severity the check had when great-expectations ran it.
+"""
+
+import json
+
+import pytest
+
+from expectations import load_suites
+from expectations.strategies import FRESHNESS, ROW_COUNT_CHANGE
+from pipelines.project import ensure_manifest
+
+CROSS_RUN = {ROW_COUNT_CHANGE, FRESHNESS}
+USERS = "relationships:dim_users.user_id"
+
+# What the mart suites of great-expectations checked, now in dbt: (mart, column or
+# expression, dbt check, severity). "contract:not_null" is a not-null constraint of the
+# mart's enforced contract: the table is not built with a null there.
+MART_CHECKS = [
+    ("dim_users", "user_id", "contract:not_null", "error"),
+    ("dim_users", "user_id", "unique", "error"),
+    ("dim_users", "depth", "values_between:0..", "error"),
+    ("dim_users", "manager_id", USERS, "warn"),
+    ("dim_users", "director_id", USERS, "error"),
+    ("fct_deals", "deal_id", "contract:not_null", "error"),
+    ("fct_deals", "deal_id", "unique", "error"),
+    ("fct_deals", "stage", "not_null", "error"),
+    ("fct_deals", "amount", "values_between:0..", "warn"),
+    ("fct_deals", "stage_age_ratio", "values_between:0..", "warn"),
+    ("fct_deals", "hygiene_issue_count", "values_between:0..10", "error"),
+    ("fct_deals", "owner_id", USERS, "warn"),
+    ("fct_deals", "close_owner_id", USERS, "warn"),
+    ("fct_deals", "manager_id", USERS, "warn"),
+    ("kpi_catalog", "metric_id", "contract:not_null", "error"),
+    ("kpi_catalog", "metric_id", "unique", "error"),
+    ("kpi_catalog", None, "kpi_catalog_every_metric_is_governed", "error"),
+    ("kpi_catalog", None, "kpi_catalog_theme_is_known", "error"),
+    ("kpi_catalog", None, "kpi_catalog_metrics_are_fresh", "warn"),
+    ("leader_signals_weekly", "leader_id", "contract:not_null", "error"),
+    ("leader_signals_weekly", "iso_week", "contract:not_null", "error"),
+    ("leader_signals_weekly", "leader_id || '/' || iso_week", "unique", "error"),
+    ("leader_signals_weekly", "iso_week", "matches_regex:^[0-9]{4}-W[0-9]{2}$", "error"),
+    ("leader_signals_weekly", "leader_edit_share", "values_between:0..1", "error"),
+    ("leader_signals_weekly", "leader_activity_share", "values_between:0..1", "error"),
+    ("leader_signals_weekly", "touch_breadth", "values_between:0..1", "error"),
+    ("leader_signals_weekly", "skip_level_share", "values_between:0..1", "error"),
+    ("leader_signals_weekly", "reassignment_rate", "values_between:0..1", "warn"),
+    ("leader_signals_weekly", "micromanagement_index", "values_between:0..7", "error"),
+    ("leader_signals_weekly", "leader_id", USERS, "error"),
+    ("leader_signals_weekly", "most_intervened_report_id", USERS, "warn"),
+    ("rep_hygiene", "rep_id", "contract:not_null", "error"),
+    ("rep_hygiene", "rep_id", "unique", "error"),
+    ("rep_hygiene", "completeness", "values_between:0..1", "error"),
+    ("rep_hygiene", "open_deals", "values_between:0..", "error"),
+    ("rep_hygiene", "rep_id", USERS, "warn"),
+    ("rep_skills", "rep_id", "contract:not_null", "error"),
+    ("rep_skills", "skill", "contract:not_null", "error"),
+    (
+        "rep_skills",
+        "rep_id || '/' || period_type || '/' || period_start || '/' || skill",
+        "unique",
+        "error",
+    ),
+    ("rep_skills", "period_type", "accepted_values:quarter,trailing", "error"),
+    ("rep_skills", "metric_id", "accepted_values:P1,P2,P3,P4,P5,P6,P7,P8", "error"),
+    ("rep_skills", "value", "values_between:0..", "warn"),
+    ("rep_skills", "deals", "values_between:0..", "error"),
+    ("rep_skills", "rep_id", USERS, "warn"),
+    ("rep_skills", "team_leader_id", USERS, "warn"),
+    ("stage_funnel", "stage", "contract:not_null", "error"),
+    ("stage_funnel", "quarter_start", "contract:not_null", "error"),
+    (
+        "stage_funnel",
+        "source || '/' || pipeline || '/' || stage || '/' || quarter_start",
+        "unique",
+        "error",
+    ),
+    ("stage_funnel", "conversion", "values_between:0..1", "error"),
+    ("stage_funnel", "entered", "values_between:0..", "error"),
+    ("stage_funnel", "entered - advanced", "values_between:0..", "error"),
+    ("team_scorecard", "team_leader_id", "contract:not_null", "error"),
+    ("team_scorecard", "quarter_start", "contract:not_null", "error"),
+    ("team_scorecard", "team_leader_id || '/' || quarter_start", "unique", "error"),
+    ("team_scorecard", "team_leader_level", "accepted_values:director,manager", "error"),
+    *(
+        ("team_scorecard", column, "values_between:0..1", "error")
+        for column in (
+            "autonomy_score",
+            "process_score",
+            "hygiene_score",
+            "intervention_share_above",
+            "stage_skip_rate",
+            "stage_conversion",
+            "win_rate",
+            "end_of_quarter_concentration",
+            "slipped_rate",
+            "completeness",
+        )
+    ),
+    ("team_scorecard", "team_leader_id", USERS, "error"),
+    ("team_scorecard", "top_intervener_id", USERS, "warn"),
+]
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return json.loads(ensure_manifest().read_text())
+
+
+def dbt_checks(manifest: dict) -> set[tuple]:
+    """Every dbt check on a mart, in MART_CHECKS' terms."""
+    checks = set()
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node.get("config", {}).get("schema") == "marts":
+            for column in node["columns"].values():
+                if any(c["type"] == "not_null" for c in column.get("constraints", [])):
+                    checks.add((node["name"], column["name"], "contract:not_null", "error"))
+        if node["resource_type"] != "test":
+            continue
+        severity = node["config"]["severity"].lower()
+        metadata = node.get("test_metadata")
+        if metadata is None:  # a singular test: named after what it checks
+            (model,) = {n.split(".")[-1] for n in node["depends_on"]["nodes"]}
+            checks.add((model, None, node["name"], severity))
+            continue
+        model = node["attached_node"].split(".")[-1]
+        kwargs = metadata["kwargs"]
+        kind = metadata["name"]
+        if kind == "values_between":
+            low, high = kwargs.get("min_value"), kwargs.get("max_value")
+            kind += f":{'' if low is None else low}..{'' if high is None else high}"
+        elif kind == "relationships":
+            target = kwargs["to"].removeprefix("ref('").removesuffix("')")
+            kind += f":{target}.{kwargs['field']}"
+        elif kind == "accepted_values":
+            kind += ":" + ",".join(map(str, kwargs["values"]))
+        elif kind == "matches_regex":
+            kind += ":" + kwargs["regex"]
+        checks.add((model, kwargs.get("column_name"), kind, severity))
+    return checks
+
+
+def test_mart_suites_keep_only_cross_run_checks():
+    for table, suite in load_suites().items():
+        if table.startswith("marts."):
+            assert {spec.type for spec in suite.expectations} <= CROSS_RUN, table
+
+
+def test_every_mart_check_is_a_dbt_test_with_its_severity(manifest):
+    missing = set(MART_CHECKS) - dbt_checks(manifest)
+    assert not missing, sorted(missing, key=str)
