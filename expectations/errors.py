@@ -1,11 +1,16 @@
-"""Errors a suite author or pipeline operator can hit, worded for them."""
+"""Errors a suite author or pipeline operator can hit, worded for them.
+
+Both are `TrustgapError`s, so the CLI prints them as one line without a traceback.
+"""
+
+from connectors.errors import TrustgapError
 
 
-class SuiteError(ValueError):
+class SuiteError(TrustgapError, ValueError):
     """A suite file is malformed or asks for something the runner cannot check."""
 
 
-class ExpectationTableMissing(LookupError):
+class ExpectationTableMissing(TrustgapError, LookupError):
     """The table a suite describes does not exist in the warehouse being validated."""
 
     def __init__(self, table: str) -> None:

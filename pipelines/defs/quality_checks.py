@@ -12,10 +12,8 @@ reference moment with the dbt vars' thresholds, both from pipelines.freshness.
 """
 
 import dataclasses
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -30,14 +28,15 @@ from expectations import (
 from expectations.strategies import FRESHNESS, ROW_COUNT_CHANGE
 from pipelines import freshness
 from pipelines.resources import RunParams, Warehouse
+from pipelines.settings import Settings
 
 
 def all_suites() -> dict:
     """Shipped suites merged with the team's extra suites, keyed by table."""
     suites = dict(load_suites())
-    extra_dir = os.environ.get("TRUSTGAP_EXPECTATIONS_DIR")
+    extra_dir = Settings.from_env().expectations_dir
     if extra_dir:
-        for table, extra in load_suites(Path(extra_dir)).items():
+        for table, extra in load_suites(extra_dir).items():
             if table in suites:
                 merged = suites[table].expectations + extra.expectations
                 extra = dataclasses.replace(suites[table], expectations=merged)
