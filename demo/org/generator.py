@@ -2,8 +2,8 @@
 
 `generate_org(size, seed, as_of)` builds a sales org (CEO -> Sales Directors ->
 managers -> reps), two years of deals moving through the stage pipeline up to the
-day before `as_of`, their history and activities, and the planted behaviours of
-SPEC §8. Records are Salesforce REST-shaped with exactly the fields of
+day before `as_of`, their history and activities, and the planted behaviours
+(planted.py). Records are Salesforce REST-shaped with exactly the fields of
 `connectors.salesforce.objects`; `org.truth` says what was planted, so tests can
 check that the pipeline recovers it.
 

@@ -8,7 +8,7 @@ pipeline, opportunities become deals whose tracked field history becomes
 become meetings, each associated with its deal, and contact roles become labelled
 deal-contact associations. HubSpot has no manager field, so the rendering also
 carries the org chart (`user_email,manager_email,team`) and the team -> manager
-mapping that SPEC §7 reads the hierarchy from.
+mapping the hierarchy is read from (README, "Connecting a HubSpot account").
 
 The same org through both fakes must give the same canonical rows, so values
 keep their meaning: a stage keeps its label, a close date its day (midnight UTC),

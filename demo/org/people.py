@@ -1,6 +1,6 @@
 """The demo organisation's people: CEO -> Sales Directors -> managers -> reps.
 
-Also casts the planted behaviours (SPEC §8): which director's org the CEO
+Also casts the planted behaviours (planted.py): which director's org the CEO
 intervenes in, which managers are always-on / coach / stage-skipping, and which
 reps push close dates, go stale, are weak at a stage, own dirty rows or left the
 company with open deals. Planted people are distinct, and planted reps never sit

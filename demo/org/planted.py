@@ -1,4 +1,4 @@
-"""Planted behaviours (SPEC §8): what the cast does to deals, and the dirty rows.
+"""Planted behaviours: what the cast does to deals, and the dirty rows.
 
 The functions here set reps' and leaders' behaviour knobs, add saves to a deal's
 plan or change who made them, and patch written rows. The generator records what
