@@ -25,17 +25,23 @@ class RunParams(dg.ConfigurableResource):
 
     `full_refresh` re-reads every CRM object from scratch instead of syncing what
     changed since the last run (`--full-refresh`). `org_chart` is the hierarchy CSV
-    (`user_email,manager_email[,team]`); empty: the `org_chart` dbt seed.
+    (`user_email,manager_email[,team]`). Empty fields mean the setting
+    (TRUSTGAP_TIMEZONE, TRUSTGAP_ORG_CHART; no org chart: the `org_chart` dbt seed):
+    a run config replaces the resource's values instead of merging with them.
     """
 
     as_of: str = ""
-    timezone: str = "UTC"
+    timezone: str = ""
     full_refresh: bool = False
     org_chart: str = ""
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone or "UTC")
+        return ZoneInfo(self.timezone or Settings.from_env().timezone)
+
+    def org_chart_path(self) -> str:
+        """The hierarchy CSV of this run, or "" for the `org_chart` seed."""
+        return self.org_chart or str(Settings.from_env().org_chart or "")
 
     def as_of_date(self) -> dt.date:
         if not self.as_of:

@@ -125,3 +125,15 @@ def test_a_missing_org_chart_file_exits_2(tmp_path):
     )
     assert done.returncode == 2
     assert "org chart: no file at" in done.stderr
+
+
+def test_a_run_config_without_a_time_zone_keeps_the_configured_one(monkeypatch):
+    # Dagster replaces a resource's values with the run config's, so an empty field
+    # must mean "the setting", not a hard-coded default.
+    from pipelines.resources import RunParams
+
+    monkeypatch.setenv("TRUSTGAP_TIMEZONE", "Asia/Tokyo")
+    monkeypatch.setenv("TRUSTGAP_ORG_CHART", "/charts/org.csv")
+    assert str(RunParams(as_of="").zone) == "Asia/Tokyo"
+    assert RunParams().org_chart_path() == "/charts/org.csv"
+    assert str(RunParams(timezone="UTC").zone) == "UTC"

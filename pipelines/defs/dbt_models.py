@@ -66,7 +66,7 @@ def trustgap_dbt_models(
     environment = {
         "TRUSTGAP_WORKING_DB": str(warehouse.working),
         "TRUSTGAP_AS_OF": run_params.as_of_date().isoformat(),
-        "TRUSTGAP_ORG_CHART": str(crm.org_chart() or run_params.org_chart or ""),
+        "TRUSTGAP_ORG_CHART": str(crm.org_chart() or run_params.org_chart_path()),
     }
     # Unit tests pin formulas on hand-made rows: they belong to CI (`make test`
     # builds the project with them), not to every night, where they were about a
