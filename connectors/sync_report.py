@@ -15,8 +15,21 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
-from connectors.errors import SyncFailed
+from connectors.errors import (
+    CrmAuthError,
+    CrmQuotaError,
+    CrmRequestError,
+    SchemaDriftError,
+    SyncFailed,
+)
 from connectors.landing import land_batches, reset_cursors
+
+# The error policy every sync loop follows. A refused credential or an exhausted
+# quota stops the run at once: every other object would fail the same way, and
+# retrying burns quota. A bad page, schema drift or errors past the request retries
+# fail that object only: the others still land.
+STOPS_THE_RUN = (CrmAuthError, CrmQuotaError)
+FAILS_THE_OBJECT = (CrmRequestError, SchemaDriftError)
 
 
 @dataclass

@@ -1,10 +1,10 @@
 """The HubSpot sync loop: owners, pipelines, then every CRM object, with one error policy.
 
 How each object is read (full list, keyset search windows, archived pass) is in
-`object_sync.py`. This loop decides what a failure means: an authentication,
-scope or daily-quota error stops the run at once (retrying cannot help and burns
-quota); any other request error or schema drift fails that object only, the
-others still land, and `SyncFailed` names the failures at the end.
+`object_sync.py`. This loop decides what a failure means, by the policy in
+`connectors/sync_report.py`: an authentication, scope or daily-quota error stops
+the run at once; any other request error or schema drift fails that object only,
+the others still land, and `SyncFailed` names the failures at the end.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator, Sequence
 
 import duckdb
 
-from connectors.errors import CrmAuthError, CrmQuotaError, CrmRequestError, SchemaDriftError
 from connectors.hubspot.client import HubSpotConnection
 from connectors.hubspot.object_sync import HubSpotSync, is_shared
 from connectors.hubspot.objects import (
@@ -26,7 +25,12 @@ from connectors.hubspot.objects import (
     TABLES,
     CrmObject,
 )
-from connectors.sync_report import TableReport, raise_for_failures
+from connectors.sync_report import (
+    FAILS_THE_OBJECT,
+    STOPS_THE_RUN,
+    TableReport,
+    raise_for_failures,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +69,9 @@ def sync_hubspot(
     for obj in objects:
         try:
             sync.sync_object(obj)
-        except (CrmAuthError, CrmQuotaError):
+        except STOPS_THE_RUN:
             raise
-        except (CrmRequestError, SchemaDriftError) as exc:
+        except FAILS_THE_OBJECT as exc:
             logger.error(f"{obj.name} failed: {exc}")
             failures[obj.name] = exc
             continue

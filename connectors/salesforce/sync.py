@@ -2,10 +2,10 @@
 
 How each object is read (replace, Bulk 2.0 or REST full read, incremental
 window with the deleted-records log) is in `object_sync.py`. This loop decides
-what a failure means: an expired session or an exhausted API quota stops the run
-at once (retrying cannot help and burns quota); a bad page, schema drift or
-errors past the request retries fail that object only, the others still land,
-and `SyncFailed` names the failures at the end.
+what a failure means, by the policy in `connectors/sync_report.py`: an expired
+session or an exhausted API quota stops the run at once; a bad page, schema
+drift or errors past the request retries fail that object only, the others still
+land, and `SyncFailed` names the failures at the end.
 """
 
 from __future__ import annotations
@@ -16,12 +16,16 @@ from collections.abc import Callable, Iterator, Sequence
 
 import duckdb
 
-from connectors.errors import CrmAuthError, CrmQuotaError, CrmRequestError, SchemaDriftError
 from connectors.salesforce.client import SalesforceConnection
 from connectors.salesforce.object_sync import SalesforceSync
 from connectors.salesforce.objects import OBJECTS, SalesforceObject
 from connectors.salesforce.status import ObjectSyncResult
-from connectors.sync_report import TableReport, raise_for_failures
+from connectors.sync_report import (
+    FAILS_THE_OBJECT,
+    STOPS_THE_RUN,
+    TableReport,
+    raise_for_failures,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +55,9 @@ def sync_salesforce(
         before = api.session.api_usage
         try:
             result = sync.sync_object(con, obj, loaded_at=loaded_at)
-        except (CrmAuthError, CrmQuotaError):
+        except STOPS_THE_RUN:
             raise
-        except (CrmRequestError, SchemaDriftError) as exc:
+        except FAILS_THE_OBJECT as exc:
             logger.error(f"{obj.name} failed: {exc}")
             failures[obj.name] = exc
             continue
