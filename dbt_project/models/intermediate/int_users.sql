@@ -1,27 +1,8 @@
 {{ config(materialized='table') }}
 
-with recursive users as (
-    select * from {{ ref('stg_salesforce__users') }}
-),
-
-roles as (
-    select * from {{ ref('stg_salesforce__user_roles') }}
-),
-
-canonical_users as (
-    select
-        users.user_id,
-        'salesforce' as source,
-        users.user_name as name,
-        users.email,
-        users.title,
-        users.manager_id,
-        coalesce(users.is_active, false) as is_active,
-        roles.role_name as role,
-        users.created_at
-    from users
-    left join roles
-        on users.user_role_id = roles.user_role_id
+with recursive canonical_users as (
+    select user_id, source, name, email, title, manager_id, is_active, role, created_at
+    from {{ ref('int_salesforce__users') }}
 
     union all
 
