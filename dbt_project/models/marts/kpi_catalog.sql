@@ -21,9 +21,11 @@ with registry as (
         {% else %}
             {% set default_text = default | string %}
         {% endif %}
-        {% set origin = 'Trustgap default' if name in trustgap_defaults else 'SPEC §6 default' %}
+        {% set origin = 'Trustgap default' if name in trustgap_defaults else 'default' %}
         {% if value == default_text %}
-            {% do source_parts.append('dbt var ' ~ name ~ ' = ' ~ value ~ ' (' ~ origin ~ ')') %}
+            {% do source_parts.append(
+                'dbt var ' ~ name ~ ' = ' ~ value ~ ' (' ~ origin ~ ' in dbt_project/dbt_project.yml)'
+            ) %}
         {% else %}
             {% do source_parts.append(
                 'dbt var ' ~ name ~ ' = ' ~ value
