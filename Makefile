@@ -30,6 +30,7 @@ demo: install
 test: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) sqlfluff lint dbt_project/models dbt_project/macros --processes 2
 	$(RUN) pytest
 
 # The benchmark (minutes; not part of `make test`): make bench BENCH="--sizes S --latency-ms 150"
@@ -41,6 +42,7 @@ bench: install
 lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) sqlfluff lint dbt_project/models dbt_project/macros --processes 2
 
 format: install
 	$(RUN) ruff check --fix .

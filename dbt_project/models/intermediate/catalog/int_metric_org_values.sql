@@ -3,14 +3,17 @@
     It reads the marts on purpose: a metric's org value is its mart rolled up once
     more, never a second implementation of the metric. -#}
 
-{% set signals = {
-    'M1': ('leader_edit_share', 'leader_edit_share_floor'),
-    'M2': ('leader_activity_share', 'leader_activity_share_floor'),
-    'M3': ('forecast_overrides', 'forecast_overrides_floor'),
-    'M4': ('late_quarter_takeovers', 'late_quarter_takeovers_floor'),
-    'M5': ('reassignment_rate', 'reassignment_rate_floor'),
-    'M6': ('touch_breadth', 'touch_breadth_floor'),
-} %}
+{#- A micromanagement metric's org value and threshold are those of its first signal
+    (macros/metric_registry.sql); its other signals' thresholds are noted. -#}
+{% set leading_signals = [] %}
+{% set other_signals = [] %}
+{% for signal in micromanagement_signals() %}
+    {% if signal.metric_id in leading_signals | map(attribute='metric_id') | list %}
+        {% do other_signals.append(signal) %}
+    {% else %}
+        {% do leading_signals.append(signal) %}
+    {% endif %}
+{% endfor %}
 
 with deals as (
     select * from {{ ref('fct_deals') }}
@@ -69,26 +72,33 @@ signals as (
 ),
 
 leader_signals as (
-    {% for metric_id, (signal, floor) in signals.items() %}
+    {% for signal in leading_signals %}
     select
-        '{{ metric_id }}' as metric_id,
-        median({{ signal }}::double) as org_value,
-        greatest(
-            {{ var('leader_signal_median_multiple') }} * median({{ signal }}::double),
-            {{ var(floor) }}
-        ) as threshold_value
+        '{{ signal.metric_id }}' as metric_id,
+        median({{ signal.column }}::double) as org_value,
+        {{ signal_threshold(signal.column, signal.floor_var) }} as threshold_value
     from signals
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
-directive_threshold as (
+other_signal_notes as (
     select
-        greatest(
-            {{ var('leader_signal_median_multiple') }} * median(directive_tasks::double),
-            {{ var('directive_tasks_floor') }}
-        ) as threshold_value
-    from signals
+        metric_id,
+        string_agg(note, '; ') as note
+    from (
+        {% for signal in other_signals %}
+        select
+            '{{ signal.metric_id }}' as metric_id,
+            '{{ signal.column }} threshold '
+            || round({{ signal_threshold(signal.column, signal.floor_var) }}, 2) as note
+        from signals
+        union all
+        {% endfor %}
+        select null::varchar as metric_id, null::varchar as note
+        where false
+    )
+    group by metric_id
 ),
 
 last_ended_quarter as (
@@ -184,14 +194,17 @@ governance_inputs as (
         'K1' as metric_id,
         max(freshness_hours) as org_value,
         'stalest: ' || coalesce(
-            list(table_name order by freshness_hours desc nulls last, table_name)[1], 'none'
+            list(table_name order by freshness_hours desc nulls last, table_name asc)[1], 'none'
         )
-        || coalesce('; empty: ' || string_agg(table_name, ', ' order by table_name)
-            filter (where freshness_status = 'empty'), '') as note
+        || coalesce(
+            '; empty: ' || string_agg(table_name, ', ' order by table_name)
+            filter (where freshness_status = 'empty'), ''
+        ) as note
     from freshness
     union all
     select
         'K2',
+        -- K2: share of deals with change history
         (
             select count(distinct changes.deal_id)
             from {{ ref('int_deal_changes') }} as changes
@@ -217,12 +230,10 @@ final as (
         leader_signals.metric_id,
         cast(leader_signals.org_value as double),
         cast(leader_signals.threshold_value as double),
-        case
-            when leader_signals.metric_id = 'M2'
-                then 'directive_tasks threshold '
-                || round((select threshold_value from directive_threshold), 2)
-        end
+        other_signal_notes.note
     from leader_signals
+    left join other_signal_notes
+        on leader_signals.metric_id = other_signal_notes.metric_id
     union all
     select metric_id, cast(org_value as double), null::double, null::varchar from other
     union all

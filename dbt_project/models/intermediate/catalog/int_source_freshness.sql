@@ -1,23 +1,10 @@
-{#- K1 per raw table: hours from its last load to the run's reference moment, which is
-    the latest load of any raw table (the run's extract) but never before as_of's
-    midnight: rebuilding old raw data as of a later date shows it as stale. No
-    now(): the same raw data and as_of give the same hours. A table's last load is
-    its last successful sync (sync_state.table_syncs), so a table an incremental
-    sync found nothing new for is fresh; its newest _loaded_at where no sync was
-    recorded. -#}
-
-{% set raw_tables = [
-    ('raw_salesforce', 'user', 'salesforce', 'User'),
-    ('raw_salesforce', 'user_role', 'salesforce', 'UserRole'),
-    ('raw_salesforce', 'account', 'salesforce', 'Account'),
-    ('raw_salesforce', 'opportunity', 'salesforce', 'Opportunity'),
-    ('raw_salesforce', 'opportunity_stage', 'salesforce', 'OpportunityStage'),
-    ('raw_salesforce', 'opportunity_history', 'salesforce', 'OpportunityHistory'),
-    ('raw_salesforce', 'opportunity_field_history', 'salesforce', 'OpportunityFieldHistory'),
-    ('raw_salesforce', 'task', 'salesforce', 'Task'),
-    ('raw_salesforce', 'event', 'salesforce', 'Event'),
-    ('raw_salesforce', 'opportunity_contact_role', 'salesforce', 'OpportunityContactRole'),
-] %}
+{#- K1 per raw table of the CRM the run read: hours from its last load to the run's
+    reference moment, which is the latest load of any of those tables (the run's
+    extract) but never before as_of's midnight: rebuilding old raw data as of a
+    later date shows it as stale. No now(): the same raw data and as_of give the
+    same hours. A table's last load is its last successful sync
+    (sync_state.table_syncs), so a table an incremental sync found nothing new for
+    is fresh; its newest _loaded_at where no sync was recorded. -#}
 
 with syncs as (
     select
@@ -27,16 +14,22 @@ with syncs as (
 ),
 
 landed as (
-    {% for schema, table, source_name, crm_object in raw_tables %}
     select
-        '{{ source_name }}' as source,
-        '{{ schema }}.{{ table }}' as table_name,
-        '{{ crm_object }}' as crm_object,
-        count(*) as row_count,
-        max(_loaded_at) as last_row_loaded_at
-    from {{ source(schema, table) }}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+        raw_loads.*,
+        syncs.synced_at
+    from {{ ref('int_raw_table_loads') }} as raw_loads
+    left join syncs on raw_loads.table_name = syncs.table_name
+),
+
+-- The CRM this run read: the one whose raw tables hold rows (a run leaves the other
+-- CRM's tables empty, pipelines/crm_selection.py); with rows in both, the one synced
+-- last; with none, Salesforce.
+run_source as (
+    select source
+    from landed
+    group by source
+    order by sum(row_count) > 0 desc, max(synced_at) desc nulls last, source desc
+    limit 1
 ),
 
 loads as (
@@ -48,10 +41,10 @@ loads as (
         -- an empty table has no age (reported as empty)
         case
             when landed.row_count > 0
-                then greatest(landed.last_row_loaded_at, syncs.synced_at)
+                then greatest(landed.last_row_loaded_at, landed.synced_at)
         end as last_loaded_at
     from landed
-    left join syncs on landed.table_name = syncs.table_name
+    where landed.source in (select source from run_source)
 ),
 
 reference as (
@@ -67,7 +60,7 @@ final as (
         cast(loads.row_count as bigint) as row_count,
         loads.last_loaded_at,
         reference.reference_at,
-        epoch(reference.reference_at - loads.last_loaded_at) / 3600.0 as freshness_hours,
+        epoch(reference.reference_at - loads.last_loaded_at) / 3600.0 as freshness_hours,  -- K1
         case
             when loads.last_loaded_at is null then 'empty'
             when epoch(reference.reference_at - loads.last_loaded_at) / 3600.0

@@ -20,7 +20,7 @@ hierarchy as (
     where
         manager_id is null
         or manager_id = user_id
-        or manager_id not in (select user_id from canonical_users)
+        or manager_id not in (select known.user_id from canonical_users as known)
 
     union all
 
@@ -30,7 +30,7 @@ hierarchy as (
         hierarchy.depth + 1 as depth
     from hierarchy
     inner join canonical_users as reports
-        on reports.manager_id = hierarchy.user_id
+        on hierarchy.user_id = reports.manager_id
     where not list_contains(hierarchy.hierarchy_path, reports.user_id)
 ),
 

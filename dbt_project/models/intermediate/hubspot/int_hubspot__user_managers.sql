@@ -36,7 +36,7 @@ primary_teams as (
         team_id,
         team_name
     from teams
-    qualify row_number() over (partition by owner_id order by is_primary desc, team_id) = 1
+    qualify row_number() over (partition by owner_id order by is_primary desc, team_id asc) = 1
 ),
 
 charted as (

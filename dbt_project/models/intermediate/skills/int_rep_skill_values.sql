@@ -109,7 +109,7 @@ won_deal_activities as (
     left join deal_activities
         on
             outcomes.deal_id = deal_activities.deal_id
-            and deal_activities.acted_at <= outcomes.closed_at
+            and outcomes.closed_at >= deal_activities.acted_at
     where outcomes.is_won
     group by outcomes.deal_id
 ),
@@ -123,6 +123,7 @@ stage_skills as (
         'P1' as metric_id,
         'stage_conversion' as metric_name,
         stage,
+        -- P1: stage entries advanced / resolved
         count(*) filter (where has_advanced) / nullif(count(*) filter (where is_resolved), 0)
             as value,
         count(*) filter (where is_resolved) as deals,
@@ -142,7 +143,7 @@ stage_skills as (
         'P2' as metric_id,
         'stage_velocity' as metric_name,
         stage,
-        median(days_in_stage::double) as value,
+        median(days_in_stage::double) as value,  -- P2
         count(days_in_stage) as deals,
         -- standard error of a median: 1.2533 x that of the mean
         1.2533 * {{ exact_stddev('days_in_stage') }} / sqrt(count(days_in_stage))
@@ -256,7 +257,7 @@ rep_skills as (
         'P3' as metric_id,
         'win_rate_count' as metric_name,
         null as stage,
-        close_stats.won_deals / nullif(close_stats.closed_deals, 0) as value,
+        close_stats.won_deals / nullif(close_stats.closed_deals, 0) as value,  -- P3
         close_stats.closed_deals as deals,
         {{ share_standard_error(
             'close_stats.won_deals / nullif(close_stats.closed_deals, 0)',
@@ -273,7 +274,7 @@ rep_skills as (
         'P3',
         'win_rate_amount',
         null,
-        won_amount / nullif(closed_amount, 0),
+        won_amount / nullif(closed_amount, 0),  -- P3 by amount
         closed_deals,
         {{ share_standard_error('won_amount / nullif(closed_amount, 0)', 'closed_amount_deals') }}
     from close_stats
@@ -287,7 +288,7 @@ rep_skills as (
         'P4',
         'cycle_length',
         null,
-        median_cycle_days,
+        median_cycle_days,  -- P4
         won_deals,
         1.2533 * cycle_days_stddev / sqrt(won_deals)
     from close_stats
@@ -302,7 +303,7 @@ rep_skills as (
         'P5',
         'activities_per_advance',
         null,
-        activities_in_period.activities / nullif(advances_in_period.advances, 0),
+        activities_in_period.activities / nullif(advances_in_period.advances, 0),  -- P5
         coalesce(advances_in_period.advanced_deals, 0),
         -- activities counted as a Poisson number
         sqrt(activities_in_period.activities) / nullif(advances_in_period.advances, 0)
@@ -322,7 +323,7 @@ rep_skills as (
         'P5',
         'activities_per_won_deal',
         null,
-        activities_per_won_deal,
+        activities_per_won_deal,  -- P5 per won deal
         won_deals,
         activities_stddev / sqrt(won_deals)
     from won_activity_stats
@@ -337,6 +338,7 @@ rep_skills as (
         'P6',
         'sales_velocity',
         null,
+        -- P6
         coalesce(creations.created_deals, 0)
         * (close_stats.won_deals / nullif(close_stats.closed_deals, 0))
         * close_stats.average_won_amount
@@ -368,7 +370,7 @@ rep_skills as (
         'P7',
         'ramp',
         null,
-        bookings.won_amount / nullif(tenured_bookings.tenured_median_bookings, 0),
+        bookings.won_amount / nullif(tenured_bookings.tenured_median_bookings, 0),  -- P7
         bookings.closed_deals,
         -- bookings: a Poisson number of won deals (at least one, so that no wins is
         -- not known exactly) of about the rep's average deal size
@@ -390,7 +392,7 @@ rep_skills as (
         'P8',
         'commit_accuracy',
         null,
-        coalesce(won_committed_amount, 0) / nullif(committed_amount, 0),
+        coalesce(won_committed_amount, 0) / nullif(committed_amount, 0),  -- P8
         committed_deals,
         {{ share_standard_error(
             'coalesce(won_committed_amount, 0) / nullif(committed_amount, 0)',
