@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- Org-wide values of K1 (the stalest raw table's age, naming it and the empty ones)
     and K2 (share of live deals with change history, with the fields tracked). Part
     of int_metric_org_values. -#}

@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- Org-wide values of the pipeline-hygiene metrics H1-H11 on as_of, rolled up from
     fct_deals (open deals), the stage transitions (H9, trailing window) and the
     quarter states (H10). Part of int_metric_org_values. -#}

@@ -1,7 +1,8 @@
 {#- One org-wide value per catalog metric on as_of (kpi_catalog.org_value), with a
     note where the value needs explaining, and each M-signal's effective threshold.
     The values read the marts on purpose: a metric's org value is its mart rolled up
-    once more, never a second implementation of the metric. One model per theme. -#}
+    once more, never a second implementation of the metric. One model per theme
+    (ephemeral: they are read only here). -#}
 
 with hygiene as (
     select * from {{ ref('int_hygiene_org_values') }}

@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- Org-wide values of M7 (last ended quarter), M9, the micromanagement index and the
     process and skill metrics P1-P8 (trailing window), rolled up from the marts and
     the deal history. Part of int_metric_org_values. -#}

@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- Org-wide values of the micromanagement signals M1-M6: each signal's median over
     all leader-weeks and its effective threshold (the same formula
     leader_signals_weekly applies, macros/metric_registry.sql). Part of

@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- P5 activities per stage advance and per won deal, per rep and period, with the
     deals behind each value and its standard error (int_rep_skill_values unions
     every skill family). Activities are credited to the deal's owner when logged,

@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- P8 commit accuracy per rep and period, with the deals behind the value and its
     standard error (int_rep_skill_values unions every skill family). Commitments
     are credited to the owner at the quarter's start; a quarter counts once it has

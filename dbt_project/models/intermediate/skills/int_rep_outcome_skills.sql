@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- P3 win rate, P4 cycle length, P6 sales velocity and P7 ramp per rep and period,
     with the deals behind each value and its standard error (int_rep_skill_values
     unions every skill family). Outcomes are credited to the owner at close, new

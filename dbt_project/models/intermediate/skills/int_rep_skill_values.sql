@@ -2,7 +2,7 @@
 
 {#- P1-P8 per rep, period and skill, with the number of deals behind each value.
     Periods are fiscal quarters (up to as_of) and the trailing var trailing_days
-    (365) days. Each family of skills is its own model (views, read once here):
+    (365) days. Each family of skills is its own model (ephemeral, built here):
     int_rep_stage_skills (P1, P2), int_rep_outcome_skills (P3, P4, P6, P7),
     int_rep_activity_skills (P5), int_rep_commit_skills (P8). -#}
 

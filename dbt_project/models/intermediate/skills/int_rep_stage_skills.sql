@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- P1 stage conversion and P2 stage velocity per rep, period and stage, with the
     deals behind each value and its standard error (int_rep_skill_values unions
     every skill family). Stage work is credited to the owner when the deal entered
