@@ -31,6 +31,7 @@ test: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) lint-imports
+	$(RUN) sqlfluff lint dbt_project/models dbt_project/macros --processes 2
 	$(RUN) pytest
 
 # The benchmark (minutes; not part of `make test`): make bench BENCH="--sizes S --latency-ms 150"
@@ -43,6 +44,7 @@ lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) lint-imports
+	$(RUN) sqlfluff lint dbt_project/models dbt_project/macros --processes 2
 
 format: install
 	$(RUN) ruff check --fix .

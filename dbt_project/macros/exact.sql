@@ -1,7 +1,7 @@
 {#- Aggregates that give the same double on every run. DuckDB adds doubles in
     parallel, in whatever order its threads finish, so a sum of amounts with cents
     or a standard deviation can differ in the last bit between two runs on the same
-    data; summed as decimals they cannot (SPEC §5: same data, same numbers). -#}
+    data; summed as decimals they cannot (same data, same numbers: see as_of.sql). -#}
 
 {% macro exact_sum(expression, where=none) -%}
     cast(

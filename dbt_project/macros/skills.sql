@@ -8,3 +8,48 @@
         / (({{ n }}) + 4)
     )
 {%- endmacro %}
+
+
+{#- The periods skills are measured over: every fiscal quarter up to as_of and the
+    trailing var trailing_days window (a select, for a CTE). -#}
+{% macro skill_periods() -%}
+    select
+        'quarter' as period_type,
+        quarter_start as period_start,
+        period_end,
+        quarter_label as period_label
+    from {{ ref('int_fiscal_quarters') }}
+
+    union all
+
+    select
+        'trailing' as period_type,
+        cast({{ as_of_date() }} - {{ var('trailing_days') | int }} + 1 as date) as period_start,
+        {{ as_of_date() }} as period_end,
+        'trailing {{ var("trailing_days") | int }}d' as period_label
+{%- endmacro %}
+
+
+{#- The published shape of a CTE of skill rows (rep_id, period_type, period_start,
+    metric_id, metric_name, stage, value, deals, standard_error): with the period's
+    end and label from `periods`, and the skill's name. -#}
+{% macro rep_skill_rows(skills) -%}
+    select
+        {{ skills }}.rep_id,
+        {{ skills }}.period_type,
+        {{ skills }}.period_start,
+        periods.period_end,
+        periods.period_label,
+        {{ skills }}.metric_id,
+        {{ skills }}.metric_name,
+        {{ skills }}.stage,
+        {{ skills }}.metric_name || coalesce(':' || {{ skills }}.stage, '') as skill,
+        cast({{ skills }}.value as double) as value,
+        cast({{ skills }}.deals as integer) as deals,
+        cast({{ skills }}.standard_error as double) as standard_error
+    from {{ skills }}
+    inner join periods
+        on
+            {{ skills }}.period_type = periods.period_type
+            and {{ skills }}.period_start = periods.period_start
+{%- endmacro %}

@@ -25,6 +25,7 @@ final as (
         users.depth,
         users.is_active,
         coalesce(direct_reports.active_direct_reports, 0) > 0 as is_manager,
+        -- M9
         cast(coalesce(direct_reports.active_direct_reports, 0) as integer) as span_of_control
     from users
     left join direct_reports

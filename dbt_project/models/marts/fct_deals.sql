@@ -36,7 +36,7 @@ stage_moves as (
             is_regression
             and changed_on > {{ as_of_date() }} - {{ var('regression_window_days') | int }}
         ) as has_recent_regression,
-        bool_or(is_skip) as has_skip
+        bool_or(is_skip) as has_skip  -- H9
     from {{ ref('int_stage_transitions') }}
     group by deal_id
 ),
@@ -94,7 +94,7 @@ close_date_changes as (
 pushes as (
     select
         deal_id,
-        count(*) filter (where new_close_date > old_close_date) as push_count,
+        count(*) filter (where new_close_date > old_close_date) as push_count,  -- H3
         count(*) filter (
             where
                 {{ fiscal_quarter_start('new_close_date') }}
@@ -184,33 +184,35 @@ metrics as (
 flags as (
     select
         *,
+        -- H1
         not is_closed
         and coalesce(days_since_activity >= {{ var('stale_days') | int }}, false) as is_stale,
-        not is_closed and coalesce(close_date < {{ as_of_date() }}, false) as is_past_due,
+        not is_closed and coalesce(close_date < {{ as_of_date() }}, false) as is_past_due,  -- H2
+        -- H3
         not is_closed and push_count >= {{ var('slipping_push_count') | int }} as is_slipping,
         case
             when is_closed then false
             when stage_age_ratio is not null then stage_age_ratio > {{ var('stuck_ratio') | float }}
-        end as is_stuck,
+        end as is_stuck,  -- H4
         not is_closed
         and is_next_step_blank
-        and not has_open_future_activity as is_missing_next_step,
+        and not has_open_future_activity as is_missing_next_step,  -- H5
         not is_next_step_blank
         and coalesce(amount > 0, false)
         and close_date is not null
-        and contact_count >= 1 as is_complete,
+        and contact_count >= 1 as is_complete,  -- H6
         -- H7: past the first open stage (an unknown stage counts as past it)
         case
             when is_closed then false
             when has_contact_data
                 then coalesce(funnel_order, 2) > 1
                 and contact_count <= {{ var('single_threaded_max_contacts') | int }}
-        end as is_single_threaded,
-        not is_closed and has_recent_regression as has_stage_regression,
-        not is_closed and has_skip as has_stage_skip,
-        not is_closed and has_slipped as has_slipped_this_quarter,
+        end as is_single_threaded,  -- H7
+        not is_closed and has_recent_regression as has_stage_regression,  -- H8
+        not is_closed and has_skip as has_stage_skip,  -- H9
+        not is_closed and has_slipped as has_slipped_this_quarter,  -- H10
         not is_closed
-        and days_since_change >= {{ var('stale_value_days') | int }} as is_stale_value
+        and days_since_change >= {{ var('stale_value_days') | int }} as is_stale_value  -- H11
     from metrics
 ),
 

@@ -5,13 +5,20 @@
 
 {% set registry = metric_registry() %}
 {% set trustgap_defaults = trustgap_default_vars() %}
+{% set hubspot_tables = registry_hubspot_tables() %}
 
-with registry as (
+with registry_entries as (
     {% for metric in registry %}
     {% set var_names = (metric.get('threshold_vars') or {}).keys() | list %}
     {% set sources = [] %}
+    {% set hubspot_sources = [] %}
     {% for table in metric.get('sources') or [] %}
         {% do sources.append('raw_salesforce.' ~ table) %}
+        {% for hubspot_table in hubspot_tables.get(table) or [] %}
+            {% if ('raw_hubspot.' ~ hubspot_table) not in hubspot_sources %}
+                {% do hubspot_sources.append('raw_hubspot.' ~ hubspot_table) %}
+            {% endif %}
+        {% endfor %}
     {% endfor %}
     {% set source_parts = [] %}
     {% for name, default in (metric.get('threshold_vars') or {}).items() %}
@@ -21,9 +28,11 @@ with registry as (
         {% else %}
             {% set default_text = default | string %}
         {% endif %}
-        {% set origin = 'Trustgap default' if name in trustgap_defaults else 'SPEC §6 default' %}
+        {% set origin = 'Trustgap default' if name in trustgap_defaults else 'default' %}
         {% if value == default_text %}
-            {% do source_parts.append('dbt var ' ~ name ~ ' = ' ~ value ~ ' (' ~ origin ~ ')') %}
+            {% do source_parts.append(
+                'dbt var ' ~ name ~ ' = ' ~ value ~ ' (' ~ origin ~ ' in dbt_project/dbt_project.yml)'
+            ) %}
         {% else %}
             {% do source_parts.append(
                 'dbt var ' ~ name ~ ' = ' ~ value
@@ -52,7 +61,8 @@ with registry as (
             metric.threshold_source or (source_parts | join('; ')) or 'none: descriptive metric'
         ) }} as threshold_source,
         {{ sql_text(metric.owner) }} as owner,
-        {{ sql_text(sources | join(', ')) }} as source_tables,
+        {{ sql_text(sources | join(', ')) }} as salesforce_source_tables,
+        {{ sql_text(hubspot_sources | join(', ')) }} as hubspot_source_tables,
         {{ sql_text(metric.org_value) }} as org_value_definition
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -60,6 +70,18 @@ with registry as (
 
 freshness as (
     select * from {{ ref('int_source_freshness') }}
+),
+
+-- the raw tables a metric reads are those of the CRM this run read (K1 measures them)
+registry as (
+    select
+        registry_entries.* exclude (salesforce_source_tables, hubspot_source_tables),
+        case
+            when (select any_value(source) from freshness) = 'hubspot'
+                then registry_entries.hubspot_source_tables
+            else registry_entries.salesforce_source_tables
+        end as source_tables
+    from registry_entries
 ),
 
 org_values as (

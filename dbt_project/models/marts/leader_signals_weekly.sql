@@ -3,17 +3,10 @@
     that breached. Deals belong to a subtree through their owner at the moment of
     each action (the owner an owner change takes the deal away from). -#}
 
-{#- (signal, its floor var, the leader's own count behind it: a share breaches only
-    when that count reaches var leader_signal_min_actions) -#}
-{% set signals = [
-    ('leader_edit_share', 'leader_edit_share_floor', 'leader_key_field_changes'),
-    ('leader_activity_share', 'leader_activity_share_floor', 'leader_activities'),
-    ('directive_tasks', 'directive_tasks_floor', none),
-    ('forecast_overrides', 'forecast_overrides_floor', none),
-    ('late_quarter_takeovers', 'late_quarter_takeovers_floor', none),
-    ('reassignment_rate', 'reassignment_rate_floor', 'reassignments'),
-    ('touch_breadth', 'touch_breadth_floor', 'touched_deals'),
-] %}
+{#- The signals, their floors and the leader's own count behind a share (which
+    breaches only when that count reaches var leader_signal_min_actions) come from
+    macros/metric_registry.sql (micromanagement_signals). -#}
+{% set signals = micromanagement_signals() %}
 
 with user_leaders as (
     select * from {{ ref('int_user_leaders') }}
@@ -52,7 +45,7 @@ subtree_actions as (
         ) as leader_activities,
         count(*) filter (
             where actions.is_forecast_override and actions.actor_id = user_leaders.leader_id
-        ) as forecast_overrides,
+        ) as forecast_overrides,  -- M3
         -- owner changes by the leader on open deals, away from a rep who has not left
         count(*) filter (
             where
@@ -60,7 +53,7 @@ subtree_actions as (
                 and actions.actor_id = user_leaders.leader_id
                 and actions.is_deal_open
                 and previous_owners.is_active
-        ) as reassignments,
+        ) as reassignments,  -- M5 numerator
         count(*) filter (
             where
                 actions.action_type = 'owner_change'
@@ -68,7 +61,7 @@ subtree_actions as (
                 and actions.is_deal_open
                 and previous_owners.is_active
                 and actions.is_late_quarter
-        ) as late_quarter_takeovers,
+        ) as late_quarter_takeovers,  -- M4
         count(distinct actions.deal_id) filter (
             where actions.actor_id = user_leaders.leader_id and actions.is_deal_open
         ) as touched_deals,
@@ -102,7 +95,7 @@ directive_tasks as (
     select
         user_leaders.leader_id,
         cast(date_trunc('week', activities.created_on) as date) as week_start,
-        count(*) as directive_tasks
+        count(*) as directive_tasks  -- M2
     from {{ ref('int_activities') }} as activities
     inner join user_leaders
         on
@@ -160,11 +153,11 @@ measures as (
 signals as (
     select
         *,
-        -- M1-M6; a share with nothing to divide by is null, not zero
-        leader_key_field_changes / nullif(key_field_changes, 0) as leader_edit_share,
-        leader_activities / nullif(activities, 0) as leader_activity_share,
-        reassignments / nullif(subtree_open_deals, 0) as reassignment_rate,
-        -- a deal reassigned into the subtree mid-week can be touched twice; at most 1
+        -- a share with nothing to divide by is null, not zero
+        leader_key_field_changes / nullif(key_field_changes, 0) as leader_edit_share,  -- M1
+        leader_activities / nullif(activities, 0) as leader_activity_share,  -- M2
+        reassignments / nullif(subtree_open_deals, 0) as reassignment_rate,  -- M5
+        -- M6; a deal reassigned into the subtree mid-week can be touched twice; at most 1
         case
             when subtree_open_deals > 0 then least(touched_deals / subtree_open_deals, 1.0)
         end as touch_breadth,
@@ -176,11 +169,10 @@ signals as (
 -- leader-week where it is defined) and its absolute floor.
 thresholds as (
     select
-        {% for signal, floor, count in signals %}
-        greatest(
-            {{ var('leader_signal_median_multiple') }} * median({{ signal }}::double),
-            {{ var(floor) }}
-        ) as {{ signal }}_threshold{{ ',' if not loop.last }}
+        {% for signal in signals %}
+        -- {{ signal.metric_id }}
+        {{ signal_threshold(signal.column, signal.floor_var) }}
+        as {{ signal.column }}_threshold{{ ',' if not loop.last }}
         {% endfor %}
     from signals
 ),
@@ -188,14 +180,15 @@ thresholds as (
 breaches as (
     select
         signals.*,
-        {% for signal, floor, count in signals %}
+        {% for signal in signals %}
         coalesce(
-            signals.{{ signal }} > thresholds.{{ signal }}_threshold
-            {%- if count %}
-            and signals.{{ count }} >= {{ var('leader_signal_min_actions') | int }}
+            signals.{{ signal.column }} > thresholds.{{ signal.column }}_threshold
+            {%- if signal.min_actions_column %}
+            and signals.{{ signal.min_actions_column }}
+            >= {{ var('leader_signal_min_actions') | int }}
             {%- endif %},
             false
-        ) as {{ signal }}_breached{{ ',' if not loop.last }}
+        ) as {{ signal.column }}_breached{{ ',' if not loop.last }}
         {% endfor %}
     from signals
     cross join thresholds
@@ -236,17 +229,18 @@ final as (
         cast(breaches.skip_level_interventions as integer) as skip_level_interventions,
         breaches.skip_level_share,
         breaches.most_intervened_report_id,
+        -- MI
         cast(
-            {% for signal, floor, count in signals %}
-            breaches.{{ signal }}_breached::integer{{ ' +' if not loop.last }}
+            {% for signal in signals %}
+            breaches.{{ signal.column }}_breached::integer{{ ' +' if not loop.last }}
             {% endfor %}
             as integer
         ) as micromanagement_index,
         nullif(concat_ws(
             ', ',
-            {% for signal, floor, count in signals %}
+            {% for signal in signals %}
             case
-                when breaches.{{ signal }}_breached then '{{ signal }}'
+                when breaches.{{ signal.column }}_breached then '{{ signal.column }}'
             end{{ ',' if not loop.last }}
             {% endfor %}
         ), '') as breached_signals

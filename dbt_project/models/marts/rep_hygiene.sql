@@ -77,19 +77,19 @@ final as (
         cast(coalesce(per_rep.slipping_deals, 0) as integer) as slipping_deals,
         cast(coalesce(per_rep.stuck_deals, 0) as integer) as stuck_deals,
         cast(coalesce(per_rep.missing_next_step_deals, 0) as integer) as missing_next_step_deals,
-        per_rep.complete_deals / nullif(per_rep.open_deals, 0) as completeness,
+        per_rep.complete_deals / nullif(per_rep.open_deals, 0) as completeness,  -- H6
         cast(coalesce(per_rep.single_threaded_deals, 0) as integer) as single_threaded_deals,
         cast(coalesce(per_rep.stage_regression_deals, 0) as integer) as stage_regression_deals,
         cast(coalesce(per_rep.stage_skip_deals, 0) as integer) as stage_skip_deals,
         cast(coalesce(stage_moves.forward_moves, 0) as integer) as forward_moves,
         cast(coalesce(stage_moves.skipped_moves, 0) as integer) as skipped_moves,
-        stage_moves.skipped_moves / nullif(stage_moves.forward_moves, 0) as stage_skip_rate,
+        stage_moves.skipped_moves / nullif(stage_moves.forward_moves, 0) as stage_skip_rate,  -- H9
         cast(coalesce(per_rep.slipped_deals, 0) as integer) as slipped_deals,
         cast(coalesce(slips.due_value, 0) as double) as due_value,
         cast(coalesce(slips.slipped_value, 0) as double) as slipped_value,
-        coalesce(slips.slipped_value, 0) / nullif(slips.due_value, 0) as slipped_rate,
+        coalesce(slips.slipped_value, 0) / nullif(slips.due_value, 0) as slipped_rate,  -- H10
         cast(coalesce(per_rep.stale_value_deals, 0) as integer) as stale_value_deals,
-        per_rep.stale_value / nullif(per_rep.open_value, 0) as stale_value_share,
+        per_rep.stale_value / nullif(per_rep.open_value, 0) as stale_value_share,  -- H11
         per_rep.clean_deals / nullif(per_rep.open_deals, 0) as clean_deal_share
     from reps
     left join per_rep

@@ -239,7 +239,7 @@ combined as (
         team_closes.won_deals / nullif(team_closes.closed_deals, 0) as win_rate,
         coalesce(team_closes.won_value, 0) as won_value,
         coalesce(team_closes.late_quarter_won_value, 0)
-        / nullif(team_closes.won_value, 0) as end_of_quarter_concentration,
+        / nullif(team_closes.won_value, 0) as end_of_quarter_concentration,  -- M7
         coalesce(team_slips.due_value, 0) as due_value,
         coalesce(team_slips.slipped_value, 0) / nullif(team_slips.due_value, 0) as slipped_rate,
         -- skills

@@ -12,7 +12,7 @@ final as (
         coalesce(stage_label, stage_id) as stage,
         stage_label,
         cast(display_order as double) as sort_order,
-        not (coalesce(is_archived, false) or coalesce(is_pipeline_archived, false)) as is_active,
+        not coalesce(is_archived, false) and not coalesce(is_pipeline_archived, false) as is_active,
         coalesce(is_closed, false) as is_closed,
         -- HubSpot marks won stages by a closed stage with probability 1
         coalesce(is_closed and probability >= 1.0, false) as is_won,

@@ -1,7 +1,8 @@
 {#- Each HubSpot owner's manager. HubSpot has no manager field: the org chart
     (by email) decides; users it does not list report to the manager of their
-    primary team (stg_team_managers). Nobody is dropped: manager_source says where
-    the manager came from, and users left without one are reported by a warn test. -#}
+    primary team (stg_org_chart__team_managers). Nobody is dropped: manager_source
+    says where the manager came from, and users left without one are reported by a
+    warn test. -#}
 with owners as (
     select * from {{ ref('stg_hubspot__owners') }}
 ),
@@ -11,12 +12,12 @@ teams as (
 ),
 
 org_chart as (
-    select * from {{ ref('stg_org_chart') }}
+    select * from {{ ref('stg_org_chart__managers') }}
     qualify row_number() over (partition by user_email order by manager_email nulls last) = 1
 ),
 
 team_managers as (
-    select * from {{ ref('stg_team_managers') }}
+    select * from {{ ref('stg_org_chart__team_managers') }}
 ),
 
 -- one owner per email, preferring an active one
@@ -35,7 +36,7 @@ primary_teams as (
         team_id,
         team_name
     from teams
-    qualify row_number() over (partition by owner_id order by is_primary desc, team_id) = 1
+    qualify row_number() over (partition by owner_id order by is_primary desc, team_id asc) = 1
 ),
 
 charted as (

@@ -70,7 +70,7 @@ periods as (
         select * from closed_periods
         union all
         select * from current_periods
-    )
+    ) as all_periods
 ),
 
 final as (

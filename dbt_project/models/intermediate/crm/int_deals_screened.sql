@@ -4,8 +4,18 @@
     (quarantine_problems: empty for a valid deal). int_deals keeps the valid deals;
     quarantine.deals lists the others with their reasons (macros/quarantine.sql).
     A table, as the models reading int_deals would each repeat the joins. -#}
-with opportunities as (
-    select * from {{ ref('stg_salesforce__opportunities') }}
+with all_deals as (
+    select
+        deal_id, source, pipeline, name, account_id, owner_id, stage, amount, close_date,
+        close_date_text, probability, forecast_category, next_step, is_closed, is_won,
+        is_deleted, created_at, created_by, last_activity_date
+    from {{ ref('int_salesforce__deals') }}
+    union all
+    select
+        deal_id, source, pipeline, name, account_id, owner_id, stage, amount, close_date,
+        close_date_text, probability, forecast_category, next_step, is_closed, is_won,
+        is_deleted, created_at, created_by, last_activity_date
+    from {{ ref('int_hubspot__deals') }}
 ),
 
 stages as (
@@ -14,40 +24,6 @@ stages as (
 
 users as (
     select * from {{ ref('int_users') }}
-),
-
-salesforce_deals as (
-    select
-        opportunity_id as deal_id,
-        'salesforce' as source,
-        'default' as pipeline,
-        opportunity_name as name,
-        account_id,
-        owner_id,
-        stage_name as stage,
-        amount,
-        close_date,
-        close_date_text,
-        probability,
-        forecast_category_name as forecast_category,
-        next_step,
-        is_closed,
-        is_won,
-        coalesce(is_deleted, false) as is_deleted,
-        created_at,
-        created_by_id as created_by,
-        last_activity_date
-    from opportunities
-),
-
-all_deals as (
-    select * from salesforce_deals
-    union all
-    select
-        deal_id, source, pipeline, name, account_id, owner_id, stage, amount, close_date,
-        close_date_text, probability, forecast_category, next_step, is_closed, is_won,
-        is_deleted, created_at, created_by, last_activity_date
-    from {{ ref('int_hubspot__deals') }}
 ),
 
 final as (

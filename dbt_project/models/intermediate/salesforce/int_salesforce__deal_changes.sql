@@ -1,9 +1,11 @@
+{#- Salesforce opportunity field history in the canonical deal_changes shape
+    (int_deal_changes' source branch): the tracked key fields only. -#}
 with field_history as (
     select * from {{ ref('stg_salesforce__opportunity_field_history') }}
     where not coalesce(is_deleted, false)
 ),
 
-salesforce_changes as (
+final as (
     select
         opportunity_field_history_id as change_id,
         'salesforce' as source,
@@ -25,27 +27,6 @@ salesforce_changes as (
         field in ('StageName', 'Amount', 'CloseDate', 'ForecastCategoryName', 'NextStep', 'Owner')
         -- Owner changes are logged twice, as user ids (EntityId) and as names (Text)
         and (field != 'Owner' or data_type = 'EntityId')
-),
-
-all_changes as (
-    select * from salesforce_changes
-    union all
-    select change_id, source, deal_id, field, old_value, new_value, changed_by, changed_at
-    from {{ ref('int_hubspot__deal_changes') }}
-),
-
-final as (
-    select
-        change_id,
-        source,
-        deal_id,
-        field,
-        old_value,
-        new_value,
-        changed_by,
-        changed_at,
-        {{ local_date('changed_at') }} as changed_on
-    from all_changes
 )
 
 select * from final

@@ -1,25 +1,8 @@
-with stages as (
-    select * from {{ ref('stg_salesforce__opportunity_stages') }}
-),
-
-salesforce_stages as (
+with all_stages as (
     select
-        'salesforce' as source,
-        -- Salesforce has one opportunity pipeline (sales processes share the picklist).
-        'default' as pipeline,
-        coalesce(api_name, master_label) as stage,
-        master_label as stage_label,
-        sort_order,
-        coalesce(is_active, true) as is_active,
-        coalesce(is_closed, false) as is_closed,
-        coalesce(is_won, false) as is_won,
-        default_probability,
-        forecast_category_name as forecast_category
-    from stages
-),
-
-all_stages as (
-    select * from salesforce_stages
+        source, pipeline, stage, stage_label, sort_order, is_active, is_closed, is_won,
+        default_probability, forecast_category
+    from {{ ref('int_salesforce__stages') }}
     union all
     select
         source, pipeline, stage, stage_label, sort_order, is_active, is_closed, is_won,

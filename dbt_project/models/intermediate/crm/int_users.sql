@@ -1,27 +1,8 @@
 {{ config(materialized='table') }}
 
-with recursive users as (
-    select * from {{ ref('stg_salesforce__users') }}
-),
-
-roles as (
-    select * from {{ ref('stg_salesforce__user_roles') }}
-),
-
-canonical_users as (
-    select
-        users.user_id,
-        'salesforce' as source,
-        users.user_name as name,
-        users.email,
-        users.title,
-        users.manager_id,
-        coalesce(users.is_active, false) as is_active,
-        roles.role_name as role,
-        users.created_at
-    from users
-    left join roles
-        on users.user_role_id = roles.user_role_id
+with recursive canonical_users as (
+    select user_id, source, name, email, title, manager_id, is_active, role, created_at
+    from {{ ref('int_salesforce__users') }}
 
     union all
 
@@ -39,7 +20,7 @@ hierarchy as (
     where
         manager_id is null
         or manager_id = user_id
-        or manager_id not in (select user_id from canonical_users)
+        or manager_id not in (select known.user_id from canonical_users as known)
 
     union all
 
@@ -49,7 +30,7 @@ hierarchy as (
         hierarchy.depth + 1 as depth
     from hierarchy
     inner join canonical_users as reports
-        on reports.manager_id = hierarchy.user_id
+        on hierarchy.user_id = reports.manager_id
     where not list_contains(hierarchy.hierarchy_path, reports.user_id)
 ),
 

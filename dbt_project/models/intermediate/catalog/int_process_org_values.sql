@@ -1,0 +1,108 @@
+{{ config(materialized='ephemeral') }}
+
+{#- Org-wide values of M7 (last ended quarter), M9, the micromanagement index and the
+    process and skill metrics P1-P8 (trailing window), rolled up from the marts and
+    the deal history. Part of int_metric_org_values. -#}
+
+with signals as (
+    select * from {{ ref('leader_signals_weekly') }}
+),
+
+trailing_start as (
+    select cast({{ as_of_date() }} - {{ var('trailing_days') | int }} + 1 as date) as day
+),
+
+last_ended_quarter as (
+    select max(quarter_start) as quarter_start
+    from {{ ref('int_fiscal_quarters') }}
+    where quarter_end < {{ as_of_date() }}
+),
+
+outcomes as (
+    select * from {{ ref('int_deal_outcomes') }}
+),
+
+trailing_closes as (
+    select * from outcomes
+    where is_closed and closed_on >= (select day from trailing_start)
+),
+
+entries as (
+    select * from {{ ref('int_stage_entries') }}
+    where entered_on >= (select day from trailing_start)
+),
+
+other as (
+    select
+        'M7' as metric_id,
+        {{ exact_sum('greatest(amount, 0)', 'is_late_quarter_close') }}
+        / nullif({{ exact_sum('greatest(amount, 0)') }}, 0) as org_value
+    from outcomes
+    where is_won and closed_quarter_start = (select quarter_start from last_ended_quarter)
+    union all
+    select 'M9', median(span_of_control::double)
+    from {{ ref('dim_users') }}
+    where is_manager
+    union all
+    select 'MI', count(*) filter (where micromanagement_index > 0) / nullif(count(*), 0)
+    from signals
+    where week_start >= (select day from trailing_start)
+    union all
+    select
+        'P1',
+        count(*) filter (where has_advanced) / nullif(count(*) filter (where is_resolved), 0)
+    from entries
+    union all
+    select 'P2', median(days_in_stage::double) from entries
+    union all
+    select 'P3', count(*) filter (where is_won) / nullif(count(*), 0) from trailing_closes
+    union all
+    select 'P4', median(cycle_days::double) filter (where is_won) from trailing_closes
+    union all
+    select
+        'P5',
+        (
+            select count(*) from {{ ref('int_deal_actions') }}
+            where action_type = 'activity' and acted_on >= (select day from trailing_start)
+        ) / nullif((
+            select count(*) from {{ ref('int_stage_transitions') }}
+            where is_forward and changed_on >= (select day from trailing_start)
+        ), 0)
+    union all
+    select
+        'P6',
+        (
+            select count(*) from outcomes
+            where created_on >= (select day from trailing_start)
+        )
+        * (count(*) filter (where is_won) / nullif(count(*), 0))
+        * {{ exact_avg('greatest(amount, 0)', 'is_won') }}
+        / nullif(median(cycle_days::double) filter (where is_won), 0)
+    from trailing_closes
+    union all
+    select 'P7', median(value)
+    from {{ ref('rep_skills') }}
+    where period_type = 'trailing' and metric_id = 'P7'
+    union all
+    select
+        'P8',
+        coalesce({{ exact_sum('greatest(start_amount, 0)', 'is_won_in_quarter') }}, 0)
+        / nullif({{ exact_sum('greatest(start_amount, 0)') }}, 0)
+    from {{ ref('int_deal_quarter_states') }}
+    where
+        was_committed
+        and was_due_in_quarter
+        and quarter_end <= {{ as_of_date() }}
+        and quarter_start >= (select day from trailing_start)
+),
+
+final as (
+    select
+        metric_id,
+        cast(org_value as double) as org_value,
+        null::double as threshold_value,
+        null::varchar as note
+    from other
+)
+
+select * from final
