@@ -21,7 +21,6 @@ import datetime as dt
 import os
 import sys
 from importlib.metadata import entry_points
-from pathlib import Path
 
 from connectors.errors import TrustgapError
 from pipelines.settings import CRMS, Settings, check_crm, check_org_chart
@@ -95,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"dbt manifest ready: {ensure_manifest(force=True)}")
             return 0
         if args.command == "status":
+            from pipelines.status import show_status
+
             return show_status(args.warehouse)
         if args.command in plugins:
             return plugins[args.command].run(args)
@@ -116,77 +117,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the published warehouse was not changed", file=sys.stderr)
         return 130
-
-
-def show_status(warehouse_path: str | None) -> int:
-    """Print the last publish, the last run's outcome, checks, freshness and quarantine."""
-    from pipelines import quarantine, run_ledger
-    from pipelines.warehouse import published_path
-
-    published = published_path(warehouse_path)
-    runs = run_ledger.history(published, limit=50)
-    print(f"Warehouse: {published}")
-    if runs and runs[0].status == "failed":
-        last = runs[0]
-        print(
-            f"LAST RUN FAILED at {last.finished_at} (run {last.run_id[:8]}, as of {last.as_of}), "
-            f"step {', '.join(last.failed_steps)}: {last.message}"
-        )
-        print("The published copy below is the last good run; it was left unchanged.")
-    if not published.exists():
-        print("No published warehouse yet: run `trustgap demo` or `trustgap run`.")
-        return 1
-    status = read_published_status(published)
-    print(
-        f"Last publish: {status['published_at']:%Y-%m-%d %H:%M:%S %Z} "
-        f"(run {status['run_id'][:8]}), as of {status['as_of']}, source {status['source']}"
-    )
-    passed, failed = status["checks_passed"], status["checks_failed"]
-    print(f"Checks in that run: {passed} passed, {len(failed)} failed")
-    for asset, name, severity, description in failed[:20]:
-        why = f" - {description[:160]}" if description else ""
-        print(f"  {severity:<5} {asset}: {name}{why}")
-    from pipelines.freshness import status_lines
-
-    print("\n".join(status_lines(status["freshness"])))
-    if status["quarantine"]:
-        print(quarantine.summary_line(status["quarantine"]))
-    return 1 if runs and runs[0].status == "failed" else 0
-
-
-def read_published_status(published: Path) -> dict:
-    """What `trustgap status` reports from inside the published warehouse."""
-    import datetime as dt
-
-    import duckdb
-
-    from pipelines import quarantine
-    from pipelines.freshness import raw_table_ages
-
-    con = duckdb.connect(str(published), read_only=True)
-    try:
-        run_id, as_of, source, published_at = con.execute(
-            "select run_id, as_of, source, published_at from trustgap_meta.runs "
-            "order by published_at desc limit 1"
-        ).fetchone()
-        checks = con.execute(
-            "select asset, check_name, severity, passed, description "
-            "from trustgap_meta.check_results"
-        ).fetchall()
-        freshness = raw_table_ages(con, dt.datetime.now(dt.UTC))
-        quarantined = quarantine.counts(con)
-    finally:
-        con.close()
-    return {
-        "run_id": run_id,
-        "as_of": as_of,
-        "source": source,
-        "published_at": published_at,
-        "checks_passed": sum(1 for *_, ok, _ in checks if ok),
-        "checks_failed": [(a, n, s, d) for a, n, s, ok, d in checks if not ok],
-        "freshness": freshness,
-        "quarantine": quarantined,
-    }
 
 
 if __name__ == "__main__":
