@@ -119,7 +119,7 @@ def test_the_micromanagement_signal_list_matches_the_registry():
 
 # Marts whose split waits on their unit tests (models/marts/<mart>.yml gives each
 # parent model's rows, so a new intermediate parent means new fixtures there).
-LONG_MARTS = {"leader_signals_weekly", "team_scorecard"}
+LONG_MARTS = {"team_scorecard"}
 
 
 def test_models_read_in_one_sitting():
