@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- Per deal, what its activities say on as_of: the last completed activity known
     by then (H1) and whether an open activity is planned on or after it (H5). -#}
 

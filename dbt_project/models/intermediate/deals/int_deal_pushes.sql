@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- Per deal, its stage, amount and close-date changes up to as_of: the last one
     (H1, H11) and the close-date pushes to a later date or fiscal quarter (H3). -#}
 

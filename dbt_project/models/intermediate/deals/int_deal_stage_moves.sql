@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- Per deal, how its stage moved up to as_of: back to an earlier stage within the
     regression window (H8), forward over an open stage (H9), and whether it slipped
     out of the current fiscal quarter it was due in (H10). -#}

@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- The hygiene component of team_scorecard: per team leader, the team's deals on
     as_of (fct_deals), open, stale (H1), past due (H2), slipping (H3), complete
     (H6) and without any hygiene issue. -#}

@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- The outcome part of team_scorecard's process component, per team leader and
     fiscal quarter: P3 win rate and M7 end-of-quarter concentration of the deals
     closed in the quarter (credited to the owner at close), and H10 the share of

@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- M2 directive tasks: per leader and ISO week, the activities a leader created
     for someone in their subtree (known on as_of). -#}
 

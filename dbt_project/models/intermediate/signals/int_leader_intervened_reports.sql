@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- Where each leader intervened most in an ISO week: the direct report whose org
     owns the deals (ties go to the first report id). -#}
 

@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- Per leader and ISO week, the actions on deals owned in the leader's subtree
     (direct and skip-level) at the moment of each action, and the leader's own
     share of them: the counts behind M1 and M3-M6. -#}

@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- The autonomy component of team_scorecard, per team leader and fiscal quarter:
     how much the leaders above the team leader act on the team's deals, who of
     them most, and the team leader's own weekly micromanagement index. -#}

@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- The skills component of team_scorecard: per team leader and rep_skills period,
     the skill gaps of the team's reps and how many reps were judged. -#}
 

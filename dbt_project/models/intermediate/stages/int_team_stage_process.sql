@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- The stage part of team_scorecard's process component, per team leader and
     fiscal quarter: H9 stage skips (by the quarter of the move), P1 conversion and
     P2 days in stage (by the quarter the stage was entered). -#}
