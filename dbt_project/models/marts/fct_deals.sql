@@ -6,11 +6,6 @@ users as (
     select * from {{ ref('int_users') }}
 ),
 
-changes as (
-    select * from {{ ref('int_deal_changes') }}
-    where changed_on <= {{ as_of_date() }}
-),
-
 current_stage_periods as (
     select * from {{ ref('int_deal_stage_periods') }}
     where is_current
@@ -28,80 +23,22 @@ outcomes as (
     select * from {{ ref('int_deal_outcomes') }}
 ),
 
-stage_moves as (
-    select
-        deal_id,
-        -- H8: back to an earlier stage within the regression window
-        bool_or(
-            is_regression
-            and changed_on > {{ as_of_date() }} - {{ var('regression_window_days') | int }}
-        ) as has_recent_regression,
-        bool_or(is_skip) as has_skip  -- H9
-    from {{ ref('int_stage_transitions') }}
-    group by deal_id
+activity_facts as (
+    select * from {{ ref('int_deal_activity_facts') }}
 ),
 
--- H10: due in the current quarter when it started, dated after it on as_of
-current_quarter_slips as (
-    select
-        deal_id,
-        has_slipped
-    from {{ ref('int_deal_quarter_states') }}
-    where
-        quarter_start = {{ fiscal_quarter_start(as_of_date()) }}
-        and was_due_in_quarter
+pushes as (
+    select * from {{ ref('int_deal_pushes') }}
+),
+
+stage_moves as (
+    select * from {{ ref('int_deal_stage_moves') }}
 ),
 
 -- H7 is unknowable when the CRM gives no contacts at all (object missing or unused)
 contact_data as (
     select count(*) > 0 as has_contact_data
     from {{ ref('int_deal_contacts') }}
-),
-
-last_key_changes as (
-    select
-        deal_id,
-        max(changed_on) as last_changed_on
-    from changes
-    where field in ('stage', 'amount', 'close_date')
-    group by deal_id
-),
-
-deal_activities as (
-    select
-        deal_id,
-        max(occurred_on) filter (
-            where
-                is_completed
-                and occurred_on <= {{ as_of_date() }}
-                and created_on <= {{ as_of_date() }}
-        ) as last_activity_on,
-        bool_or(is_open_future) as has_open_future_activity
-    from {{ ref('int_activities') }}
-    where deal_id is not null
-    group by deal_id
-),
-
-close_date_changes as (
-    select
-        deal_id,
-        try_cast(old_value as date) as old_close_date,
-        try_cast(new_value as date) as new_close_date
-    from changes
-    where field = 'close_date'
-),
-
-pushes as (
-    select
-        deal_id,
-        count(*) filter (where new_close_date > old_close_date) as push_count,  -- H3
-        count(*) filter (
-            where
-                {{ fiscal_quarter_start('new_close_date') }}
-                > {{ fiscal_quarter_start('old_close_date') }}
-        ) as quarter_push_count
-    from close_date_changes
-    group by deal_id
 ),
 
 deal_contacts as (
@@ -117,9 +54,9 @@ measures as (
     select
         deals.*,
         users.manager_id,
-        greatest(deal_activities.last_activity_on, deals.last_activity_date) as last_activity_on,
-        coalesce(deal_activities.has_open_future_activity, false) as has_open_future_activity,
-        last_key_changes.last_changed_on,
+        greatest(activity_facts.last_activity_on, deals.last_activity_date) as last_activity_on,
+        coalesce(activity_facts.has_open_future_activity, false) as has_open_future_activity,
+        pushes.last_changed_on,
         current_stage_periods.days_in_stage,
         stage_baselines.baseline_days as stage_baseline_days,
         coalesce(pushes.push_count, 0) as push_count,
@@ -131,16 +68,14 @@ measures as (
         outcomes.close_owner_id,
         coalesce(stage_moves.has_recent_regression, false) as has_recent_regression,
         coalesce(stage_moves.has_skip, false) as has_skip,
-        coalesce(current_quarter_slips.has_slipped, false) as has_slipped,
+        coalesce(stage_moves.has_slipped, false) as has_slipped,
         contact_data.has_contact_data
     from deals
     cross join contact_data
     left join users
         on deals.owner_id = users.user_id
-    left join last_key_changes
-        on deals.deal_id = last_key_changes.deal_id
-    left join deal_activities
-        on deals.deal_id = deal_activities.deal_id
+    left join activity_facts
+        on deals.deal_id = activity_facts.deal_id
     left join pushes
         on deals.deal_id = pushes.deal_id
     left join deal_contacts
@@ -161,8 +96,6 @@ measures as (
         on deals.deal_id = outcomes.deal_id
     left join stage_moves
         on deals.deal_id = stage_moves.deal_id
-    left join current_quarter_slips
-        on deals.deal_id = current_quarter_slips.deal_id
 ),
 
 metrics as (

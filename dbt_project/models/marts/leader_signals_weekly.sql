@@ -16,8 +16,16 @@ users as (
     select * from {{ ref('dim_users') }}
 ),
 
-actions as (
-    select * from {{ ref('int_deal_actions') }}
+subtree_actions as (
+    select * from {{ ref('int_leader_subtree_actions') }}
+),
+
+directive_tasks as (
+    select * from {{ ref('int_leader_directive_tasks') }}
+),
+
+intervened_reports as (
+    select * from {{ ref('int_leader_intervened_reports') }}
 ),
 
 subtree_open_deals as (
@@ -28,80 +36,6 @@ subtree_open_deals as (
     from {{ ref('int_deal_open_weeks') }} as open_weeks
     inner join user_leaders
         on open_weeks.owner_id = user_leaders.user_id
-    group by all
-),
-
-subtree_actions as (
-    select
-        user_leaders.leader_id,
-        actions.week_start,
-        count(*) filter (where actions.is_key_field_change) as key_field_changes,
-        count(*) filter (
-            where actions.is_key_field_change and actions.actor_id = user_leaders.leader_id
-        ) as leader_key_field_changes,
-        count(*) filter (where actions.action_type = 'activity') as activities,
-        count(*) filter (
-            where actions.action_type = 'activity' and actions.actor_id = user_leaders.leader_id
-        ) as leader_activities,
-        count(*) filter (
-            where actions.is_forecast_override and actions.actor_id = user_leaders.leader_id
-        ) as forecast_overrides,  -- M3
-        -- owner changes by the leader on open deals, away from a rep who has not left
-        count(*) filter (
-            where
-                actions.action_type = 'owner_change'
-                and actions.actor_id = user_leaders.leader_id
-                and actions.is_deal_open
-                and previous_owners.is_active
-        ) as reassignments,  -- M5 numerator
-        count(*) filter (
-            where
-                actions.action_type = 'owner_change'
-                and actions.actor_id = user_leaders.leader_id
-                and actions.is_deal_open
-                and previous_owners.is_active
-                and actions.is_late_quarter
-        ) as late_quarter_takeovers,  -- M4
-        count(distinct actions.deal_id) filter (
-            where actions.actor_id = user_leaders.leader_id and actions.is_deal_open
-        ) as touched_deals,
-        count(*) filter (where actions.actor_id = user_leaders.leader_id) as interventions,
-        count(*) filter (
-            where actions.actor_id = user_leaders.leader_id and user_leaders.distance >= 2
-        ) as skip_level_interventions
-    from actions
-    inner join user_leaders
-        on actions.owner_id = user_leaders.user_id
-    left join users as previous_owners
-        on actions.owner_id = previous_owners.user_id
-    group by all
-),
-
--- Where the leader intervened most: the direct report whose org owns the deals.
-intervened_reports as (
-    select
-        leader_id,
-        week_start,
-        via_report_id,
-        count(*) as interventions
-    from {{ ref('int_deal_interventions') }}
-    group by leader_id, week_start, via_report_id
-    qualify row_number() over (
-        partition by leader_id, week_start order by count(*) desc, via_report_id
-    ) = 1
-),
-
-directive_tasks as (
-    select
-        user_leaders.leader_id,
-        cast(date_trunc('week', activities.created_on) as date) as week_start,
-        count(*) as directive_tasks  -- M2
-    from {{ ref('int_activities') }} as activities
-    inner join user_leaders
-        on
-            activities.owner_id = user_leaders.user_id
-            and activities.created_by = user_leaders.leader_id
-    where activities.created_on <= {{ as_of_date() }}
     group by all
 ),
 

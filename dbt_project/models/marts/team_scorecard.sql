@@ -1,191 +1,48 @@
 {#- One row per Sales Director (depth 1) and manager (anyone else with direct
-    reports) per fiscal quarter, over the team: the leader's whole subtree plus the
-    leader's own deals. Components are kept beside the scores:
-    - autonomy: how much the leaders above the team leader act on the team's deals,
-      and the team leader's own weekly micromanagement index;
-    - process: H9 stage skips, P1 conversion, P2 stage days, P3 win rate, H10
-      slips, M7 end-of-quarter concentration;
-    - skills: skill gaps of the team's reps (rep_skills);
-    - hygiene: the team's open deals on as_of (current quarter only: hygiene is a
-      point-in-time state);
-    - freshness: how old the raw data is (K1). -#}
+    reports) per fiscal quarter, over the team (int_team_members: the leader's whole
+    subtree plus the leader's own deals). Each component is its own model, kept
+    beside the scores: autonomy (int_team_autonomy), process (int_team_stage_process:
+    H9, P1, P2; int_team_outcomes: P3, H10, M7), skills (int_team_skills), hygiene
+    (int_team_hygiene: the team's open deals on as_of, so the current quarter only)
+    and freshness (K1). -#}
 
 with users as (
     select * from {{ ref('dim_users') }}
-),
-
-user_leaders as (
-    select * from {{ ref('int_user_leaders') }}
 ),
 
 quarters as (
     select * from {{ ref('int_fiscal_quarters') }}
 ),
 
+team_members as (
+    select * from {{ ref('int_team_members') }}
+),
+
+-- every team has its leader as a member
 team_leaders as (
     select users.*
     from users
-    where
-        users.depth = 1
-        or (users.depth > 1 and exists (
-            select 1 from users as reports
-            where reports.manager_id = users.user_id and reports.user_id != users.user_id
-        ))
+    where users.user_id in (select team_members.team_leader_id from team_members)
 ),
 
--- Whose deals are the team's: everyone below the team leader and the leader.
-team_members as (
-    select
-        user_leaders.leader_id as team_leader_id,
-        user_leaders.user_id
-    from user_leaders
-    inner join team_leaders
-        on user_leaders.leader_id = team_leaders.user_id
-
-    union all
-
-    select
-        user_id as team_leader_id,
-        user_id
-    from team_leaders
+autonomy as (
+    select * from {{ ref('int_team_autonomy') }}
 ),
 
-team_actions as (
-    select
-        team_members.team_leader_id,
-        actions.quarter_start,
-        count(*) as team_actions,
-        count(above.leader_id) as interventions_above,
-        count(above.leader_id) filter (where actions.is_late_quarter)
-            as late_quarter_interventions_above,
-        count(above.leader_id) filter (
-            where actions.action_type = 'owner_change' and actions.is_deal_open
-        ) as takeovers_above
-    from {{ ref('int_deal_actions') }} as actions
-    inner join team_members
-        on actions.owner_id = team_members.user_id
-    left join user_leaders as above
-        on
-            team_members.team_leader_id = above.user_id
-            and actions.actor_id = above.leader_id
-    group by all
+stage_process as (
+    select * from {{ ref('int_team_stage_process') }}
 ),
 
-top_interveners as (
-    select
-        team_members.team_leader_id,
-        actions.quarter_start,
-        actions.actor_id as top_intervener_id,
-        count(*) as top_intervener_interventions
-    from {{ ref('int_deal_actions') }} as actions
-    inner join team_members
-        on actions.owner_id = team_members.user_id
-    inner join user_leaders as above
-        on
-            team_members.team_leader_id = above.user_id
-            and actions.actor_id = above.leader_id
-    group by team_members.team_leader_id, actions.quarter_start, actions.actor_id
-    qualify row_number() over (
-        partition by team_members.team_leader_id, actions.quarter_start
-        order by count(*) desc, actions.actor_id
-    ) = 1
-),
-
-own_signals as (
-    select
-        leader_id as team_leader_id,
-        quarter_start,
-        avg(micromanagement_index) as own_micromanagement_index,
-        count(*) filter (where micromanagement_index > 0) as own_breached_weeks
-    from {{ ref('leader_signals_weekly') }}
-    group by all
-),
-
-team_moves as (
-    select
-        team_members.team_leader_id,
-        {{ fiscal_quarter_start('transitions.changed_on') }} as quarter_start,
-        count(*) filter (where transitions.is_forward) as forward_moves,
-        count(*) filter (where transitions.is_skip) as skipped_moves
-    from {{ ref('int_stage_transitions') }} as transitions
-    inner join team_members
-        on transitions.owner_id = team_members.user_id
-    group by all
-),
-
-team_entries as (
-    select
-        team_members.team_leader_id,
-        entries.entered_quarter_start as quarter_start,
-        count(*) filter (where entries.has_advanced) as advanced_entries,
-        count(*) filter (where entries.is_resolved) as resolved_entries,
-        median(entries.days_in_stage::double) as median_days_in_stage
-    from {{ ref('int_stage_entries') }} as entries
-    inner join team_members
-        on entries.owner_id = team_members.user_id
-    group by all
-),
-
-team_closes as (
-    select
-        team_members.team_leader_id,
-        outcomes.closed_quarter_start as quarter_start,
-        count(*) as closed_deals,
-        count(*) filter (where outcomes.is_won) as won_deals,
-        {{ exact_sum('greatest(outcomes.amount, 0)', 'outcomes.is_won') }} as won_value,
-        {{ exact_sum(
-            'greatest(outcomes.amount, 0)', 'outcomes.is_won and outcomes.is_late_quarter_close'
-        ) }} as late_quarter_won_value
-    from {{ ref('int_deal_outcomes') }} as outcomes
-    inner join team_members
-        on outcomes.close_owner_id = team_members.user_id
-    where outcomes.is_closed
-    group by all
-),
-
-team_slips as (
-    select
-        team_members.team_leader_id,
-        states.quarter_start,
-        {{ exact_sum('greatest(coalesce(states.start_amount, 0), 0)') }} as due_value,
-        {{ exact_sum('greatest(coalesce(states.start_amount, 0), 0)', 'states.has_slipped') }}
-            as slipped_value
-    from {{ ref('int_deal_quarter_states') }} as states
-    inner join team_members
-        on states.start_owner_id = team_members.user_id
-    where states.was_due_in_quarter
-    group by all
+outcomes as (
+    select * from {{ ref('int_team_outcomes') }}
 ),
 
 team_skills as (
-    select
-        team_members.team_leader_id,
-        skills.period_type,
-        skills.period_start,
-        count(*) filter (where skills.is_skill_gap) as skill_gaps,
-        count(distinct skills.rep_id) filter (where skills.is_skill_gap) as reps_with_skill_gap,
-        count(distinct skills.rep_id) filter (where skills.is_evaluated) as reps_evaluated
-    from {{ ref('rep_skills') }} as skills
-    inner join team_members
-        on skills.rep_id = team_members.user_id
-    group by all
+    select * from {{ ref('int_team_skills') }}
 ),
 
 team_hygiene as (
-    select
-        team_members.team_leader_id,
-        count(*) filter (where not deals.is_closed) as open_deals,
-        count(*) filter (where deals.is_stale) as stale_deals,
-        count(*) filter (where deals.is_past_due) as past_due_deals,
-        count(*) filter (where deals.is_slipping) as slipping_deals,
-        count(*) filter (where not deals.is_closed and deals.is_complete)
-        / nullif(count(*) filter (where not deals.is_closed), 0) as completeness,
-        count(*) filter (where not deals.is_closed and deals.hygiene_issue_count = 0)
-        / nullif(count(*) filter (where not deals.is_closed), 0) as clean_deal_share
-    from {{ ref('fct_deals') }} as deals
-    inner join team_members
-        on deals.owner_id = team_members.user_id
-    group by all
+    select * from {{ ref('int_team_hygiene') }}
 ),
 
 freshness as (
@@ -218,30 +75,27 @@ combined as (
         team_leaders.span_of_control,
         coalesce(team_size.team_members, 0) as team_members,
         -- autonomy
-        coalesce(team_actions.team_actions, 0) as team_actions,
-        coalesce(team_actions.interventions_above, 0) as interventions_above,
-        coalesce(team_actions.late_quarter_interventions_above, 0)
+        coalesce(autonomy.team_actions, 0) as team_actions,
+        coalesce(autonomy.interventions_above, 0) as interventions_above,
+        coalesce(autonomy.late_quarter_interventions_above, 0)
             as late_quarter_interventions_above,
-        coalesce(team_actions.takeovers_above, 0) as takeovers_above,
-        team_actions.interventions_above / nullif(team_actions.team_actions, 0)
-            as intervention_share_above,
-        top_interveners.top_intervener_id,
-        coalesce(top_interveners.top_intervener_interventions, 0) as top_intervener_interventions,
-        own_signals.own_micromanagement_index,
-        coalesce(own_signals.own_breached_weeks, 0) as own_breached_weeks,
+        coalesce(autonomy.takeovers_above, 0) as takeovers_above,
+        autonomy.intervention_share_above,
+        autonomy.top_intervener_id,
+        coalesce(autonomy.top_intervener_interventions, 0) as top_intervener_interventions,
+        autonomy.own_micromanagement_index,
+        coalesce(autonomy.own_breached_weeks, 0) as own_breached_weeks,
         -- process
-        coalesce(team_moves.forward_moves, 0) as forward_moves,
-        team_moves.skipped_moves / nullif(team_moves.forward_moves, 0) as stage_skip_rate,
-        team_entries.advanced_entries / nullif(team_entries.resolved_entries, 0)
-            as stage_conversion,
-        team_entries.median_days_in_stage,
-        coalesce(team_closes.closed_deals, 0) as closed_deals,
-        team_closes.won_deals / nullif(team_closes.closed_deals, 0) as win_rate,
-        coalesce(team_closes.won_value, 0) as won_value,
-        coalesce(team_closes.late_quarter_won_value, 0)
-        / nullif(team_closes.won_value, 0) as end_of_quarter_concentration,  -- M7
-        coalesce(team_slips.due_value, 0) as due_value,
-        coalesce(team_slips.slipped_value, 0) / nullif(team_slips.due_value, 0) as slipped_rate,
+        coalesce(stage_process.forward_moves, 0) as forward_moves,
+        stage_process.stage_skip_rate,
+        stage_process.stage_conversion,
+        stage_process.median_days_in_stage,
+        coalesce(outcomes.closed_deals, 0) as closed_deals,
+        outcomes.win_rate,
+        coalesce(outcomes.won_value, 0) as won_value,
+        outcomes.end_of_quarter_concentration,
+        coalesce(outcomes.due_value, 0) as due_value,
+        outcomes.slipped_rate,
         -- skills
         coalesce(quarter_skills.skill_gaps, 0) as skill_gaps,
         coalesce(quarter_skills.reps_with_skill_gap, 0) as reps_with_skill_gap,
@@ -266,34 +120,18 @@ combined as (
     cross join freshness
     left join team_size
         on team_leaders.user_id = team_size.team_leader_id
-    left join team_actions
+    left join autonomy
         on
-            team_leaders.user_id = team_actions.team_leader_id
-            and quarters.quarter_start = team_actions.quarter_start
-    left join top_interveners
+            team_leaders.user_id = autonomy.team_leader_id
+            and quarters.quarter_start = autonomy.quarter_start
+    left join stage_process
         on
-            team_leaders.user_id = top_interveners.team_leader_id
-            and quarters.quarter_start = top_interveners.quarter_start
-    left join own_signals
+            team_leaders.user_id = stage_process.team_leader_id
+            and quarters.quarter_start = stage_process.quarter_start
+    left join outcomes
         on
-            team_leaders.user_id = own_signals.team_leader_id
-            and quarters.quarter_start = own_signals.quarter_start
-    left join team_moves
-        on
-            team_leaders.user_id = team_moves.team_leader_id
-            and quarters.quarter_start = team_moves.quarter_start
-    left join team_entries
-        on
-            team_leaders.user_id = team_entries.team_leader_id
-            and quarters.quarter_start = team_entries.quarter_start
-    left join team_closes
-        on
-            team_leaders.user_id = team_closes.team_leader_id
-            and quarters.quarter_start = team_closes.quarter_start
-    left join team_slips
-        on
-            team_leaders.user_id = team_slips.team_leader_id
-            and quarters.quarter_start = team_slips.quarter_start
+            team_leaders.user_id = outcomes.team_leader_id
+            and quarters.quarter_start = outcomes.quarter_start
     left join team_skills as quarter_skills
         on
             team_leaders.user_id = quarter_skills.team_leader_id
