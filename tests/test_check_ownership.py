@@ -3,10 +3,13 @@
 great-expectations keeps the landing contracts of the raw tables and the checks that
 look across runs (row-count change against the previous publish, freshness); every
 key, relationship and value range of a mart is a dbt data test or contract
-constraint, with the severity the check had when great-expectations ran it.
+constraint, with the severity the check had when great-expectations ran it. An
+error-severity range, value set or pattern is a check constraint of the mart's
+enforced contract: DuckDB refuses to build the table, and no test query runs.
 """
 
 import json
+import re
 
 import pytest
 
@@ -117,8 +120,14 @@ def dbt_checks(manifest: dict) -> set[tuple]:
     for node in manifest["nodes"].values():
         if node["resource_type"] == "model" and node.get("config", {}).get("schema") == "marts":
             for column in node["columns"].values():
-                if any(c["type"] == "not_null" for c in column.get("constraints", [])):
-                    checks.add((node["name"], column["name"], "contract:not_null", "error"))
+                for constraint in column.get("constraints", []):
+                    if constraint["type"] == "not_null":
+                        checks.add((node["name"], column["name"], "contract:not_null", "error"))
+                    elif constraint["type"] == "check":
+                        checks.add((node["name"], *_as_check(constraint["expression"])))
+            for constraint in node.get("constraints", []):
+                if constraint["type"] == "check":
+                    checks.add((node["name"], *_as_check(constraint["expression"])))
         if node["resource_type"] != "test":
             continue
         severity = node["config"]["severity"].lower()
@@ -144,6 +153,24 @@ def dbt_checks(manifest: dict) -> set[tuple]:
     return checks
 
 
+def _as_check(expression: str) -> tuple[str, str, str]:
+    """(column, check, severity) of a check constraint, in MART_CHECKS' terms.
+
+    A constraint is a range, a value set or a pattern the table cannot be built
+    without: an error-severity check that costs no query of its own.
+    """
+    if match := re.fullmatch(r"(.+) between (\S+) and (\S+)", expression):
+        return match[1], f"values_between:{match[2]}..{match[3]}", "error"
+    if match := re.fullmatch(r"(.+) >= (\S+)", expression):
+        return match[1], f"values_between:{match[2]}..", "error"
+    if match := re.fullmatch(r"(\w+) in \((.*)\)", expression):
+        values = ",".join(v.strip().strip("'") for v in match[2].split(","))
+        return match[1], f"accepted_values:{values}", "error"
+    if match := re.fullmatch(r"regexp_matches\((\w+), '(.*)'\)", expression):
+        return match[1], f"matches_regex:{match[2]}", "error"
+    raise AssertionError(f"unrecognised check constraint: {expression}")
+
+
 def test_mart_suites_keep_only_cross_run_checks():
     for table, suite in load_suites().items():
         if table.startswith("marts."):
@@ -153,3 +180,21 @@ def test_mart_suites_keep_only_cross_run_checks():
 def test_every_mart_check_is_a_dbt_test_with_its_severity(manifest):
     missing = set(MART_CHECKS) - dbt_checks(manifest)
     assert not missing, sorted(missing, key=str)
+
+
+@pytest.mark.slow
+def test_a_mart_refuses_a_value_outside_its_check_constraints(tiny_nightly, tmp_path):
+    import shutil
+
+    import duckdb
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(tiny_nightly.published, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        with pytest.raises(duckdb.ConstraintException, match="CHECK"):
+            con.execute("update marts.rep_hygiene set completeness = 1.5")
+        with pytest.raises(duckdb.ConstraintException, match="CHECK"):
+            con.execute("update marts.rep_skills set period_type = 'monthly'")
+    finally:
+        con.close()
