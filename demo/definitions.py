@@ -7,12 +7,12 @@ job and schedule as production; only the CRM resource differs.
 import dagster as dg
 
 from demo.resources import DemoCrm
-from pipelines.definitions import defs as pipeline_defs
+from pipelines import definitions as production
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    base = pipeline_defs()
+    base = production.defs()
     return dg.Definitions(
         assets=base.assets,
         asset_checks=base.asset_checks,

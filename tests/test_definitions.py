@@ -1,9 +1,11 @@
-"""The code location loads exactly as `dagster dev -w workspace.yaml` loads it."""
+"""The code locations load exactly as `dagster dev` loads them (production and the demo)."""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from connectors.salesforce.objects import OBJECTS
 from pipelines.definitions import defs
@@ -11,11 +13,14 @@ from pipelines.definitions import defs
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_workspace_validates_with_the_dagster_cli(tmp_path):
+@pytest.mark.parametrize(
+    "location", [["-w", "workspace.yaml"], ["-m", "demo.definitions"]], ids=["production", "demo"]
+)
+def test_code_locations_validate_with_the_dagster_cli(tmp_path, location):
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     dagster = Path(sys.executable).with_name("dagster")
     done = subprocess.run(
-        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        [str(dagster), "definitions", "validate", *location],
         cwd=ROOT,
         env=env,
         capture_output=True,
