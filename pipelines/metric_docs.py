@@ -72,6 +72,9 @@ def _metric_lines(metric: Mapping[str, Any], own_defaults: set[str]) -> list[str
     if metric.get("definition"):
         lines += [_fill(metric["definition"], defaults), ""]
     facts = [
+        ("Unit", metric.get("unit")),
+        ("Direction", _direction(metric.get("higher_is_better"))),
+        ("Trust-gap cause", metric.get("trust_gap_cause")),
         ("Computed as", _fill(metric.get("formula"), defaults)),
         ("Grain", metric.get("grain")),
         ("Where", _where(metric)),
@@ -83,6 +86,12 @@ def _metric_lines(metric: Mapping[str, Any], own_defaults: set[str]) -> list[str
     ]
     lines += [f"- **{label}:** {value}" for label, value in facts if value not in (None, "")]
     return [*lines, ""]
+
+
+def _direction(higher_is_better: Any) -> str | None:
+    if higher_is_better is None:
+        return None
+    return "higher is better" if higher_is_better else "lower is better"
 
 
 def _where(metric: Mapping[str, Any]) -> str | None:

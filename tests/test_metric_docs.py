@@ -17,7 +17,7 @@ def test_every_registry_metric_has_an_entry_under_its_family():
     generated = text.split(metric_docs.MARKER)[1]
 
     for metric in meta["metrics"]:
-        assert f"\n### {metric['id']} {metric['name']}\n" in generated
+        assert f"\n### {metric['id']} {metric['label']}\n" in generated
     for title in metric_docs.THEME_TITLES.values():
         assert f"\n## {title}\n" in generated
 
@@ -73,4 +73,26 @@ def test_an_entry_renders_what_the_registry_says():
         "",
         "- **Threshold:** any",
         "- **Threshold source:** none: every widget counts",
+    ]
+
+
+def test_an_entry_shows_its_unit_direction_and_cause():
+    metric = {
+        "id": "X1",
+        "name": "stale_share",
+        "label": "Stale deals",
+        "unit": "share",
+        "higher_is_better": False,
+        "trust_gap_cause": "hygiene",
+        "theme": "widgets",
+    }
+
+    lines = metric_docs.render({"metrics": [metric]}).splitlines()
+
+    assert lines[6:11] == [
+        "### X1 Stale deals",
+        "",
+        "- **Unit:** share",
+        "- **Direction:** lower is better",
+        "- **Trust-gap cause:** hygiene",
     ]

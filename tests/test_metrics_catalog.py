@@ -112,6 +112,8 @@ MARTS_CONTRACT = {
         "threshold_source": "VARCHAR", "owner": "VARCHAR", "source_tables": "VARCHAR",
         "computed_as_of": "DATE", "source_freshness_hours": "DOUBLE", "is_fresh": "BOOLEAN",
         "org_value": "DOUBLE", "org_value_definition": "VARCHAR", "note": "VARCHAR",
+        "label": "VARCHAR", "unit": "VARCHAR", "higher_is_better": "BOOLEAN",
+        "display_order": "INTEGER", "trust_gap_cause": "VARCHAR",
     },
 }  # fmt: skip
 

@@ -50,6 +50,12 @@ with registry_entries as (
         {{ sql_text(metric.id) }} as metric_id,
         {{ sql_text(metric.name) }} as name,
         {{ sql_text(metric.theme) }} as theme,
+        {{ sql_text(metric.get('label')) }} as label,
+        {{ sql_text(metric.get('unit')) }} as unit,
+        {{ 'null' if metric.get('higher_is_better') is none else metric.higher_is_better }}::boolean
+            as higher_is_better,
+        {{ metric.get('display_order') or loop.index }}::integer as display_order,
+        {{ sql_text(metric.get('trust_gap_cause')) }} as trust_gap_cause,
         {{ sql_text(metric.definition) }} as definition,
         {{ sql_text(fill_vars(metric.formula, var_names)) }} as formula,
         {{ sql_text(metric.grain) }} as grain,
@@ -176,7 +182,12 @@ final as (
                     || ': the values that need them are null or zero'
             end,
             catalog.org_value_note
-        ), '') as note
+        ), '') as note,
+        catalog.label,
+        catalog.unit,
+        catalog.higher_is_better,
+        catalog.display_order,
+        catalog.trust_gap_cause
     from catalog
     cross join governance
     order by catalog.position
