@@ -1,8 +1,6 @@
 """The YAML descriptions reach the published warehouse as table and column comments
 (dbt's persist_docs), where a BI tool reading the file shows them."""
 
-import pytest
-
 MART_SCHEMAS = ("marts", "quarantine")
 
 
@@ -23,10 +21,6 @@ def test_every_mart_column_has_a_comment(tiny_nightly):
     assert [(t, c) for t, c, comment in rows if not (comment or "").strip()] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="14 quarantine columns have no description in _quarantine__models.yml yet",
-)
 def test_every_quarantine_column_has_a_comment(tiny_nightly):
     rows = tiny_nightly.query(
         "select table_name, column_name, comment from duckdb_columns() "
