@@ -131,6 +131,7 @@ breaches as (
 final as (
     select
         breaches.leader_id,
+        users.name as leader_name,
         strftime(breaches.week_start, '%G-W%V') as iso_week,
         breaches.week_start,
         -- an ISO week belongs to the quarter holding its Thursday
@@ -163,6 +164,7 @@ final as (
         cast(breaches.skip_level_interventions as integer) as skip_level_interventions,
         breaches.skip_level_share,
         breaches.most_intervened_report_id,
+        most_intervened_reports.name as most_intervened_report_name,
         -- MI
         cast(
             {% for signal in signals %}
@@ -181,6 +183,8 @@ final as (
     from breaches
     left join users
         on breaches.leader_id = users.user_id
+    left join users as most_intervened_reports
+        on breaches.most_intervened_report_id = most_intervened_reports.user_id
 )
 
 select * from final
