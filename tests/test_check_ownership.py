@@ -224,3 +224,29 @@ def test_a_mart_refuses_a_value_outside_its_check_constraints(tiny_nightly, tmp_
             con.execute("update marts.rep_skills set period_type = 'monthly'")
     finally:
         con.close()
+
+
+@pytest.mark.slow
+def test_a_name_missing_beside_a_resolving_id_fails_the_mart_names_check(tiny_nightly, tmp_path):
+    import shutil
+
+    import duckdb
+
+    from tests.conftest import DEMO_AS_OF
+    from tests.dbt_runner import run_dbt
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(tiny_nightly.published, copy)
+    names_check = ["test", "--select", "rep_hygiene_names_resolve"]
+    assert run_dbt(names_check, tmp_path, copy, DEMO_AS_OF).returncode == 0
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute(
+            "update marts.rep_hygiene set manager_name = null where rep_id = "
+            "(select min(rep_id) from marts.rep_hygiene where manager_name is not null)"
+        )
+    finally:
+        con.close()
+    result = run_dbt(names_check, tmp_path, copy, DEMO_AS_OF)
+    assert result.returncode != 0
+    assert "FAIL 1 rep_hygiene_names_resolve" in result.stdout, result.stdout[-2000:]
