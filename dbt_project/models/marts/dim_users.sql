@@ -19,12 +19,9 @@ final as (
         users.email,
         users.title,
         users.role,
-        users.manager_id,
-        managers.name as manager_name,
-        users.director_id,
-        directors.name as director_name,
-        users.ceo_id,
-        ceos.name as ceo_name,
+        users.manager_id, {{ name_of('users.manager_id') }} as manager_name,
+        users.director_id, {{ name_of('users.director_id') }} as director_name,
+        users.ceo_id, {{ name_of('users.ceo_id') }} as ceo_name,
         users.depth,
         users.is_active,
         coalesce(direct_reports.active_direct_reports, 0) > 0 as is_manager,
@@ -33,12 +30,6 @@ final as (
     from users
     left join direct_reports
         on users.user_id = direct_reports.manager_id
-    left join users as managers
-        on users.manager_id = managers.user_id
-    left join users as directors
-        on users.director_id = directors.user_id
-    left join users as ceos
-        on users.ceo_id = ceos.user_id
 )
 
 select * from final

@@ -6,10 +6,6 @@ users as (
     select * from {{ ref('int_users') }}
 ),
 
-accounts as (
-    select * from {{ ref('int_accounts') }}
-),
-
 current_stage_periods as (
     select * from {{ ref('int_deal_stage_periods') }}
     where is_current
@@ -57,10 +53,7 @@ deal_contacts as (
 measures as (
     select
         deals.*,
-        accounts.account_name,
-        users.name as owner_name,
         users.manager_id,
-        managers.name as manager_name,
         greatest(activity_facts.last_activity_on, deals.last_activity_date) as last_activity_on,
         coalesce(activity_facts.has_open_future_activity, false) as has_open_future_activity,
         pushes.last_changed_on,
@@ -73,19 +66,14 @@ measures as (
         stages.funnel_order,
         outcomes.closed_on,
         outcomes.close_owner_id,
-        close_owners.name as close_owner_name,
         coalesce(stage_moves.has_recent_regression, false) as has_recent_regression,
         coalesce(stage_moves.has_skip, false) as has_skip,
         coalesce(stage_moves.has_slipped, false) as has_slipped,
         contact_data.has_contact_data
     from deals
     cross join contact_data
-    left join accounts
-        on deals.account_id = accounts.account_id
     left join users
         on deals.owner_id = users.user_id
-    left join users as managers
-        on users.manager_id = managers.user_id
     left join activity_facts
         on deals.deal_id = activity_facts.deal_id
     left join pushes
@@ -106,8 +94,6 @@ measures as (
             and deals.stage = stages.stage
     left join outcomes
         on deals.deal_id = outcomes.deal_id
-    left join users as close_owners
-        on outcomes.close_owner_id = close_owners.user_id
     left join stage_moves
         on deals.deal_id = stage_moves.deal_id
 ),
@@ -170,11 +156,10 @@ final as (
         source,
         name as deal_name,
         account_id,
-        account_name,
-        owner_id,
-        owner_name,
-        manager_id,
-        manager_name,
+        {{ name_of('flags.account_id', ref('int_accounts'), 'account_id', 'account_name') }}
+            as account_name,
+        owner_id, {{ name_of('flags.owner_id') }} as owner_name,
+        manager_id, {{ name_of('flags.manager_id') }} as manager_name,
         stage,
         stage_order,
         forecast_category,
@@ -184,8 +169,7 @@ final as (
         is_closed,
         is_won,
         closed_on,
-        close_owner_id,
-        close_owner_name,
+        close_owner_id, {{ name_of('flags.close_owner_id') }} as close_owner_name,
         last_activity_on,
         cast(days_since_activity as integer) as days_since_activity,
         cast(days_since_change as integer) as days_since_change,

@@ -130,8 +130,7 @@ breaches as (
 
 final as (
     select
-        breaches.leader_id,
-        users.name as leader_name,
+        breaches.leader_id, {{ name_of('breaches.leader_id') }} as leader_name,
         strftime(breaches.week_start, '%G-W%V') as iso_week,
         breaches.week_start,
         -- an ISO week belongs to the quarter holding its Thursday
@@ -164,7 +163,7 @@ final as (
         cast(breaches.skip_level_interventions as integer) as skip_level_interventions,
         breaches.skip_level_share,
         breaches.most_intervened_report_id,
-        most_intervened_reports.name as most_intervened_report_name,
+        {{ name_of('breaches.most_intervened_report_id') }} as most_intervened_report_name,
         -- MI
         cast(
             {% for signal in signals %}
@@ -183,8 +182,6 @@ final as (
     from breaches
     left join users
         on breaches.leader_id = users.user_id
-    left join users as most_intervened_reports
-        on breaches.most_intervened_report_id = most_intervened_reports.user_id
 )
 
 select * from final

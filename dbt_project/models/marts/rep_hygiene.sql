@@ -66,10 +66,8 @@ reps as (
 
 final as (
     select
-        reps.rep_id,
-        users.name as rep_name,
-        users.manager_id,
-        managers.name as manager_name,
+        reps.rep_id, {{ name_of('reps.rep_id') }} as rep_name,
+        users.manager_id, {{ name_of('users.manager_id') }} as manager_name,
         users.is_active,
         {{ as_of_date() }} as as_of,
         cast(coalesce(per_rep.open_deals, 0) as integer) as open_deals,
@@ -102,8 +100,6 @@ final as (
         on reps.rep_id = slips.rep_id
     left join users
         on reps.rep_id = users.user_id
-    left join users as managers
-        on users.manager_id = managers.user_id
 )
 
 select * from final

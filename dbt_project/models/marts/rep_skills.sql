@@ -17,11 +17,8 @@ users as (
 placed as (
     select
         skill_values.*,
-        users.name as rep_name,
         users.manager_id as team_leader_id,
-        team_leaders.name as team_leader_name,
         users.director_id,
-        directors.name as director_name,
         users.is_active,
         case
             when skill_values.metric_id in ('P2', 'P4', 'P5') then 'lower_is_better'
@@ -32,10 +29,6 @@ placed as (
     from skill_values
     left join users
         on skill_values.rep_id = users.user_id
-    left join users as team_leaders
-        on users.manager_id = team_leaders.user_id
-    left join users as directors
-        on users.director_id = directors.user_id
 ),
 
 team_stats as (
@@ -55,12 +48,9 @@ team_stats as (
 
 final as (
     select
-        placed.rep_id,
-        placed.rep_name,
-        placed.team_leader_id,
-        placed.team_leader_name,
-        placed.director_id,
-        placed.director_name,
+        placed.rep_id, {{ name_of('placed.rep_id') }} as rep_name,
+        placed.team_leader_id, {{ name_of('placed.team_leader_id') }} as team_leader_name,
+        placed.director_id, {{ name_of('placed.director_id') }} as director_name,
         placed.is_active,
         placed.period_type,
         placed.period_start,

@@ -66,9 +66,7 @@ combined as (
         team_leaders.name as team_leader_name,
         case when team_leaders.depth = 1 then 'director' else 'manager' end as team_leader_level,
         team_leaders.manager_id as team_leader_manager_id,
-        team_leader_managers.name as team_leader_manager_name,
         team_leaders.director_id,
-        directors.name as director_name,
         team_leaders.is_active as team_leader_is_active,
         quarters.quarter_start,
         quarters.quarter_end,
@@ -84,7 +82,6 @@ combined as (
         coalesce(autonomy.takeovers_above, 0) as takeovers_above,
         autonomy.intervention_share_above,
         autonomy.top_intervener_id,
-        top_interveners.name as top_intervener_name,
         coalesce(autonomy.top_intervener_interventions, 0) as top_intervener_interventions,
         autonomy.own_micromanagement_index,
         coalesce(autonomy.own_breached_weeks, 0) as own_breached_weeks,
@@ -146,12 +143,6 @@ combined as (
             and trailing_skills.period_type = 'trailing'
     left join team_hygiene
         on team_leaders.user_id = team_hygiene.team_leader_id
-    left join users as team_leader_managers
-        on team_leaders.manager_id = team_leader_managers.user_id
-    left join users as directors
-        on team_leaders.director_id = directors.user_id
-    left join users as top_interveners
-        on autonomy.top_intervener_id = top_interveners.user_id
 ),
 
 final as (
@@ -160,9 +151,8 @@ final as (
         team_leader_name,
         team_leader_level,
         team_leader_manager_id,
-        team_leader_manager_name,
-        director_id,
-        director_name,
+        {{ name_of('combined.team_leader_manager_id') }} as team_leader_manager_name,
+        director_id, {{ name_of('combined.director_id') }} as director_name,
         team_leader_is_active,
         quarter_start,
         quarter_end,
@@ -187,8 +177,7 @@ final as (
         cast(late_quarter_interventions_above as integer) as late_quarter_interventions_above,
         cast(takeovers_above as integer) as takeovers_above,
         intervention_share_above,
-        top_intervener_id,
-        top_intervener_name,
+        top_intervener_id, {{ name_of('combined.top_intervener_id') }} as top_intervener_name,
         cast(top_intervener_interventions as integer) as top_intervener_interventions,
         own_micromanagement_index,
         cast(own_breached_weeks as integer) as own_breached_weeks,
