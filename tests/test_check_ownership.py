@@ -20,6 +20,12 @@ from pipelines.project import ensure_manifest
 CROSS_RUN = {ROW_COUNT_CHANGE, FRESHNESS}
 USERS = "relationships:dim_users.user_id"
 
+
+def names(*id_columns: str, to: str = "dim_users") -> str:
+    """The names_resolve check of a mart's (id, name) pairs, in MART_CHECKS' terms."""
+    return f"names_resolve:{to}:{','.join(id_columns)}"
+
+
 # What the mart suites of great-expectations checked, now in dbt: (mart, column or
 # expression, dbt check, severity). "contract:not_null" is a not-null constraint of the
 # mart's enforced contract: the table is not built with a null there.
@@ -29,6 +35,12 @@ MART_CHECKS = [
     ("dim_users", "depth", "values_between:0..", "error"),
     ("dim_users", "manager_id", USERS, "warn"),
     ("dim_users", "director_id", USERS, "error"),
+    ("dim_users", None, names("manager_id", "director_id", "ceo_id"), "error"),
+    ("dim_accounts", "account_id", "contract:not_null", "error"),
+    ("dim_accounts", "account_id", "unique", "error"),
+    ("dim_accounts", "open_deals", "values_between:0..", "error"),
+    ("dim_accounts", "owner_id", USERS, "warn"),
+    ("dim_accounts", None, names("owner_id"), "error"),
     ("fct_deals", "deal_id", "contract:not_null", "error"),
     ("fct_deals", "deal_id", "unique", "error"),
     ("fct_deals", "stage", "not_null", "error"),
@@ -38,6 +50,8 @@ MART_CHECKS = [
     ("fct_deals", "owner_id", USERS, "warn"),
     ("fct_deals", "close_owner_id", USERS, "warn"),
     ("fct_deals", "manager_id", USERS, "warn"),
+    ("fct_deals", None, names("owner_id", "manager_id", "close_owner_id"), "error"),
+    ("fct_deals", None, names("account_id", to="int_accounts"), "error"),
     ("kpi_catalog", "metric_id", "contract:not_null", "error"),
     ("kpi_catalog", "metric_id", "unique", "error"),
     ("kpi_catalog", None, "kpi_catalog_every_metric_is_governed", "error"),
@@ -55,11 +69,13 @@ MART_CHECKS = [
     ("leader_signals_weekly", "micromanagement_index", "values_between:0..7", "error"),
     ("leader_signals_weekly", "leader_id", USERS, "error"),
     ("leader_signals_weekly", "most_intervened_report_id", USERS, "warn"),
+    ("leader_signals_weekly", None, names("leader_id", "most_intervened_report_id"), "error"),
     ("rep_hygiene", "rep_id", "contract:not_null", "error"),
     ("rep_hygiene", "rep_id", "unique", "error"),
     ("rep_hygiene", "completeness", "values_between:0..1", "error"),
     ("rep_hygiene", "open_deals", "values_between:0..", "error"),
     ("rep_hygiene", "rep_id", USERS, "warn"),
+    ("rep_hygiene", None, names("rep_id", "manager_id"), "error"),
     ("rep_skills", "rep_id", "contract:not_null", "error"),
     ("rep_skills", "skill", "contract:not_null", "error"),
     (
@@ -74,6 +90,7 @@ MART_CHECKS = [
     ("rep_skills", "deals", "values_between:0..", "error"),
     ("rep_skills", "rep_id", USERS, "warn"),
     ("rep_skills", "team_leader_id", USERS, "warn"),
+    ("rep_skills", None, names("rep_id", "team_leader_id", "director_id"), "error"),
     ("stage_funnel", "stage", "contract:not_null", "error"),
     ("stage_funnel", "quarter_start", "contract:not_null", "error"),
     (
@@ -106,6 +123,12 @@ MART_CHECKS = [
     ),
     ("team_scorecard", "team_leader_id", USERS, "error"),
     ("team_scorecard", "top_intervener_id", USERS, "warn"),
+    (
+        "team_scorecard",
+        None,
+        names("team_leader_id", "team_leader_manager_id", "director_id", "top_intervener_id"),
+        "error",
+    ),
 ]
 
 
@@ -145,6 +168,9 @@ def dbt_checks(manifest: dict) -> set[tuple]:
         elif kind == "relationships":
             target = kwargs["to"].removeprefix("ref('").removesuffix("')")
             kind += f":{target}.{kwargs['field']}"
+        elif kind == "names_resolve":
+            target = kwargs["to"].removeprefix("ref('").removesuffix("')")
+            kind += f":{target}:{','.join(id_column for id_column, _ in kwargs['pairs'])}"
         elif kind == "accepted_values":
             kind += ":" + ",".join(map(str, kwargs["values"]))
         elif kind == "matches_regex":
@@ -198,3 +224,29 @@ def test_a_mart_refuses_a_value_outside_its_check_constraints(tiny_nightly, tmp_
             con.execute("update marts.rep_skills set period_type = 'monthly'")
     finally:
         con.close()
+
+
+@pytest.mark.slow
+def test_a_name_missing_beside_a_resolving_id_fails_the_mart_names_check(tiny_nightly, tmp_path):
+    import shutil
+
+    import duckdb
+
+    from tests.conftest import DEMO_AS_OF
+    from tests.dbt_runner import run_dbt
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(tiny_nightly.published, copy)
+    names_check = ["test", "--select", "rep_hygiene_names_resolve"]
+    assert run_dbt(names_check, tmp_path, copy, DEMO_AS_OF).returncode == 0
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute(
+            "update marts.rep_hygiene set manager_name = null where rep_id = "
+            "(select min(rep_id) from marts.rep_hygiene where manager_name is not null)"
+        )
+    finally:
+        con.close()
+    result = run_dbt(names_check, tmp_path, copy, DEMO_AS_OF)
+    assert result.returncode != 0
+    assert "FAIL 1 rep_hygiene_names_resolve" in result.stdout, result.stdout[-2000:]

@@ -130,7 +130,7 @@ breaches as (
 
 final as (
     select
-        breaches.leader_id,
+        breaches.leader_id, {{ name_of('breaches.leader_id') }} as leader_name,
         strftime(breaches.week_start, '%G-W%V') as iso_week,
         breaches.week_start,
         -- an ISO week belongs to the quarter holding its Thursday
@@ -163,6 +163,7 @@ final as (
         cast(breaches.skip_level_interventions as integer) as skip_level_interventions,
         breaches.skip_level_share,
         breaches.most_intervened_report_id,
+        {{ name_of('breaches.most_intervened_report_id') }} as most_intervened_report_name,
         -- MI
         cast(
             {% for signal in signals %}

@@ -66,8 +66,8 @@ reps as (
 
 final as (
     select
-        reps.rep_id,
-        users.manager_id,
+        reps.rep_id, {{ name_of('reps.rep_id') }} as rep_name,
+        users.manager_id, {{ name_of('users.manager_id') }} as manager_name,
         users.is_active,
         {{ as_of_date() }} as as_of,
         cast(coalesce(per_rep.open_deals, 0) as integer) as open_deals,

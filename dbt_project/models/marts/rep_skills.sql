@@ -48,9 +48,9 @@ team_stats as (
 
 final as (
     select
-        placed.rep_id,
-        placed.team_leader_id,
-        placed.director_id,
+        placed.rep_id, {{ name_of('placed.rep_id') }} as rep_name,
+        placed.team_leader_id, {{ name_of('placed.team_leader_id') }} as team_leader_name,
+        placed.director_id, {{ name_of('placed.director_id') }} as director_name,
         placed.is_active,
         placed.period_type,
         placed.period_start,
