@@ -30,6 +30,20 @@
 {%- endmacro %}
 
 
+{#- Closed deals in each skill period, with the rep who closed them (a select for a
+    CTE; the model defines `periods` from skill_periods()). -#}
+{% macro skill_period_closes() -%}
+    select
+        periods.period_type,
+        periods.period_start,
+        outcomes.*
+    from {{ ref('int_deal_outcomes') }} as outcomes
+    inner join periods
+        on outcomes.closed_on between periods.period_start and periods.period_end
+    where outcomes.is_closed and outcomes.close_owner_id is not null
+{%- endmacro %}
+
+
 {#- The published shape of a CTE of skill rows (rep_id, period_type, period_start,
     metric_id, metric_name, stage, value, deals, standard_error): with the period's
     end and label from `periods`, and the skill's name. -#}

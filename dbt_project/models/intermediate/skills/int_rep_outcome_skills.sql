@@ -14,14 +14,7 @@ users as (
 ),
 
 closes as (
-    select
-        periods.period_type,
-        periods.period_start,
-        outcomes.*
-    from {{ ref('int_deal_outcomes') }} as outcomes
-    inner join periods
-        on outcomes.closed_on between periods.period_start and periods.period_end
-    where outcomes.is_closed and outcomes.close_owner_id is not null
+    {{ skill_period_closes() }}
 ),
 
 creations as (
