@@ -19,7 +19,6 @@ from demo import ORG_SIZES
 from pipelines.resources import CrmSource
 from pipelines.settings import CRMS, DATA_DIR
 
-SIZES = ORG_SIZES
 DEFAULT_TRUTH = DATA_DIR / "demo" / "truth.json"
 
 
@@ -55,9 +54,9 @@ class DemoCrm(CrmSource):
     def _generate(self, as_of: dt.date):
         from demo.org.generator import generate_org
 
-        if self.size not in SIZES:
+        if self.size not in ORG_SIZES:
             raise ConfigurationError(
-                f"Unknown demo size {self.size!r}: choose one of {', '.join(SIZES)}."
+                f"Unknown demo size {self.size!r}: choose one of {', '.join(ORG_SIZES)}."
             )
         self._truth().parent.mkdir(parents=True, exist_ok=True)
         return generate_org(size=self.size, seed=self.seed, as_of=as_of)

@@ -1,4 +1,4 @@
-"""Every Trustgap setting, parsed once from the environment, typed and validated.
+"""Every Trustgap setting, read from the environment in one place, typed and validated.
 
 `Settings.from_env()` reads the TRUSTGAP_* variables; the CRM credentials
 (SALESFORCE_*, HUBSPOT_*) belong to their connector's own settings module and are

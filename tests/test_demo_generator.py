@@ -626,3 +626,10 @@ def test_arrow_tables_use_the_catalog_schema(org):
         table = org.arrow(obj.name)
         assert table.schema == obj.arrow_schema
         assert table.num_rows == org.truth["counts"][obj.name]
+
+
+def test_the_cli_offers_exactly_the_generator_sizes():
+    from demo import ORG_SIZES
+    from demo.org.generator import SIZES
+
+    assert tuple(SIZES) == ORG_SIZES
