@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import logging
 from collections.abc import Callable, Iterator
 
 import duckdb
@@ -45,8 +44,6 @@ from connectors.salesforce.objects import RAW_SCHEMA, SalesforceObject
 from connectors.salesforce.rest import rest_pages, select_soql
 from connectors.salesforce.settings import SyncOptions
 from connectors.salesforce.status import ObjectSyncResult, record_status
-
-log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int], None]
 
@@ -70,15 +67,12 @@ class SalesforceSync:
 
     def prepare(self, con: duckdb.DuckDBPyConnection, *, loaded_at: dt.datetime) -> str | None:
         """Check which org this is (one call); returns why everything is re-read, if so."""
-        reason = state.check_organization(
+        return state.check_organization(
             con,
             self.api.organization_id(),
             full_refresh=self.options.full_refresh,
             at=loaded_at,
         )
-        if reason:
-            log.warning(reason)
-        return reason
 
     def org_objects(self) -> dict[str, dict]:
         """The org's objects (describeGlobal), fetched once per run."""
@@ -182,7 +176,6 @@ class SalesforceSync:
                 return
             except BulkUnavailable as exc:
                 result.warnings.append(f"Bulk API unavailable for {obj.name} ({exc}); used REST.")
-                log.warning(result.warnings[-1])
                 result.rows = result.pages = 0
         state.forget_object(con, obj, deletes_from=started, at=loaded_at)
         first = self._first_page(select_soql(fields), fields)
@@ -297,7 +290,6 @@ class SalesforceSync:
             f"{obj.name} is not available in this org ({why}); landed an empty "
             f"raw_salesforce.{obj.table}, and the metrics that need it are null."
         )
-        log.warning(message)
         state.forget_object(con, obj, deletes_from=None, at=loaded_at)
         with RawTableWriter(con, RAW_SCHEMA, obj.table, obj.arrow_schema, loaded_at=loaded_at):
             pass
@@ -326,8 +318,6 @@ class SalesforceSync:
                 f"SALESFORCE_CUSTOM_FIELDS names {', '.join(fields.absent_custom)} but {name} "
                 "has no such field (or the API user cannot read it)."
             )
-        for warning in result.warnings:
-            log.warning(warning)
 
 
 def _max_text(table: pa.Table | pa.RecordBatch, column: str) -> str | None:
