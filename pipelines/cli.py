@@ -2,6 +2,7 @@
 
     trustgap run --source salesforce|hubspot [--as-of DATE] [--warehouse PATH]
                  [--full-refresh] [--org-chart CSV]
+    trustgap backfill --from DATE --to DATE [--every day|week] [--warehouse PATH]
     trustgap status [--warehouse PATH]
     trustgap prepare          # parse the dbt project (done by `make install`)
     trustgap demo ...         # the embedded demo CRM (from the `demo` package)
@@ -44,10 +45,13 @@ def date_option(value: str) -> str:
         raise argparse.ArgumentTypeError(f"not a date like 2026-11-27: {value!r}") from None
 
 
+WAREHOUSE_HELP = "the published DuckDB file (default data/trustgap.duckdb)"
+
+
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """--as-of, --warehouse and --full-refresh: what every command that runs the job takes."""
     parser.add_argument("--as-of", type=date_option, help="metrics as of this date (default today)")
-    parser.add_argument("--warehouse", help="published DuckDB file (default data/trustgap.duckdb)")
+    parser.add_argument("--warehouse", help=WAREHOUSE_HELP)
     parser.add_argument(
         "--full-refresh",
         action="store_true",
@@ -70,6 +74,18 @@ def build_parser(plugins: dict[str, object] | None = None) -> argparse.ArgumentP
         "manager field; default TRUSTGAP_ORG_CHART, else the org_chart seed)",
     )
     add_run_options(run)
+    backfill = commands.add_parser(
+        "backfill",
+        help="add past as-of dates to the published history (no CRM calls)",
+        description="Compute the history's metrics as of past dates from the CRM history the "
+        "last nightly run landed, and add them to the published warehouse's history.",
+    )
+    backfill.add_argument("--from", dest="start", required=True, type=date_option)
+    backfill.add_argument("--to", dest="end", required=True, type=date_option)
+    backfill.add_argument(
+        "--every", choices=["day", "week"], default="day", help="one as-of date per (default day)"
+    )
+    backfill.add_argument("--warehouse", help=WAREHOUSE_HELP)
     status = commands.add_parser("status", help="show what the published warehouse holds")
     status.add_argument("--warehouse")
     commands.add_parser("prepare", help="parse the dbt project into its manifest")
@@ -87,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             check_crm(args.source)
             org_chart = check_org_chart(args.org_chart) if args.org_chart else None
+        if args.command == "backfill":
+            from pipelines.backfill import backfill_dates
+
+            dates = backfill_dates(
+                dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end), args.every
+            )
         _prepare_environment()
         if args.command == "prepare":
             from pipelines.project import ensure_manifest
@@ -100,6 +122,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in plugins:
             return plugins[args.command].run(args)
         from pipelines.definitions import defs
+
+        if args.command == "backfill":
+            from pipelines.backfill import run_backfill
+
+            return run_backfill(
+                defs(), dates, warehouse_path=args.warehouse, contiguous=args.every == "day"
+            )
         from pipelines.nightly_run import run_nightly
 
         return run_nightly(

@@ -9,6 +9,7 @@ module imports nothing heavy on purpose: keep it that way.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ class Settings:
     expectations_dir: Path | None = None
     quarantine_max_share: float = 0.05
     org_chart: Path | None = None
+    # The first as-of date history can be computed for (Dagster's daily partitions).
+    history_start: str = "2025-01-01"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -57,6 +60,13 @@ class Settings:
         webhook = read.text(env, "TRUSTGAP_WEBHOOK_URL")
         if webhook:
             read.url(env, "TRUSTGAP_WEBHOOK_URL", "", example="https://hooks.example.com/...")
+        history_start = read.text(env, "TRUSTGAP_HISTORY_START", cls.history_start)
+        try:
+            dt.date.fromisoformat(history_start)
+        except ValueError:
+            raise ConfigurationError(
+                "TRUSTGAP_HISTORY_START must be a date like 2025-01-01"
+            ) from None
         return cls(
             warehouse=_path(read.text(env, "TRUSTGAP_WAREHOUSE")) or cls.warehouse,
             timezone=timezone,
@@ -70,6 +80,7 @@ class Settings:
                 env, "TRUSTGAP_QUARANTINE_MAX_SHARE", 0.05, low=0.0, high=1.0
             ),
             org_chart=_path(read.text(env, "TRUSTGAP_ORG_CHART")),
+            history_start=history_start,
         )
 
 

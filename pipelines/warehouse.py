@@ -1,11 +1,13 @@
 """The one place that knows the warehouse files and how a run is published.
 
 A run builds in a *working* DuckDB file beside the *published* one. Readers (BI
-tools, RevOps notebooks) only ever open the published file. Publishing copies the
-finished working file to a temporary name in the same folder and renames it over
-the published file, so a reader sees either the previous run or the new one,
-never a half-built or failed run; connections already open keep reading the old
-file until they reconnect.
+tools, RevOps notebooks) only ever open the published file, which holds what they
+need: the marts, their history, the quarantine and the run metadata. The raw CRM
+copy stays in the working file, the data team's. Publishing writes a new file
+under a temporary name in the same folder and renames it over the published file,
+so a reader sees either the previous run or the new one, never a half-built or
+failed run; connections already open keep reading the old file until they
+reconnect.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import fcntl
 import os
 import shutil
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from connectors.errors import TrustgapError
+from pipelines import history
 from pipelines.settings import Settings
 
 
@@ -84,7 +87,16 @@ class PublishResult:
     path: Path
     bytes: int
     published_at: dt.datetime
+    history_rows: dict[str, int] = field(default_factory=dict)
 
+
+# What BI tools and RevOps read. The raw CRM copy (raw_*, with e-mail addresses and
+# free text), sync state and the staging/intermediate layers stay in the working
+# file, which is the data team's; `history` is written by pipelines/history.py.
+PUBLISHED_SCHEMAS = ("marts", "quarantine", "trustgap_meta")
+# Attachment names while a published file is built (not a warehouse's own name).
+_WORKING = "tg_working"
+_PREVIOUS = "tg_previous"
 
 RUN_LOG_DDL = """
 create schema if not exists trustgap_meta;
@@ -116,6 +128,10 @@ class CheckOutcome:
     description: str = ""
 
 
+class NothingPublishedError(TrustgapError):
+    """History can only be added to a warehouse that has been published once."""
+
+
 def publish(
     working: Path,
     published: Path,
@@ -124,8 +140,13 @@ def publish(
     as_of: dt.date,
     source: str,
     checks: list[CheckOutcome] = (),
-):
-    """Record the run and its checks, then atomically replace `published` with `working`."""
+) -> PublishResult:
+    """Record the run and its checks, then atomically replace `published`.
+
+    The new published file holds the working file's marts, quarantine and run
+    metadata, and the history: the previous published file's, with this run's rows
+    for `as_of` in place of any it had.
+    """
     published_at = dt.datetime.now(dt.UTC)
     with connect(working) as con:
         con.execute(RUN_LOG_DDL)
@@ -148,17 +169,109 @@ def publish(
             con.register("_check_outcomes", outcomes)
             con.execute("insert into trustgap_meta.check_results select * from _check_outcomes")
             con.unregister("_check_outcomes")
-        # Fold the WAL into the file so the copy is self-contained.
         con.execute("checkpoint")
+
+    def build(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+        _attach(con, working, _WORKING)
+        copy_schemas(con, _WORKING, PUBLISHED_SCHEMAS)
+        previous = _attach(con, published, _PREVIOUS) if published.exists() else None
+        return history.merge(
+            con, new_catalog=_WORKING, new_schema=history.RUN_SCHEMA, previous_catalog=previous
+        )
+
+    rows = _replace(published, run_id, build)
+    return PublishResult(published, published.stat().st_size, published_at, rows)
+
+
+def publish_history(working: Path, published: Path, *, run_id: str) -> PublishResult:
+    """Add a backfill's dates (`history_pending` in `working`) to the published history.
+
+    Everything else in the published file (marts, quarantine, run metadata) stays
+    as the last nightly run published it.
+    """
+    if not published.exists():
+        raise NothingPublishedError(
+            f"No published warehouse at {published}: run the nightly job once "
+            "(trustgap run, or trustgap demo) before backfilling its history."
+        )
+
+    def build(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+        _attach(con, working, _WORKING)
+        previous = _attach(con, published, _PREVIOUS)
+        copy_schemas(con, previous, PUBLISHED_SCHEMAS)
+        return history.merge(
+            con, new_catalog=_WORKING, new_schema=history.PENDING_SCHEMA, previous_catalog=previous
+        )
+
+    rows = _replace(published, run_id, build)
+    return PublishResult(published, published.stat().st_size, dt.datetime.now(dt.UTC), rows)
+
+
+def _attach(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> str:
+    con.execute(f"attach {history.sql_text(str(path))} as {name} (read_only)")
+    return name
+
+
+def _replace(published: Path, run_id: str, build) -> dict[str, int]:
+    """Build a new published file beside `published` with `build(con)`, then swap it in.
+
+    The temporary file's name starts like the warehouse's, so DuckDB gives it the
+    same catalog name: views dbt created (which name their catalog) resolve in it.
+    A reader sees the old file or the new one, never a half-built one; connections
+    already open keep reading the old file until they reconnect.
+    """
     tmp = published.with_name(f".{published.name}.{run_id}.tmp")
     try:
-        shutil.copyfile(working, tmp)
+        with connect(tmp) as con:
+            result = build(con)
+            con.execute("detach database if exists " + _WORKING)
+            con.execute("detach database if exists " + _PREVIOUS)
+            con.execute("checkpoint")
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, published)
     finally:
         tmp.unlink(missing_ok=True)
-    return PublishResult(published, published.stat().st_size, published_at)
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+    return result
+
+
+def copy_schemas(con: duckdb.DuckDBPyConnection, catalog: str, schemas: tuple[str, ...]) -> None:
+    """Copy `schemas` of the attached `catalog` into `con`'s database, with their comments.
+
+    Tables keep their DDL (the marts' contract constraints) and views their SQL.
+    """
+    where = "database_name = ? and schema_name in (select unnest(?))"
+    params = [catalog, list(schemas)]
+    for schema in schemas:
+        con.execute(f"create schema if not exists {schema}")
+    tables = con.execute(
+        f"select schema_name, table_name, sql, comment from duckdb_tables() where {where} "
+        "order by 1, 2",
+        params,
+    ).fetchall()
+    for schema, table, ddl, comment in tables:
+        con.execute(ddl)
+        con.execute(f'insert into {schema}."{table}" select * from {catalog}.{schema}."{table}"')
+        if comment:
+            con.execute(f'comment on table {schema}."{table}" is {history.sql_text(comment)}')
+    views = con.execute(
+        f"select schema_name, view_name, sql, comment from duckdb_views() "
+        f"where {where} and not internal order by 1, 2",
+        params,
+    ).fetchall()
+    for schema, view, ddl, comment in views:
+        con.execute(ddl)
+        if comment:
+            con.execute(f'comment on view {schema}."{view}" is {history.sql_text(comment)}')
+    for schema, table, column, comment in con.execute(
+        f"select schema_name, table_name, column_name, comment from duckdb_columns() "
+        f"where {where} and comment is not null",
+        params,
+    ).fetchall():
+        con.execute(
+            f'comment on column {schema}."{table}"."{column}" is {history.sql_text(comment)}'
+        )
 
 
 def export_parquet(published: Path, target: Path, *, run_id: str, keep: int = 2) -> Path:

@@ -5,6 +5,7 @@ stops the publish. Asset keys are `[layer, model]` (e.g. marts/fct_deals) and
 dbt sources point at the raw assets through `meta.dagster.asset_key`.
 """
 
+import datetime as dt
 import os
 import shutil
 from collections.abc import Iterator, Mapping
@@ -15,6 +16,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from pipelines import warehouse as wh
 from pipelines.project import dbt_project, ensure_manifest
 from pipelines.resources import CrmSource, RunParams, Warehouse
 
@@ -58,20 +60,12 @@ def trustgap_dbt_models(
     crm: CrmSource,
 ):
     """Build staging, intermediate and marts as of the run's date, with their tests."""
-    # profiles.yml reads the working file, and macros/as_of.sql the date, from the
-    # environment the dbt process inherits; not --vars, which would make dbt
-    # re-parse the whole project whenever the date changes. The hierarchy file
-    # (macros/hubspot.sql) is the CRM's own (the HubSpot demo writes one), else the
-    # run's (--org-chart, TRUSTGAP_ORG_CHART), else the org_chart seed.
-    environment = {
-        "TRUSTGAP_WORKING_DB": str(warehouse.working),
-        "TRUSTGAP_AS_OF": run_params.as_of_date().isoformat(),
-        "TRUSTGAP_ORG_CHART": str(crm.org_chart() or run_params.org_chart_path()),
-    }
+    org_chart = str(crm.org_chart() or run_params.org_chart_path())
+    record_org_chart(warehouse.working, org_chart)
     # Unit tests pin formulas on hand-made rows: they belong to CI (`make test`
     # builds the project with them), not to every night, where they were about a
     # third of the dbt step whatever the org's size (benchmarks/RESULTS.md).
-    with _environment(environment):
+    with dbt_environment(warehouse.working, run_params.as_of_date(), org_chart):
         invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
         yield from invocation.stream()
     keep_parse_state(Path(invocation.target_path))
@@ -102,6 +96,56 @@ def keep_parse_state(
     for old in runs[:-keep_runs]:
         if old != run_target:
             shutil.rmtree(old, ignore_errors=True)
+
+
+BUILD_INPUTS = "trustgap_meta.build_inputs"
+
+
+def record_org_chart(working: Path, org_chart: str) -> None:
+    """Keep the hierarchy file the marts are built with, for backfills to build with."""
+    with wh.connect(working) as con:
+        con.execute("create schema if not exists trustgap_meta")
+        con.execute(f"create or replace table {BUILD_INPUTS} (name varchar, value varchar)")
+        con.execute(f"insert into {BUILD_INPUTS} values ('org_chart', ?)", [org_chart])
+
+
+def recorded_org_chart(working: Path) -> str:
+    """The hierarchy file the last build used ("" for the org_chart seed)."""
+    if not working.exists():
+        raise wh.NothingPublishedError(
+            f"No working warehouse at {working}: run the nightly job once first."
+        )
+    with wh.connect(working, read_only=True) as con:
+        found = con.execute(
+            "select 1 from duckdb_tables() "
+            "where schema_name = 'trustgap_meta' and table_name = 'build_inputs'"
+        ).fetchone()
+        if not found:
+            raise wh.NothingPublishedError(
+                f"{working} was not built by a nightly run yet: run it once first."
+            )
+        row = con.execute(f"select value from {BUILD_INPUTS} where name = 'org_chart'").fetchone()
+    return row[0] if row else ""
+
+
+@contextmanager
+def dbt_environment(working: Path, as_of: dt.date, org_chart: str) -> Iterator[None]:
+    """What the dbt process reads from its environment, for the length of a build.
+
+    profiles.yml reads the working file, and macros/as_of.sql the date, from the
+    environment the dbt process inherits; not --vars, which would make dbt
+    re-parse the whole project whenever the date changes. The hierarchy file
+    (macros/hubspot.sql) is the CRM's own (the HubSpot demo writes one), else the
+    run's (--org-chart, TRUSTGAP_ORG_CHART), else ("") the org_chart seed.
+    """
+    with _environment(
+        {
+            "TRUSTGAP_WORKING_DB": str(working),
+            "TRUSTGAP_AS_OF": as_of.isoformat(),
+            "TRUSTGAP_ORG_CHART": org_chart,
+        }
+    ):
+        yield
 
 
 @contextmanager

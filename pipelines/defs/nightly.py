@@ -3,6 +3,7 @@
 import dagster as dg
 
 from pipelines.defs.alerts import record_failure
+from pipelines.defs.history import HISTORY_KEY
 from pipelines.settings import Settings
 
 SETTINGS = Settings.from_env()
@@ -11,7 +12,8 @@ SETTINGS = Settings.from_env()
 # file, and DuckDB allows a single writing process per file.
 nightly = dg.define_asset_job(
     "nightly",
-    selection=dg.AssetSelection.all(),
+    # Everything but the partitioned history: publishing adds the run's date to it.
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(HISTORY_KEY),
     executor_def=dg.in_process_executor,
     hooks={record_failure},
     tags={

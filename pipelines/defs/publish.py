@@ -7,6 +7,7 @@ import dagster as dg
 from pipelines import run_ledger
 from pipelines import warehouse as wh
 from pipelines.defs.dbt_models import trustgap_dbt_models
+from pipelines.defs.history import HISTORY_KEY, as_of_dates
 from pipelines.resources import CrmSource, RunParams, Warehouse
 from pipelines.settings import Settings
 
@@ -19,7 +20,9 @@ from pipelines.settings import Settings
     description=(
         "The DuckDB file BI tools and RevOps read. Replaced atomically, and only "
         "when every blocking check of this run passed. With TRUSTGAP_PARQUET_DIR set, "
-        "the marts are also exported there as Parquet (read `current/<table>.parquet`)."
+        "the marts are also exported there as Parquet (read `current/<table>.parquet`). "
+        "Holds marts, history, quarantine and run metadata; raw CRM tables stay in "
+        "the working file."
     ),
 )
 def published_warehouse(
@@ -35,13 +38,17 @@ def published_warehouse(
         source=crm.label(),
         checks=checks,
     )
-    context.log.info(f"Published {result.path} ({result.bytes / 1e6:.1f} MB)")
+    context.log.info(
+        f"Published {result.path} ({result.bytes / 1e6:.1f} MB); history as of {as_of}: "
+        + ", ".join(f"{table} {rows:,} rows" for table, rows in result.history_rows.items())
+    )
     metadata = {
         "checks_passed": sum(c.passed for c in checks),
         "checks_failed": sum(not c.passed for c in checks),
         "path": dg.MetadataValue.path(str(result.path)),
         "size_mb": round(result.bytes / 1e6, 2),
         "as_of": as_of.isoformat(),
+        **{f"history_{table}_rows": rows for table, rows in result.history_rows.items()},
     }
     parquet_dir = Settings.from_env().parquet_dir
     if parquet_dir:
@@ -58,6 +65,15 @@ def published_warehouse(
             source=crm.label(),
         ),
     )
+    if as_of.isoformat() in as_of_dates.get_partition_keys():
+        # The UI's partition view of the history then shows this date as done.
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=HISTORY_KEY,
+                partition=as_of.isoformat(),
+                description="Added by the nightly run that published this date.",
+            )
+        )
     return dg.MaterializeResult(metadata=metadata)
 
 
