@@ -116,13 +116,47 @@ def reference_moment(
     return max([*landings.values(), midnight])
 
 
+# Where a publish records the landings: the published file has no raw tables.
+RECORDED_LANDINGS = "trustgap_meta.raw_landings"
+
+
+def record_landings(con: duckdb.DuckDBPyConnection) -> None:
+    """Keep each raw table's last landing in ``trustgap_meta`` (published with the marts)."""
+    landings = raw_table_landings(con)
+    con.execute("create schema if not exists trustgap_meta")
+    con.execute(
+        f"create or replace table {RECORDED_LANDINGS} "
+        "(table_name varchar, last_loaded_at timestamptz)"
+    )
+    if landings:
+        con.executemany(f"insert into {RECORDED_LANDINGS} values (?, ?)", list(landings.items()))
+
+
 def raw_table_ages(
     con: duckdb.DuckDBPyConnection, reference: dt.datetime
 ) -> list[tuple[str, float]]:
-    """``(table, hours since last landed)`` for every non-empty raw table, by name."""
+    """``(table, hours since last landed)`` for every non-empty raw table, by name.
+
+    In the published file, from the landings its publish recorded; else from the
+    raw tables themselves.
+    """
+    schema, table = RECORDED_LANDINGS.split(".")
+    ((recorded,),) = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+    if recorded:
+        landings = {
+            name: _aware(moment)
+            for name, moment in con.execute(
+                f"select table_name, last_loaded_at from {RECORDED_LANDINGS} order by 1"
+            ).fetchall()
+        }
+    else:
+        landings = raw_table_landings(con)
     return [
-        (table, (reference - landed).total_seconds() / 3600)
-        for table, landed in raw_table_landings(con).items()
+        (table, (reference - landed).total_seconds() / 3600) for table, landed in landings.items()
     ]
 
 

@@ -21,6 +21,7 @@ import pytest
 from demo.fake_salesforce import FakeSalesforce
 from demo.org.generator import generate_org
 from pipelines import run_ledger
+from pipelines import warehouse as wh
 from pipelines.cli import main as trustgap
 from tests.conftest import DEMO_AS_OF
 
@@ -134,9 +135,11 @@ def test_quarantined_deals_stay_out_of_the_marts_and_nothing_is_lost(dirty_run):
     quarantined = {deal_id for deal_id, _ in dirty_run["deals"]}
     in_marts = {row[0] for row in query(published, "select deal_id from marts.fct_deals")}
     assert not quarantined & in_marts
-    # Every raw row is either used by the metrics or quarantined.
+    # Every raw row is either used by the metrics or quarantined. Raw and
+    # intermediate tables are in the working file, the quarantine in both.
+    working = wh.working_path(published)
     (raw_deals, used_deals, held_deals) = query(
-        published,
+        working,
         "select (select count(*) from raw_salesforce.opportunity), "
         "(select count(*) from intermediate.int_deals), "
         "(select count(distinct deal_id) from quarantine.deals)",
@@ -144,7 +147,7 @@ def test_quarantined_deals_stay_out_of_the_marts_and_nothing_is_lost(dirty_run):
     assert raw_deals == used_deals + held_deals
     assert held_deals == len(quarantined)
     (raw_activities, used_activities, held_activities) = query(
-        published,
+        working,
         "select (select count(*) from raw_salesforce.task where not IsDeleted) "
         "+ (select count(*) from raw_salesforce.event where not IsDeleted), "
         "(select count(*) from intermediate.int_activities), "
@@ -157,10 +160,11 @@ def test_quarantined_deals_stay_out_of_the_marts_and_nothing_is_lost(dirty_run):
 def test_unicode_and_a_megabyte_text_field_land_intact(dirty_run):
     published = dirty_run["published"]
     unicode_id, megabyte_id = dirty_run["unicode_id"], dirty_run["megabyte_id"]
+    working = wh.working_path(published)
     rows = dict(
         (row[0], row[1:])
         for row in query(
-            published,
+            working,
             "select Id, Name, NextStep from raw_salesforce.opportunity "
             f"where Id in ('{unicode_id}', '{megabyte_id}')",
         )
@@ -168,7 +172,7 @@ def test_unicode_and_a_megabyte_text_field_land_intact(dirty_run):
     assert rows[unicode_id] == (UNICODE_NAME, UNICODE_NEXT_STEP)
     assert rows[megabyte_id][1] == MEGABYTE_NEXT_STEP
     (length,) = query(
-        published,
+        working,
         f"select length(next_step) from intermediate.int_deals where deal_id = '{megabyte_id}'",
     )[0]
     assert length == 1_000_000
@@ -237,6 +241,10 @@ def test_too_large_a_quarantined_share_blocks_the_publish(dirty_run, monkeypatch
     assert code == 1
     assert "quarantined_deals" in out and "TRUSTGAP_QUARANTINE_MAX_SHARE" in out
     assert published.read_bytes() == before
+    # ...so its date is not in the history either.
+    assert query(published, "select distinct as_of from history.rep_hygiene") == [
+        (dt.date.fromisoformat(DEMO_AS_OF),)
+    ]
     assert run_ledger.history(published)[0].status == "failed"
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines import run_ledger
+from pipelines import freshness, run_ledger
 from pipelines import warehouse as wh
 from pipelines.defs.dbt_models import trustgap_dbt_models
 from pipelines.defs.history import HISTORY_KEY, as_of_dates
@@ -30,6 +30,8 @@ def published_warehouse(
 ) -> dg.MaterializeResult:
     as_of = run_params.as_of_date()
     checks = run_check_outcomes(context)
+    with warehouse.connect() as con:
+        freshness.record_landings(con)
     result = wh.publish(
         warehouse.working,
         warehouse.published,

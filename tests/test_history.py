@@ -1,0 +1,215 @@
+"""History: each publish records its as-of date's snapshot; backfills add past dates.
+
+The published warehouse keeps one set of rows per as-of date in `history.*`:
+re-publishing a date replaces it, another date adds to it, and a backfill computes
+past dates from the raw tables already landed, equal to what a nightly run on that
+date publishes.
+"""
+
+import datetime as dt
+import shutil
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines import warehouse as wh
+from pipelines.backfill import backfill_dates
+from tests.conftest import DEMO_AS_OF, run_nightly
+
+HISTORY_TABLES = ("director_trends", "kpi_values", "rep_hygiene", "team_scorecard")
+WEEK_BEFORE = "2026-11-20"
+# Hours from a raw table's last load to the run's: two runs load at different moments.
+LOAD_TIMING = ("source_freshness_hours",)
+
+
+def rows(path, sql, params=None):
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def history_rows(path, table, as_of):
+    with duckdb.connect(str(path), read_only=True) as con:
+        columns = [
+            name
+            for (name,) in con.execute(
+                "select column_name from duckdb_columns() where schema_name = 'history' "
+                "and table_name = ? order by column_index",
+                [table],
+            ).fetchall()
+            if name not in LOAD_TIMING
+        ]
+        listed = ", ".join(f'"{c}"' for c in columns)
+        return con.execute(
+            f"select {listed} from history.{table} where as_of = ? order by all", [as_of]
+        ).fetchall()
+
+
+@pytest.fixture(scope="module")
+def copied(tiny_nightly, tmp_path_factory):
+    """The tiny nightly run's published and working files, copied to be changed."""
+    folder = tmp_path_factory.mktemp("history")
+    published = folder / "trustgap.duckdb"
+    shutil.copyfile(tiny_nightly.published, published)
+    shutil.copyfile(wh.working_path(tiny_nightly.published), wh.working_path(published))
+    return published
+
+
+def test_a_nightly_publish_records_its_date_in_every_history_table(tiny_nightly):
+    for table in HISTORY_TABLES:
+        assert rows(tiny_nightly.published, f"select distinct as_of from history.{table}") == [
+            (dt.date.fromisoformat(DEMO_AS_OF),)
+        ], table
+    counts = dict(
+        rows(
+            tiny_nightly.published,
+            """
+            select 'rep_hygiene', count(*) from marts.rep_hygiene
+            union all select 'team_scorecard', count(*) from marts.team_scorecard
+                where is_current_quarter
+            union all select 'kpi_values', count(*) from marts.kpi_catalog
+            union all select 'director_trends', count(*) from marts.team_scorecard
+                where is_current_quarter and team_leader_level = 'director'
+            """,
+        )
+    )
+    for table, expected in counts.items():
+        assert expected > 0
+        assert rows(tiny_nightly.published, f"select count(*) from history.{table}") == [
+            (expected,)
+        ], table
+
+
+def test_director_trends_roll_up_each_directors_org(tiny_nightly):
+    trends = rows(
+        tiny_nightly.published,
+        "select director_id, director_name, open_deals, stale_deals, stale_share, open_value "
+        "from history.director_trends order by director_id",
+    )
+    scorecard = rows(
+        tiny_nightly.published,
+        "select team_leader_id, team_leader_name, open_deals, stale_deals "
+        "from marts.team_scorecard where is_current_quarter and team_leader_level = 'director' "
+        "order by team_leader_id",
+    )
+    assert [row[:4] for row in trends] == scorecard
+    for _, name, open_deals, stale, share, open_value in trends:
+        assert name
+        assert share == pytest.approx(stale / open_deals) if open_deals else share is None
+        assert (open_value > 0) == (open_deals > 0)
+
+
+def test_the_published_file_holds_what_readers_need_and_no_raw_crm_copy(tiny_nightly):
+    schemas = {
+        schema
+        for (schema,) in rows(
+            tiny_nightly.published,
+            "select distinct schema_name from duckdb_tables() union "
+            "select distinct schema_name from duckdb_views() where not internal",
+        )
+    }
+    assert schemas == {"marts", "history", "quarantine", "trustgap_meta"}
+    working_schemas = {
+        schema
+        for (schema,) in rows(
+            wh.working_path(tiny_nightly.published),
+            "select distinct schema_name from duckdb_tables()",
+        )
+    }
+    assert {"raw_salesforce", "raw_hubspot", "sync_state"} <= working_schemas
+    # Every mart has the same rows in both files.
+    for (table,) in rows(
+        tiny_nightly.published,
+        "select table_name from duckdb_tables() where schema_name = 'marts'",
+    ):
+        count = f"select count(*) from marts.{table}"
+        assert rows(tiny_nightly.published, count) == rows(
+            wh.working_path(tiny_nightly.published), count
+        ), table
+
+
+def test_every_history_column_has_a_comment(tiny_nightly):
+    missing = rows(
+        tiny_nightly.published,
+        "select table_name || '.' || column_name from duckdb_columns() "
+        "where schema_name = 'history' and coalesce(comment, '') = '' order by 1",
+    )
+    assert missing == []
+    tables = rows(
+        tiny_nightly.published,
+        "select table_name from duckdb_tables() where schema_name = 'history' "
+        "and coalesce(comment, '') = ''",
+    )
+    assert tables == []
+
+
+def test_publishing_the_same_date_again_keeps_one_set_of_rows(copied):
+    before = {t: rows(copied, f"select count(*) from history.{t}") for t in HISTORY_TABLES}
+    wh.publish(
+        wh.working_path(copied),
+        copied,
+        run_id="again",
+        as_of=dt.date.fromisoformat(DEMO_AS_OF),
+        source="demo",
+    )
+    for table in HISTORY_TABLES:
+        assert rows(copied, f"select count(*) from history.{table}") == before[table]
+        assert rows(copied, f"select count(distinct as_of) from history.{table}") == [(1,)]
+
+
+@pytest.fixture(scope="module")
+def backfilled(copied):
+    """The copy with the week before backfilled through the Dagster backfill job."""
+    from demo.definitions import defs
+
+    marts_before = rows(copied, "select * from marts.rep_hygiene order by rep_id")
+    job = defs().resolve_job_def("history_backfill")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(
+            partition_key=WEEK_BEFORE,
+            run_config={"resources": {"warehouse": {"config": {"path": str(copied)}}}},
+            instance=instance,
+        )
+    assert result.success
+    return copied, marts_before
+
+
+def test_a_backfill_adds_its_date_and_leaves_the_marts_as_published(backfilled):
+    published, marts_before = backfilled
+    for table in HISTORY_TABLES:
+        dates = rows(published, f"select distinct as_of from history.{table} order by 1")
+        assert [d.isoformat() for (d,) in dates] == [WEEK_BEFORE, DEMO_AS_OF], table
+    assert rows(published, "select * from marts.rep_hygiene order by rep_id") == marts_before
+    assert rows(published, "select max(as_of) from trustgap_meta.runs") == [
+        (dt.date.fromisoformat(DEMO_AS_OF),)
+    ]
+    # Nothing half-done is left in the working file.
+    assert rows(
+        wh.working_path(published),
+        "select count(*) from duckdb_tables() where schema_name = 'history_pending'",
+    ) == [(0,)]
+
+
+def test_a_backfilled_date_equals_what_a_nightly_run_on_that_date_publishes(
+    backfilled, tmp_path_factory
+):
+    published, _ = backfilled
+    nightly = run_nightly(tmp_path_factory.mktemp("nightly_week_before"), as_of=WEEK_BEFORE)
+    assert nightly.result.success
+    for table in HISTORY_TABLES:
+        expected = history_rows(nightly.published, table, WEEK_BEFORE)
+        assert expected, table
+        assert history_rows(published, table, WEEK_BEFORE) == expected, table
+
+
+def test_backfill_dates_step_a_day_or_a_week_and_include_the_first():
+    start, end = dt.date(2026, 8, 28), dt.date(2026, 11, 27)
+    weekly = backfill_dates(start, end, "week")
+    assert len(weekly) == 14
+    assert (weekly[0], weekly[1], weekly[-1]) == (start, dt.date(2026, 9, 4), end)
+    assert len(backfill_dates(start, end, "day")) == 92
+
+
+def test_backfill_refuses_a_range_that_ends_before_it_starts():
+    with pytest.raises(Exception, match="before --from"):
+        backfill_dates(dt.date(2026, 11, 27), dt.date(2026, 11, 1), "day")
