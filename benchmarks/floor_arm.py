@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pipelines.warehouse import working_path
+
 
 def run_floor(
     fake, workdir: Path, kind: str, published: Path, since: str | None, run_id: str
@@ -33,7 +35,9 @@ def run_floor(
         "payloads": str(payloads),
         "objects": dumped,
         "db": str(floor_db),
-        "published": str(published),
+        # The run's inputs besides the payloads (seeds, sync state, the other CRM's
+        # empty raw tables) are in its working file; the published one has no raw.
+        "published": str(working_path(published)),
         "run_results": str(run_results),
         "manifest": str(run_results.with_name("manifest.json")),
     }

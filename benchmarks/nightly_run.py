@@ -217,7 +217,10 @@ def _failure(run) -> str:
 def _raw_rows(published: Path) -> int:
     import duckdb
 
-    con = duckdb.connect(str(published), read_only=True)
+    from pipelines.warehouse import working_path
+
+    # Raw tables stay in the working file; the published one holds what readers need.
+    con = duckdb.connect(str(working_path(published)), read_only=True)
     try:
         tables = con.execute(
             "select table_name from duckdb_tables() where schema_name = 'raw_salesforce'"

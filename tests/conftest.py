@@ -24,10 +24,15 @@ class NightlyRun:
     published: Path
     truth: dict
 
-    def query(self, sql: str, params=None) -> list[tuple]:
+    def query(self, sql: str, params=None, *, working: bool = False) -> list[tuple]:
+        """Rows of `sql` on the published file, or (`working`) on the working file,
+        which alone holds the raw, staging and intermediate tables."""
         import duckdb
 
-        con = duckdb.connect(str(self.published), read_only=True)
+        from pipelines.warehouse import working_path
+
+        path = working_path(self.published) if working else self.published
+        con = duckdb.connect(str(path), read_only=True)
         try:
             return con.execute(sql, params or []).fetchall()
         finally:

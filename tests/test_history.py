@@ -15,7 +15,7 @@ import pytest
 
 from pipelines import warehouse as wh
 from pipelines.backfill import backfill_dates
-from tests.conftest import DEMO_AS_OF, run_nightly
+from tests.conftest import DEMO_AS_OF
 
 HISTORY_TABLES = ("director_trends", "kpi_values", "rep_hygiene", "team_scorecard")
 WEEK_BEFORE = "2026-11-20"
@@ -191,13 +191,37 @@ def test_a_backfill_adds_its_date_and_leaves_the_marts_as_published(backfilled):
 
 
 def test_a_backfilled_date_equals_what_a_nightly_run_on_that_date_publishes(
-    backfilled, tmp_path_factory
+    backfilled, tiny_nightly, tmp_path_factory
 ):
+    """The nightly job as of the week before, on the same CRM data (its raw tables as
+    landed: the demo org is generated anew for each as-of date, a real CRM is not)."""
+    from demo.definitions import defs
+
     published, _ = backfilled
-    nightly = run_nightly(tmp_path_factory.mktemp("nightly_week_before"), as_of=WEEK_BEFORE)
-    assert nightly.result.success
+    folder = tmp_path_factory.mktemp("nightly_week_before")
+    nightly = folder / "trustgap.duckdb"
+    shutil.copyfile(tiny_nightly.published, nightly)
+    shutil.copyfile(wh.working_path(tiny_nightly.published), wh.working_path(nightly))
+    job = defs().resolve_job_def("nightly")
+    after_landing = [
+        key
+        for key in job.asset_layer.executable_asset_keys
+        if key.path[0] not in ("raw_salesforce", "raw_hubspot")
+    ]
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(
+            asset_selection=after_landing,
+            run_config={
+                "resources": {
+                    "run_params": {"config": {"as_of": WEEK_BEFORE}},
+                    "warehouse": {"config": {"path": str(nightly)}},
+                }
+            },
+            instance=instance,
+        )
+    assert result.success
     for table in HISTORY_TABLES:
-        expected = history_rows(nightly.published, table, WEEK_BEFORE)
+        expected = history_rows(nightly, table, WEEK_BEFORE)
         assert expected, table
         assert history_rows(published, table, WEEK_BEFORE) == expected, table
 
@@ -213,3 +237,19 @@ def test_backfill_dates_step_a_day_or_a_week_and_include_the_first():
 def test_backfill_refuses_a_range_that_ends_before_it_starts():
     with pytest.raises(Exception, match="before --from"):
         backfill_dates(dt.date(2026, 11, 27), dt.date(2026, 11, 1), "day")
+
+
+def test_history_dates_are_dagster_daily_partitions_and_the_nightly_marks_its_own(tiny_nightly):
+    from demo.definitions import defs
+    from pipelines.defs.history import HISTORY_KEY
+
+    job = defs().resolve_job_def("history_backfill")
+    assert isinstance(job.partitions_def, dg.DailyPartitionsDefinition)
+    assert DEMO_AS_OF in job.partitions_def.get_partition_keys()
+    assert HISTORY_KEY not in defs().resolve_job_def("nightly").asset_layer.executable_asset_keys
+    marked = [
+        event.event_specific_data.materialization.partition
+        for event in tiny_nightly.result.get_asset_materialization_events()
+        if event.event_specific_data.materialization.asset_key == HISTORY_KEY
+    ]
+    assert marked == [DEMO_AS_OF]

@@ -17,6 +17,7 @@ import duckdb
 import pytest
 import yaml
 
+from pipelines import warehouse as wh
 from tests.conftest import DEMO_AS_OF
 from tests.dbt_runner import DBT_PROJECT_DIR, run_dbt
 
@@ -291,7 +292,8 @@ def test_kpi_catalog_publishes_every_metric_with_its_threshold_and_freshness(tin
 @pytest.mark.slow
 def test_same_raw_data_and_as_of_rebuild_identical_marts(tiny_nightly, tmp_path):
     rebuilt = tmp_path / "rebuilt.duckdb"
-    shutil.copyfile(tiny_nightly.published, rebuilt)
+    # The working file holds the raw tables the marts are built from.
+    shutil.copyfile(wh.working_path(tiny_nightly.published), rebuilt)
     result = run_dbt(["run"], tmp_path, rebuilt, DEMO_AS_OF)
     assert result.returncode == 0, result.stdout[-3000:]
     con = duckdb.connect()

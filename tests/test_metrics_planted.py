@@ -18,10 +18,13 @@ def _planted(run, name: str) -> dict:
     return run.truth["planted"][name]
 
 
-def _rows(run, sql: str, params=None) -> list[dict]:
+def _rows(run, sql: str, params=None, *, working: bool = False) -> list[dict]:
     import duckdb
 
-    con = duckdb.connect(str(run.published), read_only=True)
+    from pipelines.warehouse import working_path
+
+    path = working_path(run.published) if working else run.published
+    con = duckdb.connect(str(path), read_only=True)
     try:
         cursor = con.execute(sql, params or [])
         names = [d[0] for d in cursor.description]
@@ -115,6 +118,7 @@ def test_ceo_takeovers_credit_the_won_deal_to_the_owner_at_close(tiny_nightly):
         "from marts.fct_deals d join intermediate.int_deal_outcomes o using (deal_id) "
         "where d.is_won and list_contains(?, d.deal_id)",
         [ceo["takeover_deal_ids"]],
+        working=True,  # intermediate models are the data team's, in the working file
     )
     assert rows, "no planted takeover deal was won"
     for row in rows:

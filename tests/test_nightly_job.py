@@ -20,7 +20,9 @@ def test_nightly_job_succeeds_and_publishes(tiny_nightly):
 
 def test_every_raw_object_is_landed_with_the_generated_row_count(tiny_nightly):
     for obj in OBJECTS:
-        (rows,) = tiny_nightly.query(f"select count(*) from raw_salesforce.{obj.table}")[0]
+        (rows,) = tiny_nightly.query(
+            f"select count(*) from raw_salesforce.{obj.table}", working=True
+        )[0]
         assert rows == tiny_nightly.truth["counts"][obj.name], obj.name
 
 
