@@ -118,6 +118,9 @@ MARTS_CONTRACT = {
         "stale_deals": "INTEGER", "past_due_deals": "INTEGER", "slipping_deals": "INTEGER",
         "completeness": "DOUBLE", "clean_deal_share": "DOUBLE",
         "source_freshness_hours": "DOUBLE", "is_data_fresh": "BOOLEAN",
+        "team_open_value": "DOUBLE", "leader_open_value": "DOUBLE",
+        "leader_open_pipeline_share": "DOUBLE", "leader_won_value": "DOUBLE",
+        "leader_won_value_share": "DOUBLE", "is_selling_instead_of_leading": "BOOLEAN",
     },
     "kpi_catalog": {
         "metric_id": "VARCHAR", "name": "VARCHAR", "theme": "VARCHAR", "definition": "VARCHAR",
@@ -133,8 +136,8 @@ MARTS_CONTRACT = {
 
 CATALOG_IDS = (
     [f"H{n}" for n in range(1, 12)]
-    + [f"M{n}" for n in range(1, 8)]
-    + ["M9", "MI"]
+    + [f"M{n}" for n in range(1, 10)]
+    + ["MI"]
     + [f"P{n}" for n in range(1, 9)]
     + ["K1", "K2", "K3"]
 )

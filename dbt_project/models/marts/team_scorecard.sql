@@ -3,8 +3,8 @@
     subtree plus the leader's own deals). Each component is its own model, kept
     beside the scores: autonomy (int_team_autonomy), process (int_team_stage_process:
     H9, P1, P2; int_team_outcomes: P3, H10, M7), skills (int_team_skills), hygiene
-    (int_team_hygiene: the team's open deals on as_of, so the current quarter only)
-    and freshness (K1). -#}
+    (int_team_hygiene: the team's open deals on as_of, so the current quarter only),
+    freshness (K1) and the leader's own selling (int_leader_own_selling: M8). -#}
 
 with users as (
     select * from {{ ref('dim_users') }}
@@ -52,12 +52,8 @@ freshness as (
     from {{ ref('int_source_freshness') }}
 ),
 
-team_size as (
-    select
-        team_leader_id,
-        count(*) - 1 as team_members
-    from team_members
-    group by team_leader_id
+own_selling as (
+    select * from {{ ref('int_leader_own_selling') }}
 ),
 
 combined as (
@@ -73,7 +69,8 @@ combined as (
         quarters.quarter_label,
         quarters.is_current as is_current_quarter,
         team_leaders.span_of_control,
-        coalesce(team_size.team_members, 0) as team_members,
+        (select count(*) filter (where team_leader_id = team_leaders.user_id) - 1 from team_members)
+            as team_members,
         -- autonomy
         coalesce(autonomy.team_actions, 0) as team_actions,
         coalesce(autonomy.interventions_above, 0) as interventions_above,
@@ -118,8 +115,6 @@ combined as (
     from team_leaders
     cross join quarters
     cross join freshness
-    left join team_size
-        on team_leaders.user_id = team_size.team_leader_id
     left join autonomy
         on
             team_leaders.user_id = autonomy.team_leader_id
@@ -147,14 +142,14 @@ combined as (
 
 final as (
     select
-        team_leader_id,
+        combined.team_leader_id,
         team_leader_name,
         team_leader_level,
         team_leader_manager_id,
         {{ name_of('combined.team_leader_manager_id') }} as team_leader_manager_name,
         director_id, {{ name_of('combined.director_id') }} as director_name,
         team_leader_is_active,
-        quarter_start,
+        combined.quarter_start,
         quarter_end,
         quarter_label,
         is_current_quarter,
@@ -202,8 +197,14 @@ final as (
         completeness,
         clean_deal_share,
         source_freshness_hours,
-        is_data_fresh
+        is_data_fresh,
+        team_open_value, leader_open_value, leader_open_pipeline_share, leader_won_value,
+        leader_won_value_share, is_selling_instead_of_leading
     from combined
+    left join own_selling
+        on
+            combined.team_leader_id = own_selling.team_leader_id
+            and combined.quarter_start = own_selling.quarter_start
 )
 
 select * from final

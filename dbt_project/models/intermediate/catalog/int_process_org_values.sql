@@ -1,8 +1,8 @@
 {{ config(materialized='ephemeral') }}
 
-{#- Org-wide values of M7 (last ended quarter), M9, the micromanagement index and the
-    process and skill metrics P1-P8 (trailing window), rolled up from the marts and
-    the deal history. Part of int_metric_org_values. -#}
+{#- Org-wide values of M7 (last ended quarter), M8 (current quarter), M9, the
+    micromanagement index and the process and skill metrics P1-P8 (trailing window),
+    rolled up from the marts and the deal history. Part of int_metric_org_values. -#}
 
 with signals as (
     select * from {{ ref('leader_signals_weekly') }}
@@ -39,6 +39,11 @@ other as (
         / nullif({{ exact_sum('greatest(amount, 0)') }}, 0) as org_value
     from outcomes
     where is_won and closed_quarter_start = (select quarter_start from last_ended_quarter)
+    union all
+    -- M8: the share of team leaders (directors and managers) selling instead of leading
+    select 'M8', count(*) filter (where is_selling_instead_of_leading) / nullif(count(*), 0)
+    from {{ ref('team_scorecard') }}
+    where is_current_quarter
     union all
     select 'M9', median(span_of_control::double)
     from {{ ref('dim_users') }}
