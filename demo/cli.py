@@ -37,4 +37,5 @@ def run(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         warehouse_path=args.warehouse,
         full_refresh=args.full_refresh,
+        ui_command="make dev-demo",
     )

@@ -6,18 +6,22 @@ the `crm` resource's configuration.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import time
 from pathlib import Path
 
 import dagster as dg
 
-from pipelines.warehouse import published_path
+from pipelines.warehouse import published_path, working_path
 
 EXAMPLE_QUERY = (
-    "select rep_id, open_deals, stale_deals, past_due_deals, completeness "
+    "select rep_name, manager_name, open_deals, stale_deals, past_due_deals, slipping_deals "
     "from marts.rep_hygiene order by stale_deals desc limit 5"
 )
+TOP_PROBLEMS = 5
+# How far back the suggested backfill reaches: a quarter of weekly as-of dates.
+BACKFILL_WEEKS = 13
 
 
 def run_nightly(
@@ -29,10 +33,12 @@ def run_nightly(
     warehouse_path: str | None,
     full_refresh: bool = False,
     org_chart: str | None = None,
+    ui_command: str = "make dev",
 ) -> int:
     """Execute `definitions`' `nightly` job in this process and print a summary.
 
-    `crm` configures the `crm` resource; `what` names the CRM in the first line.
+    `crm` configures the `crm` resource; `what` names the CRM in the first line;
+    `ui_command` is how the summary tells the user to open the Dagster UI.
     """
 
     started = time.perf_counter()
@@ -65,7 +71,7 @@ def run_nightly(
     if not result.success:
         print(_failure_summary(result, published), file=sys.stderr)
         return 1
-    print(summary(published, elapsed))
+    print(summary(published, elapsed, ui_command=ui_command))
     return 0
 
 
@@ -86,30 +92,27 @@ def _failure_summary(result, published: Path) -> str:
     return "\n".join(lines)
 
 
-def summary(published: Path, elapsed: float) -> str:
-    """Rows landed, the top hygiene problems, timing and how to query."""
+def summary(published: Path, elapsed: float, *, ui_command: str = "make dev") -> str:
+    """Rows landed, the reps with hygiene problems, and what to do next.
+
+    The marts come from the published file; the raw tables stay in the working
+    file (the data team's), whose run lock is released by the time this runs.
+    """
     import duckdb
 
     from pipelines import quarantine
 
     con = duckdb.connect(str(published), read_only=True)
     try:
-        raw_tables = con.execute(
-            "select schema_name || '.' || table_name from duckdb_tables() "
-            "where schema_name like 'raw_%' order by 1"
-        ).fetchall()
-        raw = [
-            (name, con.execute(f"select count(*) from {name}").fetchone()[0])
-            for (name,) in raw_tables
-        ]
         as_of = con.execute("select max(as_of) from trustgap_meta.runs").fetchone()[0]
         problems = con.execute(
             """
-            select coalesce(u.name, h.rep_id), h.open_deals, h.stale_deals,
-                   h.past_due_deals, h.slipping_deals, h.missing_next_step_deals
-            from marts.rep_hygiene h left join marts.dim_users u on u.user_id = h.rep_id
-            order by h.stale_deals + h.past_due_deals + h.slipping_deals desc, h.rep_id
-            limit 5
+            select coalesce(rep_name, rep_id), manager_name, open_deals, stale_deals,
+                   past_due_deals, slipping_deals, missing_next_step_deals
+            from marts.rep_hygiene
+            where stale_deals + past_due_deals + slipping_deals + missing_next_step_deals > 0
+            order by stale_deals + past_due_deals + slipping_deals + missing_next_step_deals desc,
+                     rep_name
             """
         ).fetchall()
         deals = con.execute(
@@ -118,18 +121,87 @@ def summary(published: Path, elapsed: float) -> str:
         quarantined = quarantine.counts(con)
     finally:
         con.close()
-    lines = [f"\nNightly run succeeded in {elapsed:.1f} s (as of {as_of}).", "Rows landed:"]
-    lines += [f"  {name:<40} {rows:>10,}" for name, rows in raw]
+    lines = [f"\nNightly run succeeded in {elapsed:.1f} s (as of {as_of})."]
+    lines += _rows_landed(working_path(published))
     lines.append(f"Deals: {deals[0]:,} ({deals[1]:,} open)")
     lines.append(quarantine.summary_line(quarantined))
-    lines.append("Top hygiene problems (open deals: stale / past due / slipping / no next step):")
-    lines += [
-        f"  {name:<28} {open_:>5} open: {stale:>4} / {due:>4} / {slip:>4} / {nxt:>4}"
-        for name, open_, stale, due, slip, nxt in problems
-    ]
-    lines.append(f"Published warehouse: {published}")
-    lines.append(
-        f'Try: {sys.executable} -c "import duckdb; print(duckdb.connect('
-        f"'{published}', read_only=True).sql('{EXAMPLE_QUERY}'))\""
-    )
+    lines += _hygiene_problems(problems)
+    lines.append(f"Published warehouse (read-only for BI tools): {published}")
+    lines += _next_steps(published, as_of, ui_command)
     return "\n".join(lines)
+
+
+def _rows_landed(working: Path) -> list[str]:
+    """Rows per raw table, read from the working file; empty tables on one line."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(working), read_only=True) if working.exists() else None
+    except duckdb.Error as exc:  # e.g. a new run already holds the file
+        return [f"Rows landed: not readable now ({str(exc).splitlines()[0]})"]
+    if con is None:
+        return [f"Rows landed: unknown (no working file at {working})"]
+    try:
+        tables = con.execute(
+            "select schema_name || '.' || table_name from duckdb_tables() "
+            "where schema_name like 'raw_%' order by 1"
+        ).fetchall()
+        raw = [(t, con.execute(f"select count(*) from {t}").fetchone()[0]) for (t,) in tables]
+    finally:
+        con.close()
+    lines = ["Rows landed:"]
+    lines += [f"  {name:<40} {rows:>10,}" for name, rows in raw if rows]
+    empty = [name for name, rows in raw if not rows]
+    if empty:
+        lines.append(f"  empty: {_schemas_or_tables(empty, [name for name, _ in raw])}")
+    return lines
+
+
+def _schemas_or_tables(empty: list[str], every: list[str]) -> str:
+    """`raw_hubspot.* (12 tables)` for a wholly empty schema, else the tables' names."""
+    parts = []
+    for schema in sorted({name.split(".")[0] for name in empty}):
+        of_schema = [name for name in every if name.startswith(f"{schema}.")]
+        mine = [name for name in empty if name.startswith(f"{schema}.")]
+        if mine == of_schema:
+            parts.append(f"{schema}.* ({len(mine)} tables)")
+        else:
+            parts += mine
+    return ", ".join(parts)
+
+
+def _hygiene_problems(problems: list[tuple]) -> list[str]:
+    """The reps with the most stale, past-due, slipping or next-step-less open deals."""
+    if not problems:
+        return ["Hygiene: no hygiene problems on any open deal"]
+    lines = ["Top hygiene problems (open deals: stale / past due / slipping / no next step):"]
+    for rep, manager, open_, stale, due, slip, nxt in problems[:TOP_PROBLEMS]:
+        who = f"{rep} ({manager})" if manager else rep
+        lines.append(f"  {who:<40} {open_:>5} open: {stale:>4} / {due:>4} / {slip:>4} / {nxt:>4}")
+    if len(problems) > TOP_PROBLEMS:
+        lines.append(f"  ... and {len(problems) - TOP_PROBLEMS} more reps (marts.rep_hygiene)")
+    return lines
+
+
+def _next_steps(published: Path, as_of, ui_command: str) -> list[str]:
+    """How to query, look at the run, and build history."""
+    trustgap = _shown(Path(sys.executable).with_name("trustgap"))
+    where = "" if published == published_path() else f" --warehouse {published}"
+    start = as_of - dt.timedelta(weeks=BACKFILL_WEEKS) if as_of else None
+    dates = f"--from {start} --to {as_of}" if as_of else "--from DATE --to DATE"
+    return [
+        "Next:",
+        f'  query:   {_shown(Path(sys.executable))} -c "import duckdb; print(duckdb.connect('
+        f"'{published}', read_only=True).sql('{EXAMPLE_QUERY}'))\"",
+        f"  UI:      {ui_command}  (then open http://localhost:3000)",
+        f"  status:  {trustgap} status{where}",
+        f"  history: {trustgap} backfill {dates} --every week{where}",
+    ]
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the current folder when it is under it (shorter to read)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
