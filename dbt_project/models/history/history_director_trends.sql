@@ -2,8 +2,9 @@
 
 {#- This run's rows for history.director_trends: per Sales Director on as_of, the
     hygiene and autonomy of their org (the director's team_scorecard row for the
-    current quarter: their whole subtree plus their own deals), so that a week-over-week
-    chart is one query on history. -#}
+    current quarter: their whole subtree plus their own deals), and whether the
+    director sells instead of leading (M8), so that a week-over-week chart is one
+    query on history. Columns named as in team_scorecard keep its descriptions. -#}
 
 with scorecard as (
     select * from {{ ref('team_scorecard') }}
@@ -52,7 +53,10 @@ final as (
         scorecard.intervention_share_above,
         scorecard.top_intervener_id,
         scorecard.top_intervener_name,
-        scorecard.process_score
+        scorecard.process_score,
+        scorecard.leader_open_pipeline_share,  -- M8, the director's own
+        scorecard.leader_won_value_share,
+        scorecard.is_selling_instead_of_leading
     from scorecard
     left join open_values
         on scorecard.team_leader_id = open_values.team_leader_id
