@@ -187,8 +187,11 @@ def _next_steps(published: Path, as_of, ui_command: str) -> list[str]:
     """How to query, look at the run, and build history."""
     trustgap = _shown(Path(sys.executable).with_name("trustgap"))
     where = "" if published == published_path() else f" --warehouse {published}"
-    start = as_of - dt.timedelta(weeks=BACKFILL_WEEKS) if as_of else None
-    dates = f"--from {start} --to {as_of}" if as_of else "--from DATE --to DATE"
+    # The weeks before this run's date (which the history already has).
+    dates = "--from DATE --to DATE"
+    if as_of:
+        start, end = as_of - dt.timedelta(weeks=BACKFILL_WEEKS), as_of - dt.timedelta(weeks=1)
+        dates = f"--from {start} --to {end}"
     return [
         "Next:",
         f'  query:   {_shown(Path(sys.executable))} -c "import duckdb; print(duckdb.connect('

@@ -72,7 +72,7 @@ def test_the_next_steps_name_the_ui_status_backfill_and_a_query_by_name(tiny_nig
     text = summary(tiny_nightly.published, 1.0, ui_command="make dev-demo")
     assert "UI:      make dev-demo" in text
     assert f"status --warehouse {tiny_nightly.published}" in text
-    assert "backfill --from 2026-08-28 --to 2026-11-27 --every week" in text
+    assert "backfill --from 2026-08-28 --to 2026-11-20 --every week" in text
     assert EXAMPLE_QUERY in text
     rows = tiny_nightly.query(EXAMPLE_QUERY)
     assert rows and all(rep_name for rep_name, *_ in rows)
