@@ -38,6 +38,11 @@ def show_status(warehouse_path: str | None) -> int:
     print("\n".join(status_lines(status["freshness"])))
     if status["quarantine"]:
         print(quarantine.summary_line(status["quarantine"]))
+    dates, first, last = status["history"]
+    if dates:
+        print(f"History: {dates} as-of date(s), {first} to {last} (schema history)")
+    else:
+        print("History: none yet (each publish adds its date; `trustgap backfill` adds past ones)")
     return 1 if runs and runs[0].status == "failed" else 0
 
 
@@ -62,6 +67,14 @@ def read_published_status(published: Path) -> dict:
         ).fetchall()
         freshness = raw_table_ages(con, dt.datetime.now(dt.UTC))
         quarantined = quarantine.counts(con)
+        history = (0, None, None)
+        if con.execute(
+            "select count(*) from duckdb_tables() "
+            "where schema_name = 'history' and table_name = 'rep_hygiene'"
+        ).fetchone()[0]:
+            history = con.execute(
+                "select count(distinct as_of), min(as_of), max(as_of) from history.rep_hygiene"
+            ).fetchone()
     finally:
         con.close()
     return {
@@ -73,4 +86,5 @@ def read_published_status(published: Path) -> dict:
         "checks_failed": [(a, n, s, d) for a, n, s, ok, d in checks if not ok],
         "freshness": freshness,
         "quarantine": quarantined,
+        "history": history,
     }
