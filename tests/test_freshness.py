@@ -146,6 +146,9 @@ def test_changing_the_dbt_var_changes_the_check_and_the_status_alike(
     trustgap(["status", "--warehouse", str(demo)])
     out = capsys.readouterr().out
     assert "Source freshness (hours since landed; warn 2 h, error 5 h):" in out
+    # The published file has no raw tables: their landings were recorded at publish.
+    assert "\n  raw_salesforce.opportunity " in out
+    assert "History: 1 as-of date(s), 2026-11-27 to 2026-11-27" in out
     # The same ages as with the shipped vars, judged against the new pair.
     for line in out.split("error 5 h):\n")[1].splitlines():
         if not line.startswith("  raw_"):
