@@ -187,7 +187,8 @@ def publish(con, db: Path) -> None:
     con.execute(
         "create table if not exists trustgap_meta.runs (run_id varchar, published_at timestamptz)"
     )
-    con.execute("insert into trustgap_meta.runs values ('floor', now())")
+    # The table may be the full run log already (dbt's on-run-start creates it).
+    con.execute("insert into trustgap_meta.runs (run_id, published_at) values ('floor', now())")
     con.execute("checkpoint")
     published = db.with_name("floor.published.duckdb")
     tmp = db.with_name(".floor.published.tmp")

@@ -7,8 +7,9 @@ landing is the later of its newest ``_loaded_at`` and its latest recorded sync
 sync found nothing new for is as fresh as that sync); an empty table has no age. The
 run's reference moment is the latest landing of any raw table, never before midnight
 of the as-of date. That is the rule dbt's ``int_source_freshness`` applies, so the
-great-expectations freshness checks (which get these figures passed in), the published
-K1 figures and `trustgap status` agree.
+great-expectations freshness checks (which get these figures passed in), the K1 figures
+at the run (``marts.kpi_catalog_as_of``) and `trustgap status` agree. The view
+``marts.kpi_catalog`` ages the same last loads when it is read, against the same vars.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """docs/metrics.md from the metric registry: what each metric means, where it lives, its threshold.
 
-The registry is ``config.meta.metrics`` of the ``kpi_catalog`` model (today
-dbt_project/models/marts/kpi_catalog.yml); the same entries feed the published
-``marts.kpi_catalog``. docs/metrics.md keeps its hand-written introduction above
-``MARKER`` and gets everything below it from here:
+The registry is ``config.meta.metrics`` of the ``kpi_catalog_as_of`` model (today
+dbt_project/models/marts/kpi_catalog_as_of.yml); the same entries feed the published
+``marts.kpi_catalog_as_of`` and the view over it BI reads, ``marts.kpi_catalog``.
+docs/metrics.md keeps its hand-written introduction above ``MARKER`` and gets
+everything below it from here:
 
     python -m pipelines.metric_docs          # rewrite docs/metrics.md
     python -m pipelines.metric_docs --check  # exit 1 if it is out of date
@@ -33,10 +34,12 @@ THEME_TITLES = {
     "kpi_freshness_and_governance": "KPI freshness and governance",
 }
 _VAR = re.compile(r"\{(\w+)\}")
+# The model whose YAML holds the registry: the one that builds a row per metric from it.
+REGISTRY_MODEL = "kpi_catalog_as_of"
 
 
 def load_registry(models_dir: Path | None = None) -> dict[str, Any]:
-    """The ``kpi_catalog`` model's ``config.meta`` (``metrics``, ``trustgap_default_vars``).
+    """The ``kpi_catalog_as_of`` model's ``config.meta`` (``metrics``, ``trustgap_default_vars``).
 
     Found by model name in any properties file under ``models/``, so the YAML may move.
     """
@@ -44,9 +47,9 @@ def load_registry(models_dir: Path | None = None) -> dict[str, Any]:
     for path in sorted(models_dir.rglob("*.yml")):
         properties = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for model in properties.get("models") or []:
-            if model.get("name") == "kpi_catalog":
+            if model.get("name") == REGISTRY_MODEL:
                 return (model.get("config") or {}).get("meta") or {}
-    raise LookupError(f"no kpi_catalog model with a metric registry under {models_dir}")
+    raise LookupError(f"no {REGISTRY_MODEL} model with a metric registry under {models_dir}")
 
 
 def render(meta: Mapping[str, Any]) -> str:

@@ -12,14 +12,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Questions the warehouse answers"
 EXPOSURES = ROOT / "dbt_project" / "models" / "marts" / "_exposures.yml"
 
-PENDING = {
-    "each-kpis-meaning-unit-and-freshness": pytest.mark.xfail(
-        raises=duckdb.BinderException,
-        strict=True,
-        reason="kpi_catalog.published_at lands with the kpi_catalog freshness work",
-    ),
-}
-
 
 def anchor(heading: str) -> str:
     """GitHub's anchor of a heading: lowercase, punctuation dropped, spaces as hyphens."""
@@ -77,9 +69,7 @@ def test_each_exposure_depends_on_exactly_the_marts_its_query_reads(question):
     assert refs(exposures()[question]) == marts_behind(sql)
 
 
-@pytest.mark.parametrize(
-    "question", [pytest.param(q, marks=PENDING.get(q, ())) for q in sorted(QUESTIONS)]
-)
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
 def test_each_query_returns_rows_with_a_name_beside_every_id(question, tiny_nightly):
     _, sql = QUESTIONS[question]
     with duckdb.connect(str(tiny_nightly.published), read_only=True) as con:
@@ -99,10 +89,11 @@ def test_each_query_returns_rows_with_a_name_beside_every_id(question, tiny_nigh
         assert all(row[columns.index("label")] for row in rows)
 
 
-def test_the_bi_exposure_reads_every_mart_from_the_connecting_section():
+def test_the_bi_exposure_reads_every_mart_and_history_table_from_the_connecting_section():
     bi = exposures()["connecting-a-bi-tool"]
     assert bi["type"] == "application"
     readme = (ROOT / "README.md").read_text()
     assert "### Connecting a BI tool" in readme
     marts = {f.stem for f in EXPOSURES.parent.glob("[!_]*.sql")}
-    assert refs(bi) == marts
+    history = {f.stem for f in (EXPOSURES.parent.parent / "history").glob("*.sql")}
+    assert refs(bi) == marts | history

@@ -83,9 +83,9 @@ def test_every_registry_metric_id_is_written_where_its_sql_computes_it():
     """Each metric id of the registry appears in a SQL comment (`-- M3`) of some model,
     on or above the expression computing it."""
     catalog = yaml.safe_load(
-        (DBT_PROJECT_DIR / "models/marts/kpi_catalog.yml").read_text(encoding="utf-8")
+        (DBT_PROJECT_DIR / "models/marts/kpi_catalog_as_of.yml").read_text(encoding="utf-8")
     )
-    (model,) = [m for m in catalog["models"] if m["name"] == "kpi_catalog"]
+    (model,) = [m for m in catalog["models"] if m["name"] == "kpi_catalog_as_of"]
     ids = [metric["id"] for metric in model["config"]["meta"]["metrics"]]
     comments = "\n".join(
         line[line.index("--") :]
@@ -101,9 +101,9 @@ def test_the_micromanagement_signal_list_matches_the_registry():
     """macros/metric_registry.sql lists each signal once; every M-signal of the registry
     is in it with the floor var its registry entry declares, and nothing else is."""
     catalog = yaml.safe_load(
-        (DBT_PROJECT_DIR / "models/marts/kpi_catalog.yml").read_text(encoding="utf-8")
+        (DBT_PROJECT_DIR / "models/marts/kpi_catalog_as_of.yml").read_text(encoding="utf-8")
     )
-    (model,) = [m for m in catalog["models"] if m["name"] == "kpi_catalog"]
+    (model,) = [m for m in catalog["models"] if m["name"] == "kpi_catalog_as_of"]
     registry = {
         (metric["id"], column.strip()): metric["threshold_vars"]
         for metric in model["config"]["meta"]["metrics"]

@@ -1,10 +1,11 @@
 {{ config(alias='kpi_values') }}
 
 {#- This run's rows for history.kpi_values: each metric's org value and threshold
-    on as_of, with what a chart needs to label it. -#}
+    on as_of, with what a chart needs to label it (from the catalog as built: the
+    kpi_catalog view's freshness is the reader's clock, not history). -#}
 
 with catalog as (
-    select * from {{ ref('kpi_catalog') }}
+    select * from {{ ref('kpi_catalog_as_of') }}
 ),
 
 final as (

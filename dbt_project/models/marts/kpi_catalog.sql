@@ -1,196 +1,51 @@
-{#- The metric catalog, generated from the registry in kpi_catalog.yml
-    (config.meta.metrics): one row per metric with its definition, threshold and
-    threshold source, and at run time the as-of date, the freshness of the raw
-    tables it reads (K1), its org value and K3 governance over the catalog itself. -#}
+{#- The metric catalog BI reads: kpi_catalog_as_of as the run built it, with K1
+    freshness computed when the view is read (hours from each metric's
+    source_last_loaded_at to now()), not frozen at publish, and the publish time of
+    the file being read. A view so that a published warehouse ages by itself: it
+    reads only marts and trustgap_meta, the schemas a published warehouse keeps.
+    The thresholds are the dbt vars freshness_warn_hours / freshness_error_hours,
+    compiled in. -#}
 
-{% set registry = metric_registry() %}
-{% set trustgap_defaults = trustgap_default_vars() %}
-{% set hubspot_tables = registry_hubspot_tables() %}
+{{ config(materialized='view') }}
 
-with registry_entries as (
-    {% for metric in registry %}
-    {% set var_names = (metric.get('threshold_vars') or {}).keys() | list %}
-    {% set sources = [] %}
-    {% set hubspot_sources = [] %}
-    {% for table in metric.get('sources') or [] %}
-        {% do sources.append('raw_salesforce.' ~ table) %}
-        {% for hubspot_table in hubspot_tables.get(table) or [] %}
-            {% if ('raw_hubspot.' ~ hubspot_table) not in hubspot_sources %}
-                {% do hubspot_sources.append('raw_hubspot.' ~ hubspot_table) %}
-            {% endif %}
-        {% endfor %}
-    {% endfor %}
-    {% set source_parts = [] %}
-    {% for name, default in (metric.get('threshold_vars') or {}).items() %}
-        {% set value = var_text(name) | trim %}
-        {% if default is iterable and default is not string %}
-            {% set default_text = default | join(', ') %}
-        {% else %}
-            {% set default_text = default | string %}
-        {% endif %}
-        {% set origin = 'Trustgap default' if name in trustgap_defaults else 'default' %}
-        {% if value == default_text %}
-            {% do source_parts.append(
-                'dbt var ' ~ name ~ ' = ' ~ value ~ ' (' ~ origin ~ ' in dbt_project/dbt_project.yml)'
-            ) %}
-        {% else %}
-            {% do source_parts.append(
-                'dbt var ' ~ name ~ ' = ' ~ value
-                ~ ' (overridden; ' ~ origin ~ ' ' ~ default_text ~ ')'
-            ) %}
-        {% endif %}
-    {% endfor %}
-    {% if metric.get('threshold_var') %}
-        {% set threshold_value = var_text(metric.threshold_var) | trim %}
-    {% else %}
-        {% set threshold_value = metric.get('threshold_value') %}
-    {% endif %}
+with catalog as (
+    select * from {{ ref('kpi_catalog_as_of') }}
+),
+
+-- null until the first publish writes the run log
+published as (
+    select max(published_at) as published_at
+    from {{ source('trustgap_meta', 'runs') }}
+),
+
+aged as (
     select
-        {{ loop.index }} as position,
-        {{ sql_text(metric.id) }} as metric_id,
-        {{ sql_text(metric.name) }} as name,
-        {{ sql_text(metric.theme) }} as theme,
-        {{ sql_text(metric.get('label')) }} as label,
-        {{ sql_text(metric.get('unit')) }} as unit,
-        {{ 'null' if metric.get('higher_is_better') is none else metric.higher_is_better }}::boolean
-            as higher_is_better,
-        {{ metric.get('display_order') or loop.index }}::integer as display_order,
-        {{ sql_text(metric.get('trust_gap_cause')) }} as trust_gap_cause,
-        {{ sql_text(metric.definition) }} as definition,
-        {{ sql_text(fill_vars(metric.formula, var_names)) }} as formula,
-        {{ sql_text(metric.grain) }} as grain,
-        {{ sql_text(metric.table) }} as table_name,
-        {{ sql_text(metric.column) }} as column_name,
-        {{ sql_text(fill_vars(metric.threshold, var_names)) }} as threshold,
-        try_cast({{ sql_text(threshold_value) }} as double) as var_threshold_value,
-        {{ sql_text(
-            metric.threshold_source or (source_parts | join('; ')) or 'none: descriptive metric'
-        ) }} as threshold_source,
-        {{ sql_text(metric.owner) }} as owner,
-        {{ sql_text(sources | join(', ')) }} as salesforce_source_tables,
-        {{ sql_text(hubspot_sources | join(', ')) }} as hubspot_source_tables,
-        {{ sql_text(metric.org_value) }} as org_value_definition
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-),
-
-freshness as (
-    select * from {{ ref('int_source_freshness') }}
-),
-
--- the raw tables a metric reads are those of the CRM this run read (K1 measures them)
-registry as (
-    select
-        registry_entries.* exclude (salesforce_source_tables, hubspot_source_tables),
-        case
-            when (select any_value(source) from freshness) = 'hubspot'
-                then registry_entries.hubspot_source_tables
-            else registry_entries.salesforce_source_tables
-        end as source_tables
-    from registry_entries
-),
-
-org_values as (
-    select * from {{ ref('int_metric_org_values') }}
-),
-
--- K1 per metric: the stalest of the raw tables it reads
-metric_freshness as (
-    select
-        registry.metric_id,
-        max(freshness.freshness_hours) as source_freshness_hours,
-        bool_and(freshness.freshness_status in ('pass', 'empty')) as is_fresh,
-        string_agg(freshness.table_name, ', ' order by freshness.table_name)
-            filter (where freshness.freshness_status = 'empty') as empty_tables
-    from registry
-    inner join freshness
-        on list_contains(string_split(registry.source_tables, ', '), freshness.table_name)
-    group by registry.metric_id
-),
-
-all_freshness as (
-    select
-        max(freshness_hours) as source_freshness_hours,
-        bool_and(freshness_status in ('pass', 'empty')) as is_fresh
-    from freshness
-),
-
-catalog as (
-    select
-        registry.*,
-        {{ as_of_date() }} as computed_as_of,
-        -- a metric reading no raw table (K3) is as fresh as the run's raw data
-        case
-            when registry.source_tables = '' then all_freshness.source_freshness_hours
-            else metric_freshness.source_freshness_hours
-        end as source_freshness_hours,
-        case
-            when registry.source_tables = '' then all_freshness.is_fresh
-            else metric_freshness.is_fresh
-        end as is_fresh,
-        metric_freshness.empty_tables,
-        org_values.org_value,
-        org_values.threshold_value as signal_threshold_value,
-        org_values.note as org_value_note
-    from registry
-    cross join all_freshness
-    left join metric_freshness
-        on registry.metric_id = metric_freshness.metric_id
-    left join org_values
-        on registry.metric_id = org_values.metric_id
-),
-
--- K3: a metric is governed when published with definition, owner, threshold and as-of
-governance as (
-    select
-        count(*) filter (
-            where
-                nullif(trim(definition), '') is not null
-                and nullif(trim(owner), '') is not null
-                and nullif(trim(threshold), '') is not null
-                and computed_as_of is not null
-        ) / nullif(count(*), 0) as governed_share
+        catalog.*,
+        published.published_at,
+        -- K1 at read time: the clock is the point of this view
+        epoch(now() - catalog.source_last_loaded_at) / 3600.0 as source_freshness_hours
     from catalog
+    cross join published
+),
+
+graded as (
+    select
+        *,
+        case
+            when source_last_loaded_at is null then 'empty'
+            when source_freshness_hours >= {{ var('freshness_error_hours') }} then 'error'
+            when source_freshness_hours >= {{ var('freshness_warn_hours') }} then 'warn'
+            else 'pass'
+        end as freshness_status
+    from aged
 ),
 
 final as (
     select
-        catalog.metric_id,
-        catalog.name,
-        catalog.theme,
-        catalog.definition,
-        catalog.formula,
-        catalog.grain,
-        catalog.table_name,
-        catalog.column_name,
-        catalog.threshold,
-        coalesce(catalog.signal_threshold_value, catalog.var_threshold_value) as threshold_value,
-        catalog.threshold_source,
-        catalog.owner,
-        catalog.source_tables,
-        catalog.computed_as_of,
-        catalog.source_freshness_hours,
-        catalog.is_fresh,
-        case when catalog.metric_id = 'K3' then governance.governed_share else catalog.org_value end
-            as org_value,
-        catalog.org_value_definition,
-        nullif(concat_ws(
-            '; ',
-            case
-                when catalog.empty_tables is not null
-                    then 'empty raw table(s) ' || catalog.empty_tables
-                    || ': the values that need them are null or zero'
-            end,
-            catalog.org_value_note
-        ), '') as note,
-        catalog.label,
-        catalog.unit,
-        catalog.higher_is_better,
-        catalog.display_order,
-        catalog.trust_gap_cause
-    from catalog
-    cross join governance
-    order by catalog.position
+        *,
+        freshness_status in ('pass', 'empty') as is_fresh
+    from graded
 )
 
-select * from final
+-- every column of kpi_catalog_as_of passes through; the contract names them all
+select * from final  -- noqa: AM04

@@ -1,6 +1,6 @@
 -- Every metric belongs to one of the four metric families.
 select metric_id, theme
-from {{ ref('kpi_catalog') }}
+from {{ ref('kpi_catalog_as_of') }}
 where theme not in (
     'pipeline_hygiene',
     'micromanagement',

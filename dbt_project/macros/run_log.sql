@@ -1,0 +1,14 @@
+{#- The run log trustgap_meta.runs that pipelines/warehouse.py publish() appends to,
+    one row per publish. Created here too (on-run-start, dbt_project.yml) because the
+    view kpi_catalog reads its published_at and dbt cannot create a view over a
+    missing table; a first build finds it empty. The DDL is RUN_LOG_DDL's, word for
+    word: tests/test_kpi_catalog_freshness.py fails when the two differ. -#}
+{% macro create_run_log() %}
+create schema if not exists trustgap_meta;
+create table if not exists trustgap_meta.runs (
+    run_id varchar,
+    as_of date,
+    source varchar,
+    published_at timestamptz
+);
+{% endmacro %}
