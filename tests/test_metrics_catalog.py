@@ -133,21 +133,15 @@ MARTS_CONTRACT = {
         "label": "VARCHAR", "unit": "VARCHAR", "higher_is_better": "BOOLEAN",
         "display_order": "INTEGER", "trust_gap_cause": "VARCHAR",
     },
-    # A view over kpi_catalog_as_of: its columns plus these, computed when read.
-    "kpi_catalog": {
-        "metric_id": "VARCHAR", "name": "VARCHAR", "theme": "VARCHAR", "definition": "VARCHAR",
-        "formula": "VARCHAR", "grain": "VARCHAR", "table_name": "VARCHAR",
-        "column_name": "VARCHAR", "threshold": "VARCHAR", "threshold_value": "DOUBLE",
-        "threshold_source": "VARCHAR", "owner": "VARCHAR", "source_tables": "VARCHAR",
-        "computed_as_of": "DATE", "source_last_loaded_at": "TIMESTAMP WITH TIME ZONE",
-        "source_freshness_hours_at_as_of": "DOUBLE", "is_fresh_at_as_of": "BOOLEAN",
-        "org_value": "DOUBLE", "org_value_definition": "VARCHAR", "note": "VARCHAR",
-        "label": "VARCHAR", "unit": "VARCHAR", "higher_is_better": "BOOLEAN",
-        "display_order": "INTEGER", "trust_gap_cause": "VARCHAR",
-        "published_at": "TIMESTAMP WITH TIME ZONE", "source_freshness_hours": "DOUBLE",
-        "freshness_status": "VARCHAR", "is_fresh": "BOOLEAN",
-    },
 }  # fmt: skip
+# A view over kpi_catalog_as_of: its columns, then these, computed when read.
+MARTS_CONTRACT["kpi_catalog"] = {
+    **MARTS_CONTRACT["kpi_catalog_as_of"],
+    "published_at": "TIMESTAMP WITH TIME ZONE",
+    "source_freshness_hours": "DOUBLE",
+    "freshness_status": "VARCHAR",
+    "is_fresh": "BOOLEAN",
+}
 
 CATALOG_IDS = (
     [f"H{n}" for n in range(1, 12)]
