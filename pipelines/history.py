@@ -59,12 +59,15 @@ def merge(
     new_catalog: str,
     new_schema: str,
     previous_catalog: str | None,
+    dates: list[dt.date],
 ) -> dict[str, int]:
     """Write `history.<table>` in `con`'s database for every relation of the new rows.
 
     The new rows are `new_catalog.new_schema.<table>` (this run's views, or a
-    backfill's pending tables); the previous history is `previous_catalog`'s
-    (None: there is none yet). Returns each table's row count.
+    backfill's pending tables), computed as of `dates`, whose previous rows they
+    replace (even where a table has no new row, say a date without directors).
+    The previous history is `previous_catalog`'s (None: there is none yet).
+    Returns each table's row count.
     """
     con.execute(f"create schema if not exists {SCHEMA}")
     counts: dict[str, int] = {}
@@ -82,11 +85,12 @@ def merge(
             # lost keeps its old values; nothing recorded is dropped.
             parts.append(
                 f'select * from {previous_catalog}.{SCHEMA}."{table}" '
-                f"where {KEY} not in (select distinct {KEY} from {new})"
+                f"where {KEY} not in (select unnest(?::date[]))"
             )
         con.execute(
             f'create table {SCHEMA}."{table}" as '
-            f"select * from ({' union all by name '.join(parts)}) order by {KEY}"
+            f"select * from ({' union all by name '.join(parts)}) order by {KEY}",
+            [dates] if len(parts) > 1 else [],
         )
         _copy_comments(con, table, new_catalog, new_schema)
         counts[table] = con.execute(f'select count(*) from {SCHEMA}."{table}"').fetchone()[0]

@@ -176,15 +176,21 @@ def publish(
         copy_schemas(con, _WORKING, PUBLISHED_SCHEMAS)
         previous = _attach(con, published, _PREVIOUS) if published.exists() else None
         return history.merge(
-            con, new_catalog=_WORKING, new_schema=history.RUN_SCHEMA, previous_catalog=previous
+            con,
+            new_catalog=_WORKING,
+            new_schema=history.RUN_SCHEMA,
+            previous_catalog=previous,
+            dates=[as_of],
         )
 
     rows = _replace(published, run_id, build)
     return PublishResult(published, published.stat().st_size, published_at, rows)
 
 
-def publish_history(working: Path, published: Path, *, run_id: str) -> PublishResult:
-    """Add a backfill's dates (`history_pending` in `working`) to the published history.
+def publish_history(
+    working: Path, published: Path, *, run_id: str, dates: list[dt.date]
+) -> PublishResult:
+    """Add a backfill's `dates` (`history_pending` in `working`) to the published history.
 
     Everything else in the published file (marts, quarantine, run metadata) stays
     as the last nightly run published it.
@@ -200,7 +206,11 @@ def publish_history(working: Path, published: Path, *, run_id: str) -> PublishRe
         previous = _attach(con, published, _PREVIOUS)
         copy_schemas(con, previous, PUBLISHED_SCHEMAS)
         return history.merge(
-            con, new_catalog=_WORKING, new_schema=history.PENDING_SCHEMA, previous_catalog=previous
+            con,
+            new_catalog=_WORKING,
+            new_schema=history.PENDING_SCHEMA,
+            previous_catalog=previous,
+            dates=dates,
         )
 
     rows = _replace(published, run_id, build)

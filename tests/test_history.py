@@ -253,3 +253,46 @@ def test_history_dates_are_dagster_daily_partitions_and_the_nightly_marks_its_ow
         if event.event_specific_data.materialization.asset_key == HISTORY_KEY
     ]
     assert marked == [DEMO_AS_OF]
+
+
+def test_a_date_published_again_replaces_its_rows_and_keeps_old_columns(tmp_path):
+    """Even a table with no new row for the date (no directors any more) drops the
+    date's old rows; a column the mart gained reads null on older dates, and one it
+    lost keeps its old values."""
+    from pipelines import history
+
+    con = duckdb.connect(str(tmp_path / "new.duckdb"))
+    con.execute(f"attach '{tmp_path / 'previous.duckdb'}' as previous")
+    con.execute(f"attach '{tmp_path / 'run.duckdb'}' as run")
+    con.execute(
+        """
+        create schema previous.history;
+        create table previous.history.directors as select * from (values
+            (date '2026-11-20', 'Ann', 3), (date '2026-11-27', 'Ann', 4)
+        ) as v(as_of, director_name, dropped);
+        create table previous.history.reps as select * from (values
+            (date '2026-11-20', 'Bo'), (date '2026-11-27', 'Bo')
+        ) as v(as_of, rep_name);
+        create schema run.history_run;
+        create table run.history_run.directors (as_of date, director_name varchar);
+        create table run.history_run.reps as select * from (values
+            (date '2026-11-27', 'Bo', 7)
+        ) as v(as_of, rep_name, gained);
+        """
+    )
+    counts = history.merge(
+        con,
+        new_catalog="run",
+        new_schema="history_run",
+        previous_catalog="previous",
+        dates=[dt.date(2026, 11, 27)],
+    )
+    assert counts == {"directors": 1, "reps": 2}
+    assert con.execute("select * from history.directors").fetchall() == [
+        (dt.date(2026, 11, 20), "Ann", 3)
+    ]
+    assert con.execute("select * from history.reps order by as_of").fetchall() == [
+        (dt.date(2026, 11, 20), "Bo", None),
+        (dt.date(2026, 11, 27), "Bo", 7),
+    ]
+    con.close()

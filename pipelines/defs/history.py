@@ -81,7 +81,9 @@ def metric_history(
             f"[{position}/{len(dates)}] as of {as_of}: {rows:,} history rows "
             f"in {time.perf_counter() - date_started:.1f} s"
         )
-    result = wh.publish_history(warehouse.working, warehouse.published, run_id=context.run_id)
+    result = wh.publish_history(
+        warehouse.working, warehouse.published, run_id=context.run_id, dates=dates
+    )
     with warehouse.connect() as con:
         history.clear_pending(con)
     context.log.info(
