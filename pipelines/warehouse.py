@@ -16,6 +16,7 @@ import datetime as dt
 import fcntl
 import os
 import shutil
+import stat
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,33 +149,37 @@ def publish(
     for `as_of` in place of any it had.
     """
     published_at = dt.datetime.now(dt.UTC)
-    with connect(working) as con:
-        con.execute(RUN_LOG_DDL)
-        con.execute(
-            "insert into trustgap_meta.runs values (?, ?, ?, ?)",
-            [run_id, as_of, source, published_at],
-        )
-        con.execute("delete from trustgap_meta.check_results")
-        if checks:
-            outcomes = pa.table(
-                {
-                    "run_id": [run_id] * len(checks),
-                    "asset": [c.asset for c in checks],
-                    "check_name": [c.check_name for c in checks],
-                    "passed": [c.passed for c in checks],
-                    "severity": [c.severity for c in checks],
-                    "description": [c.description for c in checks],
-                }
-            )
-            con.register("_check_outcomes", outcomes)
-            con.execute("insert into trustgap_meta.check_results select * from _check_outcomes")
-            con.unregister("_check_outcomes")
-        con.execute("checkpoint")
+    outcomes = pa.table(
+        {
+            "run_id": pa.array([run_id] * len(checks), pa.string()),
+            "asset": pa.array([c.asset for c in checks], pa.string()),
+            "check_name": pa.array([c.check_name for c in checks], pa.string()),
+            "passed": pa.array([c.passed for c in checks], pa.bool_()),
+            "severity": pa.array([c.severity for c in checks], pa.string()),
+            "description": pa.array([c.description for c in checks], pa.string()),
+        }
+    )
 
     def build(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         _attach(con, working, _WORKING)
         copy_schemas(con, _WORKING, PUBLISHED_SCHEMAS)
         previous = _attach(con, published, _PREVIOUS) if published.exists() else None
+        # The publish log is the published file's own: the previous file's runs plus
+        # this one, written only into the file that replaces it. A publish that
+        # fails leaves no row anywhere.
+        con.execute(RUN_LOG_DDL)
+        con.execute("delete from trustgap_meta.runs")
+        if previous and _has_table(con, previous, "trustgap_meta", "runs"):
+            earlier = f"{previous}.trustgap_meta.runs"
+            con.execute(f"insert into trustgap_meta.runs by name select * from {earlier}")
+        con.execute(
+            "insert into trustgap_meta.runs values (?, ?, ?, ?)",
+            [run_id, as_of, source, published_at],
+        )
+        con.execute("delete from trustgap_meta.check_results")
+        con.register("_check_outcomes", outcomes)
+        con.execute("insert into trustgap_meta.check_results select * from _check_outcomes")
+        con.unregister("_check_outcomes")
         return history.merge(
             con,
             new_catalog=_WORKING,
@@ -217,6 +222,16 @@ def publish_history(
     return PublishResult(published, published.stat().st_size, dt.datetime.now(dt.UTC), rows)
 
 
+def _has_table(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_tables() "
+            "where database_name = ? and schema_name = ? and table_name = ?",
+            [catalog, schema, table],
+        ).fetchone()[0]
+    )
+
+
 def _attach(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> str:
     con.execute(f"attach {history.sql_text(str(path))} as {name} (read_only)")
     return name
@@ -230,6 +245,10 @@ def _replace(published: Path, run_id: str, build) -> dict[str, int]:
     A reader sees the old file or the new one, never a half-built one; connections
     already open keep reading the old file until they reconnect.
     """
+    # A publish killed midway left its temporary file; only one run holds the
+    # warehouse at a time (run_lock), so any other is garbage.
+    for stale in published.parent.glob(f".{published.name}.*.tmp*"):
+        stale.unlink(missing_ok=True)
     tmp = published.with_name(f".{published.name}.{run_id}.tmp")
     try:
         with connect(tmp) as con:
@@ -237,6 +256,9 @@ def _replace(published: Path, run_id: str, build) -> dict[str, int]:
             con.execute("detach database if exists " + _WORKING)
             con.execute("detach database if exists " + _PREVIOUS)
             con.execute("checkpoint")
+        if published.exists():
+            # An operator's `chmod 600` on the published file survives every publish.
+            os.chmod(tmp, stat.S_IMODE(published.stat().st_mode))
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, published)

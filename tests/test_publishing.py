@@ -116,3 +116,70 @@ def test_one_run_at_a_time_per_warehouse(workspace):
         run_lock(published),
     ):
         pass
+
+
+@pytest.fixture
+def copied(tiny_nightly, tmp_path):
+    """The shared run's published and working files, copied to be published again."""
+    from pipelines import warehouse as wh
+
+    published = tmp_path / "trustgap.duckdb"
+    shutil.copyfile(tiny_nightly.published, published)
+    shutil.copyfile(wh.working_path(tiny_nightly.published), wh.working_path(published))
+    return published
+
+
+def _publish(published, run_id):
+    import datetime as dt
+
+    from pipelines import warehouse as wh
+
+    return wh.publish(
+        wh.working_path(published),
+        published,
+        run_id=run_id,
+        as_of=dt.date.fromisoformat(DEMO_AS_OF),
+        source="demo",
+    )
+
+
+def test_a_publish_that_fails_is_never_listed_as_published(copied, monkeypatch):
+    """(#15 D4) The run row is written only into the file that replaces the old one."""
+    from pipelines import warehouse as wh
+
+    before = copied.read_bytes()
+
+    def disk_full(*_args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(wh.os, "replace", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        _publish(copied, "failed-run")
+    monkeypatch.undo()
+    assert copied.read_bytes() == before
+    _publish(copied, "next-run")
+    with duckdb.connect(str(copied), read_only=True) as con:
+        run_ids = [r for (r,) in con.execute("select run_id from trustgap_meta.runs").fetchall()]
+    assert "failed-run" not in run_ids
+    assert run_ids[-1] == "next-run" and len(run_ids) == 2
+
+
+def test_a_killed_publish_leaves_no_temporary_file_behind(copied):
+    """(#15 D5) The next publish clears what a killed one left beside the file."""
+    leftovers = [
+        copied.with_name(f".{copied.name}.killed-run.tmp"),
+        copied.with_name(f".{copied.name}.killed-run.tmp.wal"),
+    ]
+    for leftover in leftovers:
+        leftover.write_bytes(b"half a warehouse")
+    _publish(copied, "after-the-kill")
+    assert sorted(p.name for p in copied.parent.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_publish_keeps_the_published_files_permissions(copied):
+    """(#15 D11) An operator's chmod 600 survives the nightly."""
+    import stat
+
+    copied.chmod(0o600)
+    _publish(copied, "private")
+    assert stat.S_IMODE(copied.stat().st_mode) == 0o600
