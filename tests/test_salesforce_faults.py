@@ -116,3 +116,16 @@ def test_a_truncated_page_fails_the_object_keeping_the_rows_already_committed():
     assert con.execute(
         "select count(*), count(distinct Id) from raw_salesforce.opportunity"
     ).fetchone() == (4500, 4500)
+
+
+def test_a_429_asking_to_wait_a_day_waits_at_most_a_minute(monkeypatch):
+    """(#15 D2) urllib3 sleeps a Retry-After's full value; the run would hang for a day."""
+    import urllib3.util.retry
+
+    slept = []
+    monkeypatch.setattr(urllib3.util.retry.time, "sleep", slept.append)
+    with fake_org(org(50)) as fake:
+        fake.fail_next(1, 429, headers={"Retry-After": "86400"})
+        con = land_with(fake)
+    assert con.execute("select count(*) from raw_salesforce.opportunity").fetchone() == (50,)
+    assert slept and max(slept) == 60

@@ -34,9 +34,22 @@ RETRY_STATUSES = (429, 500, 502, 503, 504)
 _API_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 
 
+class CappedRetry(Retry):
+    """urllib3's Retry, with Retry-After capped at ``backoff_max``.
+
+    urllib3 sleeps whatever a Retry-After header asks (``backoff_max`` caps only
+    its own backoff), so a proxy's 429 asking for a day would hang the nightly run.
+    The HubSpot client caps it the same way (connectors/hubspot/ratelimit.py).
+    """
+
+    def get_retry_after(self, response) -> float | None:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.backoff_max)
+
+
 def default_retry(total: int = 5, backoff_factor: float = 1.0) -> Retry:
     """Retry connection errors, 429 and 5xx with exponential backoff and Retry-After."""
-    return Retry(
+    return CappedRetry(
         total=total,
         connect=total,
         read=total,
