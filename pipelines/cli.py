@@ -24,7 +24,7 @@ import sys
 from importlib.metadata import entry_points
 
 from connectors.errors import TrustgapError
-from pipelines.settings import CRMS, Settings, check_crm, check_org_chart
+from pipelines.settings import CRMS, Settings, check_as_of, check_crm, check_org_chart
 
 
 def _prepare_environment() -> None:
@@ -100,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Every setting is checked first: a bad one costs a second, not a run.
         settings = Settings.from_env()
+        if getattr(args, "as_of", None):
+            check_as_of(args.as_of, settings.timezone)
         if args.command == "run":
             check_crm(args.source)
             org_chart = check_org_chart(args.org_chart) if args.org_chart else None

@@ -17,7 +17,7 @@ import duckdb
 
 from connectors.errors import ConfigurationError
 from pipelines import warehouse
-from pipelines.settings import CRMS, Settings, configured_crm
+from pipelines.settings import CRMS, Settings, check_as_of, configured_crm
 
 
 class RunParams(dg.ConfigurableResource):
@@ -46,12 +46,7 @@ class RunParams(dg.ConfigurableResource):
     def as_of_date(self) -> dt.date:
         if not self.as_of:
             return dt.datetime.now(self.zone).date()
-        try:
-            return dt.date.fromisoformat(self.as_of)
-        except ValueError:
-            raise ConfigurationError(
-                f"as_of must be a date like 2026-11-27, got {self.as_of!r}"
-            ) from None
+        return check_as_of(self.as_of, self.zone.key)
 
 
 class Warehouse(dg.ConfigurableResource):

@@ -84,6 +84,29 @@ class Settings:
         )
 
 
+# The earliest as-of date a run accepts (the quarantine's quarantine_min_date).
+EARLIEST_AS_OF = dt.date(2000, 1, 1)
+
+
+def check_as_of(value: str, timezone: str) -> dt.date:
+    """The as-of date `value`, refused unless it is a real day that has begun.
+
+    A date in the future would compute every deal's aging up to it (`9999-12-31`
+    built 28 M rows for a 400-deal org) and publish it with every check passing.
+    """
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigurationError(f"as_of must be a date like 2026-11-27, got {value!r}") from None
+    today = dt.datetime.now(ZoneInfo(timezone)).date()
+    if not EARLIEST_AS_OF <= day <= today:
+        raise ConfigurationError(
+            f"as_of {day} is outside {EARLIEST_AS_OF} to today ({today} in {timezone}): "
+            "metrics are computed as of a day that has begun"
+        )
+    return day
+
+
 def check_crm(crm: str, env: Mapping[str, str] | None = None) -> None:
     """Raise ConfigurationError unless `crm`'s credentials and sync settings are complete."""
     if crm == "salesforce":

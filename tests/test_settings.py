@@ -137,3 +137,22 @@ def test_a_run_config_without_a_time_zone_keeps_the_configured_one(monkeypatch):
     assert str(RunParams(as_of="").zone) == "Asia/Tokyo"
     assert RunParams().org_chart_path() == "/charts/org.csv"
     assert str(RunParams(timezone="UTC").zone) == "UTC"
+
+
+@pytest.mark.parametrize("as_of", ["9999-12-31", "1999-12-31"])
+def test_an_as_of_date_that_has_not_begun_or_is_absurd_exits_2_before_loading_dagster(as_of):
+    """(#15 D10) `--as-of 9999-12-31` built 28 M rows and published them."""
+    done = _cli("demo", "--size", "tiny", "--as-of", as_of)
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"error: as_of {as_of} is outside 2000-01-01 to today")
+    assert done.stdout.strip() == "loaded: []"
+
+
+def test_the_launchpad_refuses_a_future_as_of_too():
+    from connectors.errors import ConfigurationError
+    from pipelines.resources import RunParams
+
+    with pytest.raises(ConfigurationError, match="9999-12-31 is outside"):
+        RunParams(as_of="9999-12-31", timezone="UTC").as_of_date()
+    assert RunParams(as_of="2026-11-27", timezone="UTC").as_of_date().isoformat() == "2026-11-27"
