@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from connectors.errors import TrustgapError
+
+
+class UnreadableWarehouseError(TrustgapError):
+    """The published file exists but DuckDB cannot open or read it."""
+
 
 def show_status(warehouse_path: str | None) -> int:
     """Print the last publish, the last run's outcome, checks, freshness and quarantine."""
@@ -23,7 +29,16 @@ def show_status(warehouse_path: str | None) -> int:
     if not published.exists():
         print("No published warehouse yet: run `trustgap demo` or `trustgap run`.")
         return 1
-    status = read_published_status(published)
+    import duckdb
+
+    try:
+        status = read_published_status(published)
+    except duckdb.Error as exc:
+        raise UnreadableWarehouseError(
+            f"{published} cannot be read ({str(exc).splitlines()[0]}). If the file is "
+            "damaged, the next successful run publishes a new one; until then restore "
+            "it from a backup."
+        ) from None
     print(
         f"Last publish: {status['published_at']:%Y-%m-%d %H:%M:%S %Z} "
         f"(run {status['run_id'][:8]}), as of {status['as_of']}, source {status['source']}"

@@ -156,3 +156,37 @@ def test_the_launchpad_refuses_a_future_as_of_too():
     with pytest.raises(ConfigurationError, match="9999-12-31 is outside"):
         RunParams(as_of="9999-12-31", timezone="UTC").as_of_date()
     assert RunParams(as_of="2026-11-27", timezone="UTC").as_of_date().isoformat() == "2026-11-27"
+
+
+def test_status_on_a_damaged_file_says_so_in_one_line(tmp_path):
+    """(#15 D13) A corrupt published file gave a traceback."""
+    damaged = tmp_path / "trustgap.duckdb"
+    damaged.write_bytes(b"not a warehouse" * 400)
+    done = _cli("status", "--warehouse", str(damaged))
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"error: {damaged} cannot be read (")
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_status_piped_into_a_reader_that_left_prints_no_traceback(tiny_nightly):
+    """(#15 D13) `trustgap status | head -1` ended in a BrokenPipeError traceback.
+
+    The pipe's reading end is closed before the command starts, so its first write
+    fails every time (no race with a reader that is still there)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    code = "import sys; from pipelines.cli import main; sys.exit(main(sys.argv[1:]))"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, "status", "--warehouse", str(tiny_nightly.published)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parents[1],
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141
+    assert done.stderr == ""
