@@ -317,7 +317,9 @@ def test_same_raw_data_and_as_of_rebuild_identical_marts(tiny_nightly, tmp_path)
     try:
         con.execute(f"attach '{rebuilt}' as rebuilt (read_only)")
         con.execute(f"attach '{tiny_nightly.published}' as published (read_only)")
-        for table in MARTS_CONTRACT:
+        # kpi_catalog is a view computed when read (now(), the publish log); the
+        # table under it, kpi_catalog_as_of, is what a build produces.
+        for table in set(MARTS_CONTRACT) - {"kpi_catalog"}:
             for left, right in (("rebuilt", "published"), ("published", "rebuilt")):
                 (differing,) = con.execute(
                     f"select count(*) from (select * from {left}.marts.{table} "
