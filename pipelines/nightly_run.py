@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.settings import Settings
 from pipelines.warehouse import published_path, working_path
 
 EXAMPLE_QUERY = (
@@ -184,7 +185,7 @@ def _hygiene_problems(problems: list[tuple]) -> list[str]:
 
 
 def _next_steps(published: Path, as_of, ui_command: str) -> list[str]:
-    """How to query, look at the run, and build history."""
+    """How to query, look at the run, build history, and open the trust report."""
     trustgap = _shown(Path(sys.executable).with_name("trustgap"))
     where = "" if published == published_path() else f" --warehouse {published}"
     # The weeks before this run's date (which the history already has).
@@ -199,7 +200,16 @@ def _next_steps(published: Path, as_of, ui_command: str) -> list[str]:
         f"  UI:      {ui_command}  (then open http://localhost:3000)",
         f"  status:  {trustgap} status{where}",
         f"  history: {trustgap} backfill {dates} --every week{where}",
+        f"  report:  {_report_index(published)}",
     ]
+
+
+def _report_index(published: Path) -> str:
+    """The trust report's index page the run wrote, or how to build it."""
+    index = Settings.from_env().report_path(published) / "index.html"
+    if index.exists():
+        return f"open {index}"
+    return f"{_shown(Path(sys.executable).with_name('trustgap'))} report"
 
 
 def _shown(path: Path) -> str:
