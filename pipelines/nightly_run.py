@@ -200,16 +200,16 @@ def _next_steps(published: Path, as_of, ui_command: str) -> list[str]:
         f"  UI:      {ui_command}  (then open http://localhost:3000)",
         f"  status:  {trustgap} status{where}",
         f"  history: {trustgap} backfill {dates} --every week{where}",
-        f"  report:  {_report_index(published)}",
+        f"  report:  {_report_index(published, where)}",
     ]
 
 
-def _report_index(published: Path) -> str:
+def _report_index(published: Path, where: str) -> str:
     """The trust report's index page the run wrote, or how to build it."""
     index = Settings.from_env().report_path(published) / "index.html"
     if index.exists():
         return f"open {index}"
-    return f"{_shown(Path(sys.executable).with_name('trustgap'))} report"
+    return f"{_shown(Path(sys.executable).with_name('trustgap'))} report{where}"
 
 
 def _shown(path: Path) -> str:

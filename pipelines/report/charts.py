@@ -2,7 +2,7 @@
 
 vl-convert bundles Vega and renders in-process: no browser, no network (data is
 inline and `allowed_base_urls=[]` forbids any fetch). Fonts are a generic family,
-so nothing is loaded from outside. Colours are Okabe–Ito for categories (safe
+so nothing is loaded from outside. Colours are Okabe-Ito for categories (safe
 for the common colour-vision deficiencies) and viridis for magnitudes. Every
 chart carries the rows behind it, shown as a table under it.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+
 import altair as alt
 import vl_convert
 
@@ -41,14 +42,26 @@ def _values(rows: list[dict], fields: list[str]) -> alt.Data:
     def plain(value):
         if isinstance(value, dt.date):
             return value.isoformat()
-        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        return (
+            float(value)
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else value
+        )
 
     return alt.Data(values=[{f: plain(row.get(f)) for f in fields} for row in rows])
 
 
 def heatmap(
-    rows: list[dict], *, x: str, y: str, value: str, title: str, x_title: str, y_title: str,
-    value_title: str, value_format: str = ".0f",
+    rows: list[dict],
+    *,
+    x: str,
+    y: str,
+    value: str,
+    title: str,
+    x_title: str,
+    y_title: str,
+    value_title: str,
+    value_format: str = ".0f",
 ) -> alt.Chart:
     """Cells coloured by `value`, rows of `y` in the order they come (the worst first)."""
     order = list(dict.fromkeys(row[y] for row in rows))
@@ -70,8 +83,15 @@ def heatmap(
 
 
 def bars(
-    rows: list[dict], *, category: str, value: str, title: str, value_title: str,
-    category_title: str, series: str | None = None, value_format: str = ",.0f",
+    rows: list[dict],
+    *,
+    category: str,
+    value: str,
+    title: str,
+    value_title: str,
+    category_title: str,
+    series: str | None = None,
+    value_format: str = ",.0f",
 ) -> alt.Chart:
     """Horizontal bars of `value` per `category` (in the order given), one colour per series."""
     order = list(dict.fromkeys(row[category] for row in rows))
@@ -94,8 +114,16 @@ def bars(
 
 
 def lines(
-    rows: list[dict], *, x: str, value: str, series: str, title: str, x_title: str,
-    value_title: str, value_format: str = ",.2f", dash: str | None = None,
+    rows: list[dict],
+    *,
+    x: str,
+    value: str,
+    series: str,
+    title: str,
+    x_title: str,
+    value_title: str,
+    value_format: str = ",.2f",
+    dash: str | None = None,
 ) -> alt.Chart:
     """One line (with points, so a single date still shows) per series over `x`."""
     fields = [x, value, series] + ([dash] if dash else [])

@@ -40,8 +40,13 @@ def director_page(r: Reader, d: ReportDates, director: dict, home: str) -> Page:
 def _scores(r: Reader, d: ReportDates, director_id: str) -> Section:
     rows = trends.scores_by_quarter(r, d, director_id)
     points = [
-        {"team": row["team"], "quarter": row["quarter_label"], "score": label,
-         "value": row[column], "is_median": "median" if row["is_median"] else "team"}
+        {
+            "team": row["team"],
+            "quarter": row["quarter_label"],
+            "score": label,
+            "value": row[column],
+            "is_median": "median" if row["is_median"] else "team",
+        }
         for row in rows
         for column, label in sections.SCORE_LABELS.items()
     ]
@@ -59,8 +64,11 @@ def _scores(r: Reader, d: ReportDates, director_id: str) -> Section:
         "Scores by team and quarter, and the org median over every team",
         ["Team", "Quarter", *sections.SCORE_LABELS.values()],
         [
-            [row["team"], row["quarter_label"],
-             *(number(row[c], "score") for c in sections.SCORE_LABELS)]
+            [
+                row["team"],
+                row["quarter_label"],
+                *(number(row[c], "score") for c in sections.SCORE_LABELS),
+            ]
             for row in rows
         ],
     )
@@ -72,11 +80,17 @@ def _scores(r: Reader, d: ReportDates, director_id: str) -> Section:
         "of its teams by quarter, beside the median of every team in the organisation; then "
         "what changed since the last report.",
         [
-            Chart("scores", "Line chart of your teams' hygiene score by quarter with the org "
-                  "median dashed; every score is in the table.", charts.render(chart), table),
+            Chart(
+                "scores",
+                "Line chart of your teams' hygiene score by quarter with the org "
+                "median dashed; every score is in the table.",
+                charts.render(chart),
+                table,
+            ),
             sections.trend_chart(history, "stale-trend", "stale_value", "Stale value", WHO),
             sections.since_last_report(
-                trends.latest_and_previous(history, d, "director_id"), WHO,
+                trends.latest_and_previous(history, d, "director_id"),
+                WHO,
                 d.previous_as_of is None,
             ),
         ],
@@ -87,11 +101,16 @@ def _autonomy(r: Reader, d: ReportDates, director_id: str, visible: set[str]) ->
     def top_intervener(row: dict) -> str:
         if not row["top_intervener_id"]:
             return ""
-        return row["top_intervener_name"] if row["top_intervener_id"] in visible else "another leader"
+        return (
+            row["top_intervener_name"] if row["top_intervener_id"] in visible else "another leader"
+        )
 
     weeks = queries.micromanagement_weeks(r, d, director_id)
-    items = [sections.interventions_chart(queries.interventions_above(r, d, director_id), WHO,
-                                          top_intervener)]
+    items = [
+        sections.interventions_chart(
+            queries.interventions_above(r, d, director_id), WHO, top_intervener
+        )
+    ]
     if weeks:
         items.append(sections.micromanagement_chart(weeks, WHO))
         items.append(sections.leader_table(queries.leader_summary(r, d, director_id), WHO))
@@ -150,8 +169,15 @@ def _measured(r: Reader) -> Section:
         [
             Table(
                 "The metric registry",
-                ["Metric", "Definition", "Formula", "Threshold", "Why this threshold", "Unit",
-                 "Freshness"],
+                [
+                    "Metric",
+                    "Definition",
+                    "Formula",
+                    "Threshold",
+                    "Why this threshold",
+                    "Unit",
+                    "Freshness",
+                ],
                 [
                     [
                         row["label"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-MISSING = "–"
+MISSING = "\u2013"  # an en dash: no figure
 
 
 def number(value, unit: str = "count") -> str:
@@ -25,7 +25,7 @@ def number(value, unit: str = "count") -> str:
 
 
 def delta(latest, previous, unit: str = "count") -> str:
-    """The change since the previous report, signed ("+2", "-1.5%"); "–" without both."""
+    """The change since the previous report, signed ("+2", "-1.5%"); an en dash without both."""
     if latest is None or previous is None:
         return MISSING
     change = latest - previous

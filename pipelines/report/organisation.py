@@ -97,7 +97,7 @@ def _process(r: Reader, d: ReportDates) -> Section:
     funnel = queries.stage_funnel(r, d)
     for row in funnel:
         row["quarter"] = f"{row['quarter_label']}" + (
-            f" ({row['pipeline']})" if len({f['pipeline'] for f in funnel}) > 1 else ""
+            f" ({row['pipeline']})" if len({f["pipeline"] for f in funnel}) > 1 else ""
         )
     chart = charts.bars(
         funnel,
@@ -128,8 +128,15 @@ def _process(r: Reader, d: ReportDates) -> Section:
     teams = queries.process_by_team(r, d)
     team_table = Table(
         "This quarter's process by team: stage skips, regressions, completeness",
-        ["Team", "Level", "Stage skip rate", "Open deals that skipped a stage",
-         "Open deals with a regression", "Completeness", "Process score"],
+        [
+            "Team",
+            "Level",
+            "Stage skip rate",
+            "Open deals that skipped a stage",
+            "Open deals with a regression",
+            "Completeness",
+            "Process score",
+        ],
         [
             [
                 t["team_leader_name"],
@@ -230,8 +237,9 @@ def _hygiene(r: Reader, d: ReportDates) -> Section:
         [
             value_chart,
             sections.trend_chart(history, "stale-trend", "stale_value", "Stale value", WHO),
-            sections.since_last_report(trends.latest_and_previous(history, d, "director_id"),
-                                       WHO, first),
+            sections.since_last_report(
+                trends.latest_and_previous(history, d, "director_id"), WHO, first
+            ),
             sections.rep_hygiene_chart(queries.rep_hygiene(r, limit=15), WHO),
         ],
     )
@@ -274,14 +282,23 @@ def _freshness(r: Reader, d: ReportDates) -> Section:
     first = d.previous_as_of is None
     table = Table(
         "Every metric: the organisation's value, its change since the last report, freshness",
-        ["Metric", "Cause", "Org value", "Since last report", "Threshold", "Freshness",
-         "Hours since the data was loaded"],
+        [
+            "Metric",
+            "Cause",
+            "Org value",
+            "Since last report",
+            "Threshold",
+            "Freshness",
+            "Hours since the data was loaded",
+        ],
         [
             [
                 row["label"],
                 row["trust_gap_cause"],
                 number(row["org_value"], row["unit"]),
-                "first report" if first else delta(
+                "first report"
+                if first
+                else delta(
                     (values.get(row["metric_id"]) or {}).get("org_value"),
                     (values.get(row["metric_id"]) or {}).get("previous_value"),
                     row["unit"],

@@ -177,9 +177,7 @@ def hygiene_by_director(r: Reader) -> list[dict]:
     )
 
 
-def rep_hygiene(
-    r: Reader, director_id: str | None = None, limit: int | None = None
-) -> list[dict]:
+def rep_hygiene(r: Reader, director_id: str | None = None, limit: int | None = None) -> list[dict]:
     """Reps' open-deal hygiene, those with the most stale deals first."""
     where, params = _scope("rep_id", director_id)
     return r.rows(

@@ -123,7 +123,9 @@ def concentration_chart(rows: list[dict], who: str) -> Chart:
     """End-of-quarter concentration by team and quarter, most concentrated team first."""
     quarters = sorted({row["quarter_label"] for row in rows})
     teams = list(dict.fromkeys((row["team_leader_name"], row["mean_value"]) for row in rows))
-    cell = {(r["team_leader_name"], r["quarter_label"]): r["end_of_quarter_concentration"] for r in rows}
+    cell = {
+        (r["team_leader_name"], r["quarter_label"]): r["end_of_quarter_concentration"] for r in rows
+    }
     table = Table(
         caption=f"End-of-quarter concentration by team and quarter ({who}); highest mean first",
         headers=["Team", "Mean", *quarters],
@@ -271,6 +273,8 @@ def since_last_report(pairs: list[tuple[dict, dict | None]], who: str, first: bo
         for m in measures:
             unit = DIRECTOR_MEASURES[m]
             cells.append(number(latest[m], unit))
-            cells.append("first report" if first else delta(latest[m], (previous or {}).get(m), unit))
+            cells.append(
+                "first report" if first else delta(latest[m], (previous or {}).get(m), unit)
+            )
         rows.append(cells)
     return Table(f"Since the last report ({who})", headers, rows)

@@ -85,5 +85,3 @@ def scores_by_quarter(r: Reader, d: ReportDates, director_id: str) -> list[dict]
         """,
         [d.first_quarter, d.first_quarter, director_id],
     )
-
-
