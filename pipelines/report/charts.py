@@ -10,6 +10,7 @@ chart carries the rows behind it, shown as a table under it.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 
 import altair as alt
@@ -29,13 +30,17 @@ FONT = "sans-serif"
 WIDTH = 560
 # The SVG namespaces are identifiers, not addresses; inline SVG in HTML needs none.
 _NAMESPACES = re.compile(r'\s+xmlns(:xlink)?="[^"]*"')
+# Ids inside an SVG (gradients, clip paths) must stay unique once many share a page.
+_IDS = re.compile(r'(id="|url\(#|href="#)([^")]+)')
+_charts = itertools.count(1)
 
 
 def render(chart: alt.TopLevelMixin) -> str:
     """The chart as an inline <svg> element."""
     spec = chart.configure(font=FONT, background="white").configure_view(stroke=None).to_dict()
     svg = vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])
-    return _NAMESPACES.sub("", svg)
+    prefix = f"chart{next(_charts)}-"
+    return _IDS.sub(lambda m: m.group(1) + prefix + m.group(2), _NAMESPACES.sub("", svg))
 
 
 def _values(rows: list[dict], fields: list[str]) -> alt.Data:
