@@ -145,3 +145,27 @@ def lines(
         .encode(**encoding)
         .properties(width=WIDTH, height=220)
     )
+
+
+def dots(
+    rows: list[dict],
+    *,
+    category: str,
+    value: str,
+    series: str,
+    title: str,
+    value_title: str,
+    value_format: str = ".2f",
+) -> alt.Chart:
+    """One dot per series on each `category` row (colour and shape both tell the series)."""
+    return (
+        alt.Chart(_values(rows, [category, value, series]), title=title)
+        .mark_point(filled=True, size=90, opacity=0.9)
+        .encode(
+            y=alt.Y(f"{category}:N", title=None, sort=None),
+            x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=value_format)),
+            color=alt.Color(f"{series}:N", title=None, scale=alt.Scale(range=OKABE_ITO)),
+            shape=alt.Shape(f"{series}:N", title=None),
+        )
+        .properties(width=WIDTH, height=alt.Step(28))
+    )

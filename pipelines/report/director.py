@@ -39,29 +39,77 @@ def director_page(r: Reader, d: ReportDates, director: dict, home: str) -> Page:
 
 def _scores(r: Reader, d: ReportDates, director_id: str) -> Section:
     rows = trends.scores_by_quarter(r, d, director_id)
+    current = max((row["quarter_start"] for row in rows), default=None)
+    now = [row for row in rows if row["quarter_start"] == current]
     points = [
-        {
-            "team": row["team"],
-            "quarter": row["quarter_label"],
-            "score": label,
-            "value": row[column],
-            "is_median": "median" if row["is_median"] else "team",
-        }
-        for row in rows
+        {"team": row["team"], "score": label, "value": row[column]}
+        for row in now
         for column, label in sections.SCORE_LABELS.items()
+        if row[column] is not None
     ]
-    chart = charts.lines(
-        [p for p in points if p["score"] == "Hygiene"],
-        x="quarter",
-        value="value",
-        series="team",
-        dash="is_median",
-        title="Hygiene score by quarter: your teams and the org median (dashed)",
-        x_title="Quarter",
-        value_title="Hygiene score",
+    now_chart = Chart(
+        "scores-now",
+        "Dot chart of this quarter's autonomy, process and hygiene scores of each of your "
+        "teams and of the org median over every team.",
+        charts.render(
+            charts.dots(
+                points,
+                category="score",
+                value="value",
+                series="team",
+                title="This quarter's scores: your teams and the org median",
+                value_title="Score (0 to 1, higher is better)",
+            )
+        ),
+        _scores_table(now, "This quarter's scores by team, and the org median over every team"),
     )
-    table = Table(
-        "Scores by team and quarter, and the org median over every team",
+    trend = [
+        {**row, "kind": "median" if row["is_median"] else "team"}
+        for row in rows
+        if row["autonomy_score"] is not None
+    ]
+    autonomy_chart = Chart(
+        "autonomy-by-quarter",
+        "Line chart of your teams' autonomy score by quarter, the org median dashed; every "
+        "score is in the table.",
+        charts.render(
+            charts.lines(
+                trend,
+                x="quarter_label",
+                value="autonomy_score",
+                series="team",
+                dash="kind",
+                title="Autonomy score by quarter: your teams and the org median (dashed)",
+                x_title="Quarter",
+                value_title="Autonomy score",
+            )
+        ),
+        _scores_table(rows, "Scores by team and quarter, and the org median over every team"),
+    )
+    history = trends.director_trends(r, d, director_id)
+    return Section(
+        "scores",
+        "Your scores",
+        "Autonomy, process and hygiene scores (0 to 1, higher is better) of your org and each "
+        "of its teams, beside the median of every team in the organisation; hygiene is scored "
+        "on the current quarter only. Then your org's trend and what changed since the last "
+        "report.",
+        [
+            now_chart,
+            autonomy_chart,
+            sections.trend_chart(history, "stale-trend", "stale_value", "Stale value", WHO),
+            sections.since_last_report(
+                trends.latest_and_previous(history, d, "director_id"),
+                WHO,
+                d.previous_as_of is None,
+            ),
+        ],
+    )
+
+
+def _scores_table(rows: list[dict], caption: str) -> Table:
+    return Table(
+        caption,
         ["Team", "Quarter", *sections.SCORE_LABELS.values()],
         [
             [
@@ -70,29 +118,6 @@ def _scores(r: Reader, d: ReportDates, director_id: str) -> Section:
                 *(number(row[c], "score") for c in sections.SCORE_LABELS),
             ]
             for row in rows
-        ],
-    )
-    history = trends.director_trends(r, d, director_id)
-    return Section(
-        "scores",
-        "Your scores",
-        "Autonomy, process and hygiene scores (0 to 1, higher is better) of your org and each "
-        "of its teams by quarter, beside the median of every team in the organisation; then "
-        "what changed since the last report.",
-        [
-            Chart(
-                "scores",
-                "Line chart of your teams' hygiene score by quarter with the org "
-                "median dashed; every score is in the table.",
-                charts.render(chart),
-                table,
-            ),
-            sections.trend_chart(history, "stale-trend", "stale_value", "Stale value", WHO),
-            sections.since_last_report(
-                trends.latest_and_previous(history, d, "director_id"),
-                WHO,
-                d.previous_as_of is None,
-            ),
         ],
     )
 
