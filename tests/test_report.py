@@ -284,3 +284,52 @@ def test_ids_are_unique_on_every_page_so_each_chart_keeps_its_own_gradients(repo
     for name, page in _pages(report):
         ids = re.findall(r'\bid="([^"]+)"', page)
         assert len(ids) == len(set(ids)), name
+
+
+@pytest.fixture(scope="module")
+def two_reports(tiny_nightly, tmp_path_factory):
+    """The tiny warehouse with an earlier history date (2 fewer stale deals per director,
+    H1 0.05 lower), and the report built from it."""
+    import shutil
+
+    import duckdb
+
+    from pipelines.report.build import build_report
+
+    folder = tmp_path_factory.mktemp("two_reports")
+    published = folder / "trustgap.duckdb"
+    shutil.copy(tiny_nightly.published, published)
+    with duckdb.connect(str(published)) as con:
+        con.execute(
+            "insert into history.director_trends select * replace "
+            "(as_of - 7 as as_of, stale_deals - 2 as stale_deals) from history.director_trends"
+        )
+        con.execute(
+            "insert into history.kpi_values select * replace (as_of - 7 as as_of, "
+            "org_value - 0.05 as org_value) from history.kpi_values"
+        )
+    return published, build_report(published, folder / "report")
+
+
+def test_since_last_report_shows_the_change_from_the_previous_history_date(two_reports):
+    _, result = two_reports
+    previous = result.as_of.fromordinal(result.as_of.toordinal() - 7)
+    for page in result.pages:
+        text = (result.path / page).read_text(encoding="utf-8")
+        assert f"Changes are since the report of {previous}" in text, page
+        (rows,) = tables(text, "Since the last report")
+        assert rows and all(row[4] == "+2" for row in rows), page
+    index = (result.path / "index.html").read_text(encoding="utf-8")
+    (rows,) = tables(section(index, "freshness"), "Every metric")
+    assert row_of(rows, "Stale deals")[3] == "+5.0 pts"
+
+
+def test_an_earlier_as_of_reads_the_history_up_to_that_date(two_reports, tmp_path):
+    from pipelines.report.build import build_report
+
+    published, latest = two_reports
+    earlier = latest.as_of.fromordinal(latest.as_of.toordinal() - 7)
+    result = build_report(published, tmp_path / "report", earlier)
+    index = (result.path / "index.html").read_text(encoding="utf-8")
+    assert f"trends as of {earlier}" in index
+    assert "First report" in index
