@@ -77,7 +77,16 @@ def run_nightly(
 
 
 def _failure_summary(result, published: Path) -> str:
-    lines = [f"\nRun {result.run_id} FAILED; the published warehouse was left unchanged."]
+    published_now = any(
+        e.event_type_value == "STEP_SUCCESS" and e.step_key == "published_warehouse"
+        for e in result.all_events
+    )
+    outcome = (
+        "the warehouse was published, a later step (the trust report) failed"
+        if published_now
+        else "the published warehouse was left unchanged"
+    )
+    lines = [f"\nRun {result.run_id} FAILED; {outcome}."]
     for event in result.all_events:
         if event.event_type_value == "STEP_UP_FOR_RETRY":
             lines.append(f"  {event.step_key}: failed transiently, retried")
