@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipelines.report.data import ReportDates
+
 
 @dataclass
 class Table:
@@ -41,7 +43,7 @@ class Page:
 
     title: str
     subtitle: str
-    dates: object
+    dates: ReportDates
     sections: list[Section]
     links: list[tuple[str, str]] = field(default_factory=list)
     home: str | None = None

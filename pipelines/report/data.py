@@ -130,10 +130,3 @@ def open_warehouse(path: Path) -> Iterator[Reader]:
         yield Reader(con)
     finally:
         con.close()
-
-
-def leaders_filter(leader_ids: list[str] | None) -> tuple[str, list]:
-    """A SQL condition (and its parameter) keeping only `leader_ids`, or everyone."""
-    if leader_ids is None:
-        return "true", []
-    return "list_contains(?, leader_id)", [leader_ids]

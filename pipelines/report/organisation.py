@@ -95,9 +95,10 @@ def _short_term(r: Reader, d: ReportDates) -> Section:
 
 def _process(r: Reader, d: ReportDates) -> Section:
     funnel = queries.stage_funnel(r, d)
+    several_pipelines = len({f["pipeline"] for f in funnel}) > 1
     for row in funnel:
-        row["quarter"] = f"{row['quarter_label']}" + (
-            f" ({row['pipeline']})" if len({f["pipeline"] for f in funnel}) > 1 else ""
+        row["quarter"] = row["quarter_label"] + (
+            f" ({row['pipeline']})" if several_pipelines else ""
         )
     chart = charts.bars(
         funnel,
@@ -278,7 +279,7 @@ def _quality(r: Reader) -> Section:
 
 def _freshness(r: Reader, d: ReportDates) -> Section:
     rows = governance.catalog(r)
-    values = {v["metric_id"]: v for v in trends.kpi_values(r, d)} if d.as_of else {}
+    values = {v["metric_id"]: v for v in trends.kpi_values(r, d)}
     first = d.previous_as_of is None
     table = Table(
         "Every metric: the organisation's value, its change since the last report, freshness",
