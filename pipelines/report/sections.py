@@ -174,17 +174,18 @@ def skill_gap_chart(gaps: list[dict], who: str) -> Chart:
             for g in gaps
         ],
     )
-    chart = charts.bars(
+    chart = charts.heatmap(
         bars,
-        category="team",
+        x="skill",
+        y="team",
         value="gaps",
-        series="skill",
-        title="Skill gaps by team and skill (trailing 365 days)",
-        value_title="Reps with a gap",
-        category_title=None,
+        title="Reps with a skill gap, by team and skill (trailing 365 days)",
+        x_title="Skill",
+        y_title=None,
+        value_title="Reps",
     )
     alt_text = (
-        f"Bar chart of {len(gaps)} skill gaps by team and skill; reps with a gap: "
+        f"Heatmap of {len(gaps)} skill gaps by team and skill; reps with a gap: "
         + (", ".join(dict.fromkeys(g["rep_name"] for g in gaps)) or "none")
         + "."
     )
