@@ -182,6 +182,11 @@ def test_the_quarantine_counts_equal_the_quarantine_tables(tiny_nightly, report)
     assert sorted(map(tuple, rows)) == sorted((t, r, number(n)) for t, r, n in expected)
     total = sum(n for *_, n in expected)
     assert f"({number(total)} in all)" in page
+    (deals, held_back) = tiny_nightly.query(
+        "select (select count(*) from marts.fct_deals), "
+        "(select count(distinct deal_id) from quarantine.deals)"
+    )[0]
+    assert f"{number(deals)} deals are in the metrics and {number(held_back)} more" in page
 
 
 def test_a_kpis_org_value_equals_the_catalog(tiny_nightly, report):

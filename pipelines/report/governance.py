@@ -17,6 +17,14 @@ def quarantine_counts(r: Reader) -> list[dict]:
     )
 
 
+def deal_totals(r: Reader) -> tuple[int, int]:
+    """Deals in the metrics, and deals the CRM sent that the quarantine holds back."""
+    return r.con.execute(
+        "select (select count(*) from marts.fct_deals), "
+        "(select count(distinct deal_id) from quarantine.deals)"
+    ).fetchone()
+
+
 def check_summary(r: Reader) -> dict:
     """The published run's checks: how many passed, and the ones that did not."""
     (passed, failed) = r.con.execute(

@@ -266,10 +266,12 @@ def _quality(r: Reader) -> Section:
         ),
     ]
     quarantined = sum(c["rows"] for c in counts)
+    deals, held_back = governance.deal_totals(r)
     return Section(
         "data-quality",
         "Data quality",
-        f"Rows the CRM sent that break a rule are kept out of the metrics and listed in the "
+        f"{number(deals)} deals are in the metrics and {number(held_back)} more the CRM sent "
+        f"are held back. Rows that break a rule are kept out of the metrics and listed in the "
         f"quarantine ({number(quarantined)} in all); fix them in the CRM and they flow in on "
         f"the next run. A blocking check that fails stops the publish, so these figures are "
         f"from a run whose blocking checks all passed.",
