@@ -4,7 +4,9 @@ Phases come from Dagster's step events: `raw_salesforce` is split into extract a
 land by `landing_timer`; the raw HubSpot step (which lands empty tables on a
 Salesforce run) counts as land; `trustgap_dbt_models` is dbt (models and tests);
 the great-expectations checks are checks; `published_warehouse` is publish;
-whatever the run spends outside its steps is orchestration.
+whatever the run spends outside its steps is orchestration. The trust report
+step, after the publish, is timed on its own (`report`): the total includes it,
+the DuckDB-alone floor builds no report.
 """
 
 from __future__ import annotations
@@ -133,6 +135,11 @@ def _measure(
             add("dbt", start, end)
         elif key == "published_warehouse":
             add("publish", start, end)
+        elif key == "trust_report":
+            out["report"] = {
+                "wall_s": round(end - start, 3),
+                "cpu_s": round(probe.cpu_at(end) - probe.cpu_at(start), 3),
+            }
         else:
             add("checks", start, end)  # any other asset check step
     in_steps = sum(e - s for s, e in steps.values())

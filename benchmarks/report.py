@@ -79,6 +79,11 @@ def phase_table(r: dict) -> str:
         f"Fake Salesforce CPU (its own process): {r.get('fake_server_cpu_s', 0):.1f} s.",
         f"Load average (1/5/15 min) before: {'/'.join(map(str, r['load_average_before']))}.",
     ]
+    if r.get("report"):
+        notes.append(
+            f"Trust report step: {r['report']['wall_s']:.1f} s wall, "
+            f"{r['report']['cpu_s']:.1f} s CPU (in the total; the floor builds no report)."
+        )
     nodes = (r.get("floor") or {}).get("dbt_nodes")
     if nodes:
         notes.append(f"dbt: {nodes['models']} models and {nodes['tests']} data tests ran.")

@@ -4,6 +4,7 @@
                  [--full-refresh] [--org-chart CSV]
     trustgap backfill --from DATE --to DATE [--every day|week] [--warehouse PATH]
     trustgap status [--warehouse PATH]
+    trustgap report [--warehouse PATH] [--out DIR] [--as-of DATE]
     trustgap prepare          # parse the dbt project (done by `make install`)
     trustgap demo ...         # the embedded demo CRM (from the `demo` package)
 
@@ -88,6 +89,21 @@ def build_parser(plugins: dict[str, object] | None = None) -> argparse.ArgumentP
     backfill.add_argument("--warehouse", help=WAREHOUSE_HELP)
     status = commands.add_parser("status", help="show what the published warehouse holds")
     status.add_argument("--warehouse")
+    report = commands.add_parser(
+        "report",
+        help="build the trust report (HTML) from the published warehouse",
+        description="Write the trust report: index.html for the organisation and one page per "
+        "Sales Director, self-contained HTML with inline SVG charts.",
+    )
+    report.add_argument("--warehouse", help=WAREHOUSE_HELP)
+    report.add_argument(
+        "--out", help="folder to write (default TRUSTGAP_REPORT_DIR, else report/ beside it)"
+    )
+    report.add_argument(
+        "--as-of",
+        type=date_option,
+        help="trends and changes as of this history date (default the marts' date)",
+    )
     commands.add_parser("prepare", help="parse the dbt project into its manifest")
     for plugin in (plugins or {}).values():
         plugin.add_parser(commands)
@@ -111,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             dates = backfill_dates(
                 dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end), args.every
             )
+        if args.command == "report":
+            return _report(settings, args)
         _prepare_environment()
         if args.command == "prepare":
             from pipelines.project import ensure_manifest
@@ -153,6 +171,23 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pipelines.report.build import build_report
+    from pipelines.warehouse import published_path
+
+    published = published_path(args.warehouse)
+    out = Path(args.out).expanduser().resolve() if args.out else settings.report_path(published)
+    as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
+    result = build_report(published, out, as_of)
+    print(f"Trust report as of {result.as_of} in {result.seconds:.1f} s:")
+    for page, size in result.pages.items():
+        print(f"  {page:<40} {size / 1e3:>8,.0f} kB")
+    print(f"Open {result.index}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.settings import Settings
 from pipelines.warehouse import published_path, working_path
 
 EXAMPLE_QUERY = (
@@ -76,7 +77,16 @@ def run_nightly(
 
 
 def _failure_summary(result, published: Path) -> str:
-    lines = [f"\nRun {result.run_id} FAILED; the published warehouse was left unchanged."]
+    published_now = any(
+        e.event_type_value == "STEP_SUCCESS" and e.step_key == "published_warehouse"
+        for e in result.all_events
+    )
+    outcome = (
+        "the warehouse was published, a later step (the trust report) failed"
+        if published_now
+        else "the published warehouse was left unchanged"
+    )
+    lines = [f"\nRun {result.run_id} FAILED; {outcome}."]
     for event in result.all_events:
         if event.event_type_value == "STEP_UP_FOR_RETRY":
             lines.append(f"  {event.step_key}: failed transiently, retried")
@@ -184,7 +194,7 @@ def _hygiene_problems(problems: list[tuple]) -> list[str]:
 
 
 def _next_steps(published: Path, as_of, ui_command: str) -> list[str]:
-    """How to query, look at the run, and build history."""
+    """How to query, look at the run, build history, and open the trust report."""
     trustgap = _shown(Path(sys.executable).with_name("trustgap"))
     where = "" if published == published_path() else f" --warehouse {published}"
     # The weeks before this run's date (which the history already has).
@@ -199,7 +209,16 @@ def _next_steps(published: Path, as_of, ui_command: str) -> list[str]:
         f"  UI:      {ui_command}  (then open http://localhost:3000)",
         f"  status:  {trustgap} status{where}",
         f"  history: {trustgap} backfill {dates} --every week{where}",
+        f"  report:  {_report_index(published, where)}",
     ]
+
+
+def _report_index(published: Path, where: str) -> str:
+    """The trust report's index page the run wrote, or how to build it."""
+    index = Settings.from_env().report_path(published) / "index.html"
+    if index.exists():
+        return f"open {index}"
+    return f"{_shown(Path(sys.executable).with_name('trustgap'))} report{where}"
 
 
 def _shown(path: Path) -> str:

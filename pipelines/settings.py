@@ -40,6 +40,8 @@ class Settings:
     org_chart: Path | None = None
     # The first as-of date history can be computed for (Dagster's daily partitions).
     history_start: str = "2025-01-01"
+    # Where the trust report is written; unset: `report/` beside the published warehouse.
+    report_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -81,7 +83,12 @@ class Settings:
             ),
             org_chart=_path(read.text(env, "TRUSTGAP_ORG_CHART")),
             history_start=history_start,
+            report_dir=_path(read.text(env, "TRUSTGAP_REPORT_DIR")),
         )
+
+    def report_path(self, published: Path) -> Path:
+        """The trust report's folder for the published warehouse file `published`."""
+        return self.report_dir or Path(published).parent / "report"
 
 
 # The earliest as-of date a run accepts (the quarantine's quarantine_min_date).
