@@ -1,21 +1,27 @@
 """A local HTML page opened in headless Chromium as a reader would, with no network.
 
-`launch()` starts Debian's chromium (`make browser`) through Playwright's Python API;
-`open_page()` loads one file with every request intercepted: `file:`, `data:` and `blob:`
-URLs load, anything else is aborted before it reaches the network and reported. What a
-test asserts on comes back in a `PageVisit`: the requests, the blocked ones, console and
-script errors, the page's inline SVGs with their drawn size, and a screenshot.
+`launch()` starts Debian's chromium (`make browser`) through Playwright's Python API (its
+own browser builds are never downloaded); `open_page()` loads one file with every request
+intercepted: `file:`, `data:` and `blob:` URLs load, anything else is aborted before it
+reaches the network and reported. What a test asserts on comes back in a `PageVisit`: the
+requests, the blocked ones, console and script errors, the page's inline SVGs with their
+drawn size, and a screenshot.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+import struct
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from playwright.sync_api import Browser, sync_playwright
+
+T = TypeVar("T")
 
 NO_BROWSER = "no browser: install chromium with `make browser`"
 LOCAL_SCHEMES = ("file", "data", "blob")
@@ -82,15 +88,41 @@ def find_chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@contextmanager
-def launch(executable: str) -> Iterator[Browser]:
-    """Headless `executable` (a chromium) for as long as the `with` block lasts."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+class Chromium:
+    """A headless chromium driven from a thread of its own.
+
+    Playwright's sync API keeps its thread's asyncio loop marked as running while the
+    browser lives; in a thread of its own that loop cannot break a later test (or a
+    second browser) that runs asyncio in the main thread.
+    """
+
+    def __init__(self, executable: str) -> None:
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chromium")
+        self._playwright = self._thread.submit(lambda: sync_playwright().start()).result()
+        self._browser = self._thread.submit(
+            self._playwright.chromium.launch, executable_path=executable, args=CHROMIUM_ARGS
+        ).result()
+
+    def run(self, work: Callable[..., T], *args) -> T:
+        """`work(browser, *args)` in the browser's thread, and its result."""
+        return self._thread.submit(work, self._browser, *args).result()
+
+    def close(self) -> None:
         try:
-            yield browser
+            self._thread.submit(self._browser.close).result()
+            self._thread.submit(self._playwright.stop).result()
         finally:
-            browser.close()
+            self._thread.shutdown()
+
+
+@contextmanager
+def launch(executable: str) -> Iterator[Chromium]:
+    """Headless `executable` (a chromium) for as long as the `with` block lasts."""
+    chromium = Chromium(executable)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
 
 
 def is_local(url: str) -> bool:
@@ -98,7 +130,7 @@ def is_local(url: str) -> bool:
 
 
 def open_page(
-    browser: Browser,
+    chromium: Chromium,
     path: Path,
     *,
     screenshot: Path | None = None,
@@ -108,7 +140,13 @@ def open_page(
 
     With `screenshot`, a full-page PNG is written there (cut at `max_height` pixels).
     """
-    visit = PageVisit(url=Path(path).resolve().as_uri())
+    return chromium.run(_visit, Path(path), screenshot, max_height)
+
+
+def _visit(
+    browser: Browser, path: Path, screenshot: Path | None, max_height: int | None
+) -> PageVisit:
+    visit = PageVisit(url=path.resolve().as_uri())
     context = browser.new_context(
         viewport=VIEWPORT,
         locale="en-GB",
@@ -148,6 +186,15 @@ def open_page(
     finally:
         context.close()
     return visit
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """(width, height) of a PNG file, read from its header."""
+    data = Path(path).read_bytes()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError(f"not a PNG: {path}")
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
 
 
 def _record_console(visit: PageVisit, message) -> None:

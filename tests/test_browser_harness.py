@@ -5,16 +5,15 @@ internet, one whose script fails, one whose charts are empty. The network tests 
 server on the loopback address and check that the page's requests never reach it.
 """
 
+import asyncio
 import http.server
-import struct
 import threading
 import urllib.request
 from contextlib import contextmanager
 
-import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.browser import open_page
+from tests.browser import open_page, png_size
 
 CHART = """<svg width="120" height="80" role="img" aria-label="Won value by quarter">
   <title>Won value by quarter</title><rect x="10" y="20" width="30" height="60"/>
@@ -25,12 +24,6 @@ def page(tmp_path, body: str, name: str = "page.html"):
     path = tmp_path / name
     path.write_text(f'<!doctype html><html lang="en"><meta charset="utf-8"><body>{body}</body>')
     return path
-
-
-def png_size(path) -> tuple[int, int]:
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
-    return struct.unpack(">II", data[16:24])
 
 
 @contextmanager
@@ -184,13 +177,27 @@ def test_the_screenshot_can_be_cut_to_a_height(chromium, tmp_path):
 
 
 def test_no_host_name_resolves_even_for_a_request_let_through(chromium):
-    with loopback_server() as (origin, received):
-        by_name = origin.replace("127.0.0.1", "localhost")
-        page = chromium.new_page()  # the bare browser, without open_page's interception
+    def visit_without_interception(browser, url):
+        page = browser.new_page()
         try:
-            with pytest.raises(PlaywrightError, match="ERR_NAME_NOT_RESOLVED"):
-                page.goto(f"{by_name}/lookup")
+            page.goto(url)
+        except PlaywrightError as error:
+            return str(error)
         finally:
             page.close()
+        return "loaded"
 
+    with loopback_server() as (origin, received):
+        by_name = origin.replace("127.0.0.1", "localhost")
+
+        outcome = chromium.run(visit_without_interception, f"{by_name}/lookup")
+
+        assert "ERR_NAME_NOT_RESOLVED" in outcome
         assert received == []
+
+
+def test_the_live_browser_leaves_asyncio_free_for_the_other_tests(chromium):
+    async def answer():
+        return 42
+
+    assert asyncio.run(answer()) == 42
