@@ -42,7 +42,6 @@ def take_screenshots(
 ) -> list[Path]:
     """Photograph the report's pages into `out`; SystemExit with what is wrong, if anything."""
     pages = report_pages(report_dir, director)
-    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         shots = {}
         for image, page in pages.items():
@@ -52,6 +51,7 @@ def take_screenshots(
                 raise SystemExit(f"{page}: " + "; ".join(problems))
             shots[image] = visit.screenshot
         # Only once every page passed: a broken report leaves the committed images alone.
+        out.mkdir(parents=True, exist_ok=True)
         return [Path(shutil.move(shot, out / image)) for image, shot in shots.items()]
 
 
