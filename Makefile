@@ -10,7 +10,7 @@ export GX_ANALYTICS_ENABLED := False
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: install demo test lint format dev dev-demo clean
+.PHONY: install browser demo test lint format dev dev-demo clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -24,15 +24,40 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 
 install: $(VENV)/.installed
 
+# Debian's chromium for the real-browser tests (tests/browser.py drives it through Playwright,
+# whose own browser downloads are never used): nothing when it is there, about 20 s and 414 MB
+# when not. CI must have it; elsewhere, without root or sudo, the browser tests skip and say so.
+APT_INSTALL_CHROMIUM := apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install \
+	-y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 chromium fonts-dejavu-core
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then sh -c '$(APT_INSTALL_CHROMIUM)'; \
+	  elif sudo -n true 2>/dev/null; then sudo -n sh -c '$(APT_INSTALL_CHROMIUM)'; \
+	  else false; fi && command -v chromium >/dev/null; \
+	} || { \
+	  echo "make browser: apt-get could not install chromium (it needs root or sudo)" >&2; \
+	  [ -z "$$CI" ] && echo "make browser: the browser tests will skip" >&2; \
+	}
+
 demo: install
 	$(RUN) trustgap demo --size $(SIZE)
 
-test: install
+test: install browser
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) lint-imports
 	$(RUN) sqlfluff lint dbt_project/models dbt_project/macros --processes 2
 	$(RUN) pytest
+
+# The README's report screenshots (docs/images): the demo's nightly run into its own warehouse,
+# its report, and the organisation page and one director page photographed offline. The
+# as-of date is pinned, so the images change only when the report does.
+SCREENSHOTS := data/screenshots
+.PHONY: screenshots
+screenshots: install browser
+	$(RUN) trustgap demo --size $(SIZE) --as-of 2026-11-27 --warehouse $(SCREENSHOTS)/trustgap.duckdb
+	$(RUN) trustgap report --warehouse $(SCREENSHOTS)/trustgap.duckdb --out $(SCREENSHOTS)/report
+	$(RUN) python -m tests.report_screenshots $(SCREENSHOTS)/report --out docs/images
 
 # The benchmark (minutes; not part of `make test`): make bench BENCH="--sizes S --latency-ms 150"
 .PHONY: bench

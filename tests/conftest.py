@@ -1,4 +1,4 @@
-"""Shared fixtures: no telemetry, no internet, and one nightly run on the tiny demo org."""
+"""Shared fixtures: no telemetry, no internet, one nightly run on the tiny demo org, one browser."""
 
 import json
 import os
@@ -70,3 +70,16 @@ def run_nightly(tmp: Path, *, size: str = "tiny", seed: int = 7, as_of: str = DE
 def tiny_nightly(tmp_path_factory) -> NightlyRun:
     """One nightly run on the tiny demo org (seed 7, as of 2026-11-27), shared by all tests."""
     return run_nightly(tmp_path_factory.mktemp("nightly_tiny"))
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for every browser test of the session (tests/browser.py);
+    the tests skip, saying how to install it, only where no chromium is installed."""
+    from tests.browser import NO_BROWSER, find_chromium, launch
+
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip(NO_BROWSER)
+    with launch(executable) as browser:
+        yield browser
