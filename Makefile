@@ -50,12 +50,14 @@ test: install browser
 	$(RUN) pytest
 
 # The README's report screenshots (docs/images): the demo's nightly run into its own warehouse,
-# its report, and the organisation page and one director page photographed offline. The
+# 13 weeks of history backfilled (so the trends have a line), its report, and the
+# organisation page and one director page photographed offline. The
 # as-of date is pinned, so the images change only when the report does.
 SCREENSHOTS := data/screenshots
 .PHONY: screenshots
 screenshots: install browser
 	$(RUN) trustgap demo --size $(SIZE) --as-of 2026-11-27 --warehouse $(SCREENSHOTS)/trustgap.duckdb
+	$(RUN) trustgap backfill --from 2026-08-28 --to 2026-11-20 --every week --warehouse $(SCREENSHOTS)/trustgap.duckdb
 	$(RUN) trustgap report --warehouse $(SCREENSHOTS)/trustgap.duckdb --out $(SCREENSHOTS)/report
 	$(RUN) python -m tests.report_screenshots $(SCREENSHOTS)/report --out docs/images
 

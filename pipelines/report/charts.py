@@ -103,7 +103,14 @@ def bars(
     fields = [category, value] + ([series] if series else [])
     encoding = {
         "y": alt.Y(f"{category}:N", title=category_title, sort=order),
-        "x": alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=value_format)),
+        # Whole-number figures get whole-number ticks (else 0, 0, 1, 1, ... repeats).
+        "x": alt.X(
+            f"{value}:Q",
+            title=value_title,
+            axis=alt.Axis(format=value_format, tickMinStep=1)
+            if value_format.endswith(".0f")
+            else alt.Axis(format=value_format),
+        ),
     }
     if series:
         encoding["color"] = alt.Color(f"{series}:N", title=None, scale=alt.Scale(range=OKABE_ITO))
