@@ -142,11 +142,12 @@ def publish(
     source: str,
     checks: list[CheckOutcome] = (),
 ) -> PublishResult:
-    """Record the run and its checks, then atomically replace `published`.
+    """Write a new published file and atomically replace `published` with it.
 
-    The new published file holds the working file's marts, quarantine and run
-    metadata, and the history: the previous published file's, with this run's rows
-    for `as_of` in place of any it had.
+    It holds the working file's marts, quarantine and run metadata; the publish
+    log (the previous file's runs plus this one) and this run's check outcomes;
+    and the history: the previous file's, with this run's rows for `as_of` in
+    place of any it had.
     """
     published_at = dt.datetime.now(dt.UTC)
     outcomes = pa.table(
