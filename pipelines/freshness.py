@@ -24,6 +24,7 @@ import duckdb
 import yaml
 
 from pipelines.project import DBT_PROJECT_DIR
+from pipelines.warehouse import has_table
 
 LOADED_AT = "_loaded_at"
 TABLE_SYNCS = ("sync_state", "table_syncs")
@@ -86,7 +87,7 @@ def raw_table_landings(
         for schema, name in found
     )
     syncs = "select null::varchar as table_name, null::timestamptz as synced_at"
-    if _has_table_syncs(con):
+    if has_table(con, *TABLE_SYNCS):
         syncs = (
             "select schema_name || '.' || table_name as table_name, max(synced_at) as synced_at "
             f"from {'.'.join(TABLE_SYNCS)} group by 1"
@@ -141,13 +142,7 @@ def raw_table_ages(
     In the published file, from the landings its publish recorded; else from the
     raw tables themselves.
     """
-    schema, table = RECORDED_LANDINGS.split(".")
-    ((recorded,),) = con.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = ? and table_name = ?",
-        [schema, table],
-    ).fetchall()
-    if recorded:
+    if has_table(con, *RECORDED_LANDINGS.split(".")):
         landings = {
             name: _aware(moment)
             for name, moment in con.execute(
@@ -171,15 +166,6 @@ def status_lines(ages: list[tuple[str, float]], limits: Thresholds | None = None
     return [heading] + [
         f"  {table:<42} {hours:>7.1f} h  {limits.level(hours)}" for table, hours in ages
     ]
-
-
-def _has_table_syncs(con: duckdb.DuckDBPyConnection) -> bool:
-    ((found,),) = con.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = ? and table_name = ?",
-        list(TABLE_SYNCS),
-    ).fetchall()
-    return bool(found)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -69,6 +69,7 @@ def read_published_status(published: Path) -> dict:
 
     from pipelines import quarantine
     from pipelines.freshness import raw_table_ages
+    from pipelines.warehouse import has_table
 
     con = duckdb.connect(str(published), read_only=True)
     try:
@@ -83,10 +84,7 @@ def read_published_status(published: Path) -> dict:
         freshness = raw_table_ages(con, dt.datetime.now(dt.UTC))
         quarantined = quarantine.counts(con)
         history = (0, None, None)
-        if con.execute(
-            "select count(*) from duckdb_tables() "
-            "where schema_name = 'history' and table_name = 'rep_hygiene'"
-        ).fetchone()[0]:
+        if has_table(con, "history", "rep_hygiene"):
             history = con.execute(
                 "select count(distinct as_of), min(as_of), max(as_of) from history.rep_hygiene"
             ).fetchone()

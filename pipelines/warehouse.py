@@ -170,7 +170,7 @@ def publish(
         # fails leaves no row anywhere.
         con.execute(RUN_LOG_DDL)
         con.execute("delete from trustgap_meta.runs")
-        if previous and _has_table(con, previous, "trustgap_meta", "runs"):
+        if previous and has_table(con, "trustgap_meta", "runs", catalog=previous):
             earlier = f"{previous}.trustgap_meta.runs"
             con.execute(f"insert into trustgap_meta.runs by name select * from {earlier}")
         con.execute(
@@ -223,14 +223,16 @@ def publish_history(
     return PublishResult(published, published.stat().st_size, dt.datetime.now(dt.UTC), rows)
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from duckdb_tables() "
-            "where database_name = ? and schema_name = ? and table_name = ?",
-            [catalog, schema, table],
-        ).fetchone()[0]
-    )
+def has_table(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, *, catalog: str | None = None
+) -> bool:
+    """Whether `schema.table` exists in `catalog` (default: the connection's own database)."""
+    (found,) = con.execute(
+        "select count(*) from duckdb_tables() where database_name = "
+        "coalesce(?, current_database()) and schema_name = ? and table_name = ?",
+        [catalog, schema, table],
+    ).fetchone()
+    return bool(found)
 
 
 def _attach(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> str:

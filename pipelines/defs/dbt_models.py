@@ -116,11 +116,7 @@ def recorded_org_chart(working: Path) -> str:
             f"No working warehouse at {working}: run the nightly job once first."
         )
     with wh.connect(working, read_only=True) as con:
-        found = con.execute(
-            "select 1 from duckdb_tables() "
-            "where schema_name = 'trustgap_meta' and table_name = 'build_inputs'"
-        ).fetchone()
-        if not found:
+        if not wh.has_table(con, *BUILD_INPUTS.split(".")):
             raise wh.NothingPublishedError(
                 f"{working} was not built by a nightly run yet: run it once first."
             )
