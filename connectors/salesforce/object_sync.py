@@ -288,7 +288,7 @@ class SalesforceSync:
             )
         message = (
             f"{obj.name} is not available in this org ({why}); landed an empty "
-            f"raw_salesforce.{obj.table}, and the metrics that need it are null."
+            f"raw_salesforce.{obj.table}: {obj.when_unavailable}."
         )
         state.forget_object(con, obj, deletes_from=None, at=loaded_at)
         with RawTableWriter(con, RAW_SCHEMA, obj.table, obj.arrow_schema, loaded_at=loaded_at):
@@ -309,9 +309,10 @@ class SalesforceSync:
 
     def _warn_about_fields(self, fields: ObjectFields, result: ObjectSyncResult) -> None:
         name = fields.obj.name
-        if fields.missing:
+        missing = [f for f in fields.missing if f not in fields.obj.feature_fields]
+        if missing:
             result.warnings.append(
-                f"{name} has no field(s) {', '.join(fields.missing)} in this org; landed as null."
+                f"{name} has no field(s) {', '.join(missing)} in this org; landed as null."
             )
         if fields.absent_custom:
             result.warnings.append(
