@@ -61,9 +61,7 @@ _NO_RATES = (
     "a single-currency org needs no rates; in a multi-currency org, deals in a currency "
     "without a rate are quarantined (unknown_currency)"
 )
-_NO_DATED_RATES = (
-    "without advanced currency management, amounts convert at the CurrencyType rates"
-)
+_NO_DATED_RATES = "without advanced currency management, amounts convert at the CurrencyType rates"
 # The multi-currency rate objects: read whole each run (a few dozen rows).
 CURRENCY_OBJECTS = ("CurrencyType", "DatedConversionRate")
 

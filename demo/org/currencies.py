@@ -116,5 +116,3 @@ def _day(date_text: str | None) -> int | None:
     except ValueError:
         return None
     return (date - datetime.date(1970, 1, 1)).days
-
-
