@@ -9,6 +9,7 @@ the real connector into one warehouse, and dbt builds fct_deals.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import subprocess
 import sys
@@ -240,3 +241,44 @@ def test_single_currency_hubspot_portal_matches_salesforce(single):
     salesforce = sorted((r[1:] for r in rows if r[0] == "salesforce"), key=repr)
     hubspot = sorted((r[1:] for r in rows if r[0] == "hubspot"), key=repr)
     assert salesforce == hubspot and salesforce
+
+
+def test_turning_currencies_off_changes_no_other_row_of_the_demo_org():
+    """Currencies draw from their own random stream: the rest of the org is the same."""
+    multi = generate_org("tiny", seed=7, as_of=AS_OF)
+    single = generate_org("tiny", seed=7, as_of=AS_OF, multi_currency=False)
+    assert set(multi.tables) - set(single.tables) == {"CurrencyType", "DatedConversionRate"}
+    column = single.tables["Opportunity"].fields.index("CurrencyIsoCode")
+
+    def without_currency(name: str, row: tuple) -> tuple:
+        return row[:column] + row[column + 1 :] if name == "Opportunity" else row
+
+    for name, table in single.tables.items():
+        assert [without_currency(name, r) for r in multi.tables[name].rows] == [
+            without_currency(name, r) for r in table.rows
+        ], name
+    assert {row[column] for row in single.tables["Opportunity"].rows} == {None}
+
+
+def test_dated_rates_cover_all_time_in_consecutive_ranges():
+    org = generate_org("tiny", seed=7, as_of=AS_OF)
+    by_code: dict[str, list[dict]] = {}
+    for row in org.salesforce["DatedConversionRate"]:
+        by_code.setdefault(row["IsoCode"], []).append(row)
+    assert set(by_code) == {"EUR", "GBP", "CAD"}
+    for code, ranges in by_code.items():
+        ranges.sort(key=lambda r: r["StartDate"])
+        assert ranges[0]["StartDate"] == "0001-01-01"
+        assert ranges[-1]["NextStartDate"] == "9999-12-31"
+        for earlier, later in itertools.pairwise(ranges):
+            assert earlier["NextStartDate"] == later["StartDate"], code
+        # the rate changes inside the two years of history, and stays near the static one
+        static = org.currencies.static[code]
+        assert len({r["ConversionRate"] for r in ranges}) == 5
+        assert all(abs(r["ConversionRate"] / static - 1) <= 0.04 for r in ranges)
+    rate = org.currencies.rate
+    first_change = by_code["EUR"][1]["StartDate"]
+    day_before = (dt.date.fromisoformat(first_change) - dt.timedelta(days=1)).isoformat()
+    assert rate("EUR", day_before) == by_code["EUR"][0]["ConversionRate"]
+    assert rate("EUR", first_change) == by_code["EUR"][1]["ConversionRate"]
+    assert rate("EUR", None) == org.currencies.static["EUR"]
