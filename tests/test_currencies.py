@@ -23,6 +23,7 @@ from connectors.hubspot.client import HubSpotApi, HubSpotConnection
 from connectors.hubspot.ratelimit import RateLimits
 from connectors.hubspot.settings import HubSpotSettings
 from connectors.hubspot.sync import sync_hubspot
+from connectors.salesforce.sync import table_report
 from demo.fake_hubspot import UNLIMITED, FakeHubSpot
 from demo.org.generator import generate_org
 from demo.org.hubspot import render_hubspot
@@ -106,7 +107,7 @@ def test_multi_currency_org_lands_deal_currencies_and_both_rate_objects(multi):
         ("GBP", "0001-01-01", "9999-12-31", 5),
     ]
     assert not results["CurrencyType"].warnings
-    assert "CurrencyIsoCode" not in results["Opportunity"].missing_fields
+    assert not results["Opportunity"].notes and not results["Opportunity"].missing_fields
 
 
 def test_single_currency_org_lands_no_currency_and_the_report_says_so(single):
@@ -123,8 +124,16 @@ def test_single_currency_org_lands_no_currency_and_the_report_says_so(single):
         (warning,) = results[name].warnings
         assert "single-currency org needs no rates" in warning or "CurrencyType rates" in warning
     # a missing feature field is reported, not warned about
-    assert results["Opportunity"].missing_fields == ["CurrencyIsoCode"]
-    assert not any("CurrencyIsoCode" in w for w in results["Opportunity"].warnings)
+    assert results["Opportunity"].missing_fields == []
+    assert results["Opportunity"].notes == [
+        "single-currency org (no CurrencyIsoCode): amounts are taken as entered"
+    ]
+    assert (
+        table_report(results["Opportunity"], None)
+        .details["notes"]
+        .startswith("single-currency org")
+    )
+    assert not results["Opportunity"].warnings
 
 
 def test_salesforce_amounts_convert_with_the_close_dates_dated_rate(multi):

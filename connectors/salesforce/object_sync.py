@@ -110,6 +110,7 @@ class SalesforceSync:
             raise SchemaDriftError(f"Salesforce describe of {obj.name} lists no Id field.")
         result.missing_fields = list(fields.missing)
         result.custom_fields = list(fields.custom)
+        result.notes = list(fields.absent_features)
         self._warn_about_fields(fields, result)
 
         if not obj.incremental or not fields.has(obj.watermark):
@@ -309,10 +310,9 @@ class SalesforceSync:
 
     def _warn_about_fields(self, fields: ObjectFields, result: ObjectSyncResult) -> None:
         name = fields.obj.name
-        missing = [f for f in fields.missing if f not in fields.obj.feature_fields]
-        if missing:
+        if fields.missing:
             result.warnings.append(
-                f"{name} has no field(s) {', '.join(missing)} in this org; landed as null."
+                f"{name} has no field(s) {', '.join(fields.missing)} in this org; landed as null."
             )
         if fields.absent_custom:
             result.warnings.append(

@@ -38,9 +38,15 @@ class SalesforceObject:
     incremental: bool = True
     # Objects whose custom (__c) fields land when SALESFORCE_CUSTOM_FIELDS asks.
     custom_fields: bool = False
-    # Catalog fields only orgs with a feature have (CurrencyIsoCode: multi-currency).
-    # An org without them lands them as null, and that is normal, not a warning.
-    feature_fields: frozenset[str] = frozenset()
+    # Catalog fields only orgs with a feature have, with what their absence means
+    # (CurrencyIsoCode: multi-currency). An org without them lands them as null, and
+    # the sync report notes it: that is normal, not a warning.
+    feature_fields: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def feature_field_names(self) -> frozenset[str]:
+        return frozenset(name for name, _ in self.feature_fields)
+
     # What an unavailable optional object means for the metrics, in the sync report.
     when_unavailable: str = "the metrics that need it are null"
 
@@ -61,7 +67,10 @@ _NO_RATES = (
     "a single-currency org needs no rates; in a multi-currency org, deals in a currency "
     "without a rate are quarantined (unknown_currency)"
 )
-_NO_DATED_RATES = "without advanced currency management, amounts convert at the CurrencyType rates"
+_NO_DATED_RATES = (
+    "a single-currency org needs no rates; without advanced currency management, "
+    "amounts convert at the CurrencyType rates"
+)
 # The multi-currency rate objects: read whole each run (a few dozen rows).
 CURRENCY_OBJECTS = ("CurrencyType", "DatedConversionRate")
 
@@ -126,7 +135,12 @@ OBJECTS: tuple[SalesforceObject, ...] = (
             ("CurrencyIsoCode", TEXT),
         ],
         custom_fields=True,
-        feature_fields=frozenset({"CurrencyIsoCode"}),
+        feature_fields=(
+            (
+                "CurrencyIsoCode",
+                "single-currency org (no CurrencyIsoCode): amounts are taken as entered",
+            ),
+        ),
     ),
     _obj(
         "OpportunityStage",

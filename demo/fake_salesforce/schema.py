@@ -215,7 +215,7 @@ class ObjectSchema:
             fields = [
                 FieldSpec(n, _catalog_type(n, t))
                 for n, t in catalog.fields
-                if n not in catalog.feature_fields or n in carried
+                if n not in catalog.feature_field_names or n in carried
             ]
         known = {f.name for f in fields}
         extra = sorted(set().union(*records) - known) if records else []
