@@ -291,3 +291,41 @@ def test_dated_rates_cover_all_time_in_consecutive_ranges():
     assert rate("EUR", day_before) == by_code["EUR"][0]["ConversionRate"]
     assert rate("EUR", first_change) == by_code["EUR"][1]["ConversionRate"]
     assert rate("EUR", None) == org.currencies.static["EUR"]
+
+
+def test_an_upgraded_salesforce_warehouse_rereads_opportunities_for_their_currency():
+    """A table landed before CurrencyIsoCode was in the catalog would keep it null on
+    every deal the incremental window skips, and those deals would add euros to dollars."""
+    org = generate_org("tiny", seed=7, as_of=AS_OF)
+    with fake_org(org.salesforce) as fake:
+        con, _ = land(fake, ["Opportunity"])
+        con.execute("alter table raw_salesforce.opportunity drop column CurrencyIsoCode")
+        fake.advance(3600)
+        _, results = land(fake, ["Opportunity"], con=con)
+    assert results["Opportunity"].mode == "full"
+    (warning,) = results["Opportunity"].warnings
+    assert "CurrencyIsoCode" in warning and "re-read in full" in warning
+    assert con.execute(
+        "select count(*), count(CurrencyIsoCode) from raw_salesforce.opportunity"
+    ).fetchall() == [(400, 400)]
+
+
+def test_an_upgraded_hubspot_warehouse_rereads_deals_for_their_currency():
+    rendering = render_hubspot(generate_org("tiny", seed=7, as_of=AS_OF))
+    con = duckdb.connect()
+    with FakeHubSpot(rendering.portal, HUBSPOT_TOKEN, rate_limits=UNLIMITED) as fake:
+        settings = HubSpotSettings(
+            Secret(HUBSPOT_TOKEN),
+            fake.base_url,
+            RateLimits(requests=100_000, search_per_second=1000),
+        )
+        connection = HubSpotConnection(HubSpotApi(settings))
+        list(sync_hubspot(connection, con, loaded_at=LOADED_AT))
+        con.execute("alter table raw_hubspot.deals drop column deal_currency_code")
+        reports = {r.table: r for r in sync_hubspot(connection, con, loaded_at=LOADED_AT)}
+    assert reports["deals"].mode == "full"
+    assert any("deal_currency_code" in w for w in reports["deals"].warnings)
+    assert con.execute(
+        "select count(*), count(deal_currency_code), count(amount_in_home_currency) "
+        "from raw_hubspot.deals"
+    ).fetchall() == [(400, 400, 399)]

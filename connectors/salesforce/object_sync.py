@@ -128,6 +128,15 @@ class SalesforceSync:
                 f"{obj.name} field(s) {', '.join(drift.vanished)} no longer come from Salesforce; "
                 "their columns stay, null for rows landed from now on."
             )
+        # A catalog field new to the table (an upgrade: CurrencyIsoCode) would be null
+        # on every row the window does not re-read, mixing currencies: read it all.
+        added = [n for n in drift.added if fields.has(n) and n not in fields.custom]
+        if added and watermark is not None:
+            result.warnings.append(
+                f"{obj.name} field(s) {', '.join(added)} are new to raw_salesforce."
+                f"{obj.table}; it is re-read in full so that every row has them."
+            )
+            watermark = None
         if drift.retyped and watermark is not None:
             result.warnings.append(
                 f"{obj.name} field(s) {', '.join(drift.retyped)} changed type in Salesforce; "

@@ -42,13 +42,12 @@ class SalesforceObject:
     # (CurrencyIsoCode: multi-currency). An org without them lands them as null, and
     # the sync report notes it: that is normal, not a warning.
     feature_fields: tuple[tuple[str, str], ...] = ()
+    # What an unavailable optional object means for the metrics, in the sync report.
+    when_unavailable: str = "the metrics that need it are null"
 
     @property
     def feature_field_names(self) -> frozenset[str]:
         return frozenset(name for name, _ in self.feature_fields)
-
-    # What an unavailable optional object means for the metrics, in the sync report.
-    when_unavailable: str = "the metrics that need it are null"
 
     @property
     def field_names(self) -> list[str]:
