@@ -153,6 +153,14 @@ def test_salesforce_amounts_convert_with_the_close_dates_dated_rate(multi):
         ).fetchall()
     )
     assert landed == expected
+    # the planted truth's corporate open and won value
+    truth = org.truth["currencies"]
+    values = con.execute(
+        "select round(sum(amount) filter (where not is_closed), 2), "
+        "round(sum(amount) filter (where is_won), 2) from intermediate.int_deals_screened "
+        "where source = 'salesforce' and amount >= 0"
+    ).fetchall()
+    assert values == [(truth["open_value_corporate"], truth["won_value_corporate"])]
     # the rates really differ by date: a deal's rate is not its currency's static rate
     moved = [
         d for d in org.salesforce["Opportunity"]
