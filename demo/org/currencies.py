@@ -19,7 +19,8 @@ import datetime
 import random
 from dataclasses import dataclass
 
-from demo.org.wire import IdSequence, Table, format_date
+from demo.org.context import Context
+from demo.org.wire import IdSequence, Table, format_date, format_datetime
 
 CORPORATE = "USD"
 FIRST_DAY = "0001-01-01"
@@ -105,6 +106,47 @@ def write_currency_rows(currencies: Currencies, tables: dict[str, Table], setup:
                 NextStartDate=LAST_DAY if end is None else format_date(end),
                 SystemModstamp=setup,
             )
+
+
+def write_currencies(ctx: Context, currencies: Currencies, deal_accounts: list[int]) -> None:
+    """Each deal in its account's currency, and the org's rate objects."""
+    opportunities = ctx.tables["Opportunity"]
+    column = opportunities.fields.index("CurrencyIsoCode")
+    opportunities.rows = [
+        (*row[:column], currencies.account_currency[deal_accounts[i]], *row[column + 1 :])
+        for i, row in enumerate(opportunities.rows)
+    ]
+    write_currency_rows(currencies, ctx.tables, format_datetime(ctx.window_start))
+
+
+def currency_truth(ctx: Context, currencies: Currencies | None) -> dict:
+    """Deals per currency and the corporate value of open and won deals (planted truth)."""
+    opportunities = ctx.tables["Opportunity"]
+    at = {name: opportunities.fields.index(name) for name in opportunities.fields}
+    per_currency: dict[str, int] = {}
+    open_value = won_value = 0.0
+    for row in opportunities.rows:
+        code = row[at["CurrencyIsoCode"]]
+        per_currency[code or "none"] = per_currency.get(code or "none", 0) + 1
+        amount = row[at["Amount"]]
+        if currencies is not None:
+            amount = currencies.corporate_amount(code, amount, row[at["CloseDate"]])
+        if amount is None or amount < 0:
+            continue
+        if not row[at["IsClosed"]]:
+            open_value += amount
+        elif row[at["IsWon"]]:
+            won_value += amount
+    return {
+        "multi_currency": currencies is not None,
+        "corporate": None if currencies is None else CORPORATE,
+        "deals_per_currency": dict(sorted(per_currency.items())),
+        "open_value_corporate": round(open_value, 2),
+        "won_value_corporate": round(won_value, 2),
+        "conversion": "amount / rate, with the DatedConversionRate whose [StartDate, "
+        "NextStartDate) holds the CloseDate, else the CurrencyType rate; history amounts "
+        "with the deal's current rate",
+    }
 
 
 def _day(date_text: str | None) -> int | None:

@@ -33,7 +33,7 @@ from demo.org import people as people_mod
 from demo.org import planted
 from demo.org.accounts import write_accounts
 from demo.org.context import Context
-from demo.org.currencies import Currencies, plan_currencies, write_currency_rows
+from demo.org.currencies import Currencies, currency_truth, plan_currencies, write_currencies
 from demo.org.deals import write_deals
 from demo.org.lifecycle import STAGES
 from demo.org.schedule import schedule_deals
@@ -146,7 +146,7 @@ def generate_org(
     currencies = None
     if multi_currency:
         currencies = plan_currencies(size, seed, ctx.as_of_day, len(ctx.tables["Account"]))
-        _write_currencies(ctx, currencies, deal_accounts)
+        write_currencies(ctx, currencies, deal_accounts)
     else:
         for name in CURRENCY_OBJECTS:
             del ctx.tables[name]
@@ -190,47 +190,6 @@ def _new_context(spec: OrgSize, seed: int, size: str, as_of: datetime.date) -> C
     ctx.windows = planted.quarter_windows(horizon)
     ctx.ceo_owners, ctx.ceo_takeover_owners = planted.ceo_owners(ctx)
     return ctx
-
-
-def _write_currencies(ctx: Context, currencies: Currencies, deal_accounts: list[int]) -> None:
-    """Each deal in its account's currency, and the org's rate objects."""
-    opportunities = ctx.tables["Opportunity"]
-    column = opportunities.fields.index("CurrencyIsoCode")
-    opportunities.rows = [
-        (*row[:column], currencies.account_currency[deal_accounts[i]], *row[column + 1 :])
-        for i, row in enumerate(opportunities.rows)
-    ]
-    write_currency_rows(currencies, ctx.tables, format_datetime(ctx.window_start))
-
-
-def currency_truth(ctx: Context, currencies: Currencies | None) -> dict:
-    """Deals per currency and the corporate value of open and won deals (planted truth)."""
-    opportunities = ctx.tables["Opportunity"]
-    at = {name: opportunities.fields.index(name) for name in opportunities.fields}
-    per_currency: dict[str, int] = {}
-    open_value = won_value = 0.0
-    for row in opportunities.rows:
-        code = row[at["CurrencyIsoCode"]]
-        per_currency[code or "none"] = per_currency.get(code or "none", 0) + 1
-        amount = row[at["Amount"]]
-        if currencies is not None:
-            amount = currencies.corporate_amount(code, amount, row[at["CloseDate"]])
-        if amount is None or amount < 0:
-            continue
-        if not row[at["IsClosed"]]:
-            open_value += amount
-        elif row[at["IsWon"]]:
-            won_value += amount
-    return {
-        "multi_currency": currencies is not None,
-        "corporate": None if currencies is None else "USD",
-        "deals_per_currency": dict(sorted(per_currency.items())),
-        "open_value_corporate": round(open_value, 2),
-        "won_value_corporate": round(won_value, 2),
-        "conversion": "amount / rate, with the DatedConversionRate whose [StartDate, "
-        "NextStartDate) holds the CloseDate, else the CurrencyType rate; history amounts "
-        "with the deal's current rate",
-    }
 
 
 def _write_users_and_roles(ctx: Context) -> None:
