@@ -28,6 +28,7 @@ def add_parser(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from demo.definitions import defs
+    from pipelines.launch import DEMO
     from pipelines.nightly_run import run_nightly
 
     return run_nightly(
@@ -38,4 +39,5 @@ def run(args: argparse.Namespace) -> int:
         warehouse_path=args.warehouse,
         full_refresh=args.full_refresh,
         ui_command="make dev-demo",
+        location=DEMO,
     )

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines import launch
+from pipelines.launch import PRODUCTION, CodeLocation
 from pipelines.settings import Settings
 from pipelines.warehouse import published_path, working_path
 
@@ -35,11 +37,13 @@ def run_nightly(
     full_refresh: bool = False,
     org_chart: str | None = None,
     ui_command: str = "make dev",
+    location: CodeLocation = PRODUCTION,
 ) -> int:
     """Execute `definitions`' `nightly` job in this process and print a summary.
 
     `crm` configures the `crm` resource; `what` names the CRM in the first line;
-    `ui_command` is how the summary tells the user to open the Dagster UI.
+    `ui_command` is how the summary tells the user to open the Dagster UI, where
+    the run is listed under `location`'s `nightly` job.
     """
 
     started = time.perf_counter()
@@ -58,12 +62,12 @@ def run_nightly(
         "loggers": {"console": {"config": {"log_level": "INFO"}}},
     }
     print(f"Trustgap nightly run on the {what} -> {published}", file=sys.stderr)
-    job = definitions.resolve_job_def("nightly")
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
+        result = launch.execute(
+            definitions,
+            location,
+            instance,
             run_config=run_config,
-            instance=instance,
-            raise_on_error=False,
             # Run retries are the daemon's (pipelines/project.py); it cannot relaunch
             # a run this process executes. Transient step failures still retry.
             tags={"dagster/max_retries": "0"},
