@@ -10,6 +10,15 @@ import argparse
 
 from demo import ORG_SIZES
 
+# The demo org plants bad rows (demo/org/planted.py) so that the landing checks and
+# the quarantine have something to show: these warnings are the demo working.
+PLANTED_WARNINGS = {
+    "gx_opportunity": "the demo plants a negative amount and an unknown stage",
+    "gx_deals": "the demo plants a negative amount and an unknown stage",
+    "quarantined_deals": "the demo plants bad deals for the quarantine to set aside",
+    "quarantined_activities": "the demo plants an activity on a deal that does not exist",
+}
+
 
 def add_parser(commands) -> None:
     from pipelines.cli import add_run_options
@@ -40,4 +49,6 @@ def run(args: argparse.Namespace) -> int:
         full_refresh=args.full_refresh,
         ui_command="make dev-demo",
         location=DEMO,
+        output=args.output,
+        expected_warnings=PLANTED_WARNINGS,
     )

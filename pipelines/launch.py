@@ -66,6 +66,7 @@ def execute(
     location: CodeLocation,
     instance: dg.DagsterInstance,
     *,
+    run_id: str | None = None,
     run_config: dict,
     tags: dict[str, str],
     job_name: str = JOB,
@@ -89,6 +90,7 @@ def execute(
     run = instance.create_run_for_job(
         job_def=job_def,
         execution_plan=plan,
+        run_id=run_id,
         run_config=run_config,
         tags={**job_def.run_tags, **tags},
         remote_job_origin=remote_origin,
