@@ -33,6 +33,7 @@ _SHOWN_EVENTS = {
 _QUIET_EVENTS = {"STEP_SUCCESS", "STEP_FAILURE", "STEP_UP_FOR_RETRY", "STEP_RESTARTED"}
 # Events a long step emits as it goes: the terminal's progress line counts them.
 _PROGRESS_EVENTS = {"ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION"}
+_NOT_RUN = re.compile(r"Dependencies for step \S+ (failed|were not executed)")
 _LIST = re.compile(r"\[('[^'\]]*'(?:, '[^'\]]*')*)\]")
 
 
@@ -105,6 +106,8 @@ class _ShownOnly(logging.Filter):
         meta = getattr(record, "dagster_meta", None)
         event = meta.get("dagster_event") if meta else None
         if event is None:
+            if self.quiet and meta and _NOT_RUN.match(meta.get("orig_message", "")):
+                return False  # one per skipped step; the failure summary says why
             return record.levelno >= (logging.WARNING if self.quiet else self.level)
         kind = event.event_type_value
         step = meta.get("step_key")

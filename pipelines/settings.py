@@ -57,9 +57,8 @@ class Settings:
         cron = read.text(env, "TRUSTGAP_SCHEDULE_CRON", cls.schedule_cron)
         if not is_cron(cron):
             raise ConfigurationError(
-                f"TRUSTGAP_SCHEDULE_CRON must be a five-field cron expression such as "
-                f"0 2 * * * (minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-7), "
-                f"got {cron!r}"
+                "TRUSTGAP_SCHEDULE_CRON must be a five-field cron expression such as "
+                "0 2 * * * (minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-7)"
             )
         webhook = read.text(env, "TRUSTGAP_WEBHOOK_URL")
         if webhook:
