@@ -152,6 +152,7 @@ def test_an_unwritable_warehouse_folder_is_refused_before_the_run(tmp_path):
         "demo", "--size", "tiny", "--warehouse", str(warehouse), env=no_crm_env(tmp_path)
     )
     assert code == 2
+    assert out == ""
     assert err.startswith(f"error: warehouse folder {blocker} cannot be created")
     assert len(err.splitlines()) == 1
     assert not (tmp_path / "dagster_home" / "storage").exists()  # no run was started

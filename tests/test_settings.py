@@ -219,7 +219,7 @@ def test_an_org_chart_that_is_not_text_is_a_configuration_error(tmp_path):
 
     chart = tmp_path / "chart.csv"
     chart.write_bytes(b"\xff\xfe\x00binary")
-    with pytest.raises(ConfigurationError, match="org chart: .* cannot be read"):
+    with pytest.raises(ConfigurationError, match=r"org chart: .* cannot be read"):
         check_org_chart(chart)
 
 
