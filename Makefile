@@ -87,8 +87,8 @@ dev: install
 	@$(DAGSTER_ENV) $(RUN) trustgap prepare
 	$(DAGSTER_ENV) $(RUN) dg dev
 
-# The same definitions with the embedded demo CRM as `crm` (no credentials needed), as the
-# code location `trustgap_demo`, under which `trustgap demo` records its runs.
+# The same definitions with the embedded demo CRM as `crm` (no credentials needed), under
+# the same location name (another would repeat a name-mismatch warning every load).
 dev-demo: install
 	@$(DAGSTER_ENV) $(RUN) trustgap prepare
 	$(DAGSTER_ENV) $(RUN) dagster dev -w demo/workspace.yaml

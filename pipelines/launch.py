@@ -5,7 +5,7 @@ the instance has it, but the job's Runs tab and the Overview timeline, which
 filter on the location (the run's `.dagster/repository` tag, derived from its
 remote origin), show "No runs found". Here the run is created with the origin
 the location has under `dg dev`, `make dev` and workspace.yaml (one name,
-`trustgap`; the demo's is `trustgap_demo`) and then executed in this process, so
+`trustgap`, which `make dev-demo` uses too) and then executed in this process, so
 the CLI keeps its progress lines and needs no webserver or gRPC server.
 """
 
@@ -35,7 +35,9 @@ class CodeLocation:
 
 # The same names as workspace.yaml and pyproject's [tool.dg.project] (tests/test_definitions.py).
 PRODUCTION = CodeLocation("trustgap", "pipelines.definitions")
-DEMO = CodeLocation("trustgap_demo", "demo.definitions")
+# The demo is the same location with the demo CRM: under another name, Dagster's component
+# loader warns on every load that it differs from [tool.dg.project]'s.
+DEMO = CodeLocation("trustgap", "demo.definitions")
 
 
 def origins(location: CodeLocation, job_name: str = JOB):

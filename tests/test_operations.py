@@ -72,7 +72,7 @@ def test_a_cli_run_is_listed_under_the_nightly_job_of_its_code_location(demo_run
         run = listed[0]
         assert run.status == dg.DagsterRunStatus.SUCCESS
         origin = run.remote_job_origin
-        assert origin.location_name == "trustgap_demo"
+        assert origin.location_name == "trustgap"
         assert origin.job_name == "nightly"
         assert origin.repository_origin.code_location_origin.loadable_target_origin.module_name == (
             "demo.definitions"
