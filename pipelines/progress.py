@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import threading
 import time
 
 import dagster as dg
@@ -126,36 +127,52 @@ class _ShownOnly(logging.Filter):
         return kind in _SHOWN_EVENTS
 
 
-class _TerminalProgress(logging.StreamHandler):
-    """On a terminal, one line rewritten in place while an asset step runs."""
+class _TerminalProgress:
+    """On a terminal, one line rewritten in place, every second, while an asset step runs."""
 
     def __init__(self, stream) -> None:
-        super().__init__(stream)
+        self.stream = stream
+        self.lock = threading.RLock()
         self.step: str | None = None
         self.since = 0.0
         self.events = 0
+        self.ticker: threading.Thread | None = None
 
-    def handle(self, record: logging.LogRecord) -> bool:
+    def handle(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", None) or {}
         event = meta.get("dagster_event")
         kind = event.event_type_value if event is not None else None
         step = meta.get("step_key")
-        if kind == "STEP_START" and not is_check_step(step):
-            self.step, self.since, self.events = step, time.monotonic(), 0
-        elif kind in _PROGRESS_EVENTS and step == self.step:
-            self.events += 1
-        elif kind in ("STEP_SUCCESS", "STEP_FAILURE") and step == self.step:
-            self.step = None
-        if self.step is not None:
-            seconds = time.monotonic() - self.since
-            self.stream.write(f"\r\x1b[K  {self.step}: running, {seconds:.0f} s")
-            if self.events:
-                self.stream.write(f", {self.events} tables and tests done")
-            self.stream.flush()
-        return False
+        with self.lock:
+            if kind == "STEP_START" and not is_check_step(step):
+                self.step, self.since, self.events = step, time.monotonic(), 0
+                if self.ticker is None:
+                    self.ticker = threading.Thread(target=self._tick, daemon=True)
+                    self.ticker.start()
+            elif kind in _PROGRESS_EVENTS and step == self.step:
+                self.events += 1
+            elif kind in ("STEP_SUCCESS", "STEP_FAILURE") and step == self.step:
+                self.step = None
+                self.clear()
+            self.draw()
+
+    def draw(self) -> None:
+        if self.step is None:
+            return
+        line = f"  {self.step}: running, {time.monotonic() - self.since:.0f} s"
+        if self.events:
+            line += f", {self.events} tables and tests done"
+        self.stream.write(f"\r\x1b[K{line}")
+        self.stream.flush()
 
     def clear(self) -> None:
         self.stream.write("\r\x1b[K")
+
+    def _tick(self) -> None:
+        while True:
+            time.sleep(1)
+            with self.lock:
+                self.draw()
 
 
 class _ConsoleHandler(logging.StreamHandler):
@@ -164,10 +181,12 @@ class _ConsoleHandler(logging.StreamHandler):
         self.progress = progress
 
     def emit(self, record: logging.LogRecord) -> None:
-        if self.progress is not None:
+        if self.progress is None:
+            super().emit(record)
+            return
+        with self.progress.lock:
             self.progress.clear()
-        super().emit(record)
-        if self.progress is not None:
+            super().emit(record)
             self.progress.handle(record)
 
 

@@ -179,3 +179,16 @@ def test_a_failed_run_says_its_cause_first_and_lists_each_step_once(tmp_path):
     assert "Dependencies for step" not in err
     assert "DagsterExecutionStepExecutionError" not in err
     assert len(err.splitlines()) <= 12, err
+
+
+def test_dagster_dependency_lists_name_each_step_once():
+    from pipelines.progress import deduplicated
+
+    message = (
+        "Dependencies for step published_warehouse were not executed: "
+        "['trustgap_dbt_models', 'trustgap_dbt_models', 'trustgap_dbt_models']. Not executing."
+    )
+    assert deduplicated(message) == (
+        "Dependencies for step published_warehouse were not executed: "
+        "[trustgap_dbt_models]. Not executing."
+    )
