@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 import sys
 import time
 import uuid
@@ -29,7 +28,6 @@ EXAMPLE_QUERY = (
 )
 TOP_PROBLEMS = 5
 # "connectors.errors.CrmUnavailableError: " before an error's own words.
-_ERROR_CLASS = re.compile(r"^[\w.]+: ")
 # How far back the suggested backfill reaches: a quarter of weekly as-of dates.
 BACKFILL_WEEKS = 13
 
@@ -138,7 +136,7 @@ def _failure_summary(result, published: Path) -> str:
             retried[event.step_key] = retried.get(event.step_key, 0) + 1
         elif event.event_type_value == "STEP_FAILURE":
             message = innermost_message(event.event_specific_data.error)
-            causes.append(f"{event.step_key}: {_ERROR_CLASS.sub('', message)}")
+            causes.append(f"{event.step_key}: {message}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             check = event.event_specific_data
             if not check.passed and check.severity.value == "ERROR" and check.description:

@@ -34,6 +34,7 @@ _SHOWN_EVENTS = {
 _QUIET_EVENTS = {"STEP_SUCCESS", "STEP_FAILURE", "STEP_UP_FOR_RETRY", "STEP_RESTARTED"}
 # Events a long step emits as it goes: the terminal's progress line counts them.
 _PROGRESS_EVENTS = {"ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION"}
+_ERROR_CLASS = re.compile(r"^[\w.]*(Error|Exception)\w*: ")
 _NOT_RUN = re.compile(r"Dependencies for step \S+ (failed|were not executed)")
 _LIST = re.compile(r"\[('[^'\]]*'(?:, '[^'\]]*')*)\]")
 
@@ -54,10 +55,11 @@ def deduplicated(text: str) -> str:
 
 
 def innermost_message(error) -> str:
-    """The error a step raised, not Dagster's "Error occurred while executing op" wrapper."""
+    """The error a step raised, in its own words: not Dagster's "Error occurred while
+    executing op" wrapper, nor the `connectors.errors.CrmAuthError: ` before them."""
     while error.cause is not None:
         error = error.cause
-    return error.message.strip()
+    return _ERROR_CLASS.sub("", error.message.strip())
 
 
 class ProgressFormatter(logging.Formatter):

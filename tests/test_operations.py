@@ -192,3 +192,21 @@ def test_dagster_dependency_lists_name_each_step_once():
         "Dependencies for step published_warehouse were not executed: "
         "[trustgap_dbt_models]. Not executing."
     )
+
+
+def test_a_step_error_is_shown_in_its_own_words():
+    from dagster._utils.error import SerializableErrorInfo
+
+    from pipelines.progress import innermost_message
+
+    cause = SerializableErrorInfo(
+        "connectors.errors.CrmAuthError: Salesforce rejected the access token.", [], "CrmAuthError"
+    )
+    wrapper = SerializableErrorInfo(
+        "dagster._core.errors.DagsterExecutionStepExecutionError: Error occurred while "
+        'executing op "raw_salesforce":',
+        [],
+        "DagsterExecutionStepExecutionError",
+        cause=cause,
+    )
+    assert innermost_message(wrapper) == "Salesforce rejected the access token."
