@@ -36,4 +36,10 @@ nightly_schedule = dg.ScheduleDefinition(
     cron_schedule=SETTINGS.schedule_cron,
     execution_timezone=SETTINGS.timezone,
     default_status=dg.DefaultScheduleStatus.STOPPED,
+    description=(
+        f"The nightly run at {SETTINGS.schedule_cron} ({SETTINGS.timezone}; "
+        "TRUSTGAP_SCHEDULE_CRON, TRUSTGAP_TIMEZONE). Off until turned on: "
+        "`make schedule-on`, or the toggle here; it fires while `make dev` runs."
+    ),
+    tags={"owner": "team:data-engineering"},
 )
