@@ -77,17 +77,17 @@ def run_nightly(
 
 
 def _failure_summary(result, published: Path) -> str:
-    published_now = any(
-        e.event_type_value == "STEP_SUCCESS" and e.step_key == "published_warehouse"
-        for e in result.all_events
-    )
-    outcome = (
-        "the warehouse was published, a later step (the trust report) failed"
-        if published_now
-        else "the published warehouse was left unchanged"
-    )
-    lines = [f"\nRun {result.run_id} FAILED; {outcome}."]
+    from pipelines import alerts
+
+    # The published file says whether this run replaced it (a step after the publish
+    # may have failed): the events only say which steps succeeded.
+    outcome = alerts.outcome_sentence(alerts.was_published(published, result.run_id))
+    lines = [f"\nRun {result.run_id} FAILED. {outcome}"]
     for event in result.all_events:
+        if event.event_type_value == "RESOURCE_INIT_FAILURE" and event.event_specific_data.error:
+            # No step ran (warehouse busy, folder not writable): say why.
+            error = alerts.innermost_message(event.event_specific_data.error)
+            lines.append(f"  the run could not start: {error}")
         if event.event_type_value == "STEP_UP_FOR_RETRY":
             lines.append(f"  {event.step_key}: failed transiently, retried")
         elif event.event_type_value == "STEP_FAILURE":

@@ -16,7 +16,7 @@ import dagster as dg
 import duckdb
 
 from connectors.errors import ConfigurationError
-from pipelines import warehouse
+from pipelines import alerts, warehouse
 from pipelines.settings import CRMS, Settings, check_as_of, configured_crm
 
 
@@ -71,7 +71,8 @@ class Warehouse(dg.ConfigurableResource):
     def yield_for_execution(self, context: dg.InitResourceContext):
         # Held for the whole run (all steps share one process): a second run on
         # the same warehouse fails fast instead of corrupting the working file.
-        with warehouse.run_lock(self.published):
+        # Outside the lock: a run that cannot take it is reported too, once.
+        with alerts.failures_reported(context, self.published), warehouse.run_lock(self.published):
             yield self
 
 

@@ -129,6 +129,20 @@ class CheckOutcome:
     description: str = ""
 
 
+def published_run_id(published: Path) -> str | None:
+    """The run the published file was last published by (None: none, or unreadable)."""
+    if not published.exists():
+        return None
+    try:
+        with duckdb.connect(str(published), read_only=True) as con:
+            row = con.execute(
+                "select run_id from trustgap_meta.runs order by published_at desc limit 1"
+            ).fetchall()
+    except duckdb.Error:
+        return None
+    return row[0][0] if row else None
+
+
 class NothingPublishedError(TrustgapError):
     """History can only be added to a warehouse that has been published once."""
 

@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from pipelines.defs.alerts import record_failure
 from pipelines.defs.history import HISTORY_KEY
 from pipelines.settings import Settings
 
@@ -15,7 +14,6 @@ nightly = dg.define_asset_job(
     # Everything but the partitioned history: publishing adds the run's date to it.
     selection=dg.AssetSelection.all() - dg.AssetSelection.assets(HISTORY_KEY),
     executor_def=dg.in_process_executor,
-    hooks={record_failure},
     tags={
         "trustgap/warehouse": "default",
         # Run retries (enabled in the dagster.yaml Trustgap writes) are for runs whose

@@ -1,0 +1,108 @@
+"""A failed run is reported once: one run-ledger line and one webhook post per run.
+
+The extract steps of the real `nightly` job (both CRMs' raw assets, which run
+independently, so both can fail in one run) with a local JSON endpoint as
+TRUSTGAP_WEBHOOK_URL. Issue #15: D1, D3, D7, D12.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from pipelines import run_ledger
+from pipelines.defs.raw_hubspot import raw_hubspot
+from pipelines.defs.raw_salesforce import raw_salesforce
+from pipelines.warehouse import run_lock
+from tests.test_retries import webhook  # noqa: F401 - the fixture
+
+
+@pytest.fixture(scope="module")
+def extract_job() -> dg.JobDefinition:
+    """The nightly job narrowed to the two CRM extracts (no dbt, no checks)."""
+    from pipelines.definitions import defs
+
+    nightly = defs().resolve_job_def("nightly")
+    keys = set(raw_salesforce.keys) | set(raw_hubspot.keys)
+    return nightly.get_subset(asset_selection=keys, asset_check_selection=set())
+
+
+def run_extract(job, published, *, source: str) -> dg.ExecuteInProcessResult:
+    run_config = {
+        "resources": {
+            "crm": {"config": {"source": source}},
+            "run_params": {"config": {"as_of": "2026-11-27"}},
+            "warehouse": {"config": {"path": str(published)}},
+        }
+    }
+    with dg.DagsterInstance.ephemeral() as instance:
+        return job.execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False
+        )
+
+
+def failed_step_keys(result) -> list[str]:
+    return sorted(e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+
+
+def test_a_run_whose_two_steps_fail_posts_one_alert_and_writes_one_ledger_line(
+    extract_job,
+    tmp_path,
+    webhook,  # noqa: F811
+):
+    # An unknown CRM fails both extract steps, each on its own (D12).
+    published = tmp_path / "trustgap.duckdb"
+    result = run_extract(extract_job, published, source="pipedrive")
+
+    assert failed_step_keys(result) == ["raw_hubspot", "raw_salesforce"]
+    (alert,) = webhook
+    assert alert["run_id"] == result.run_id
+    assert sorted(alert["failed_steps"]) == ["raw_hubspot", "raw_salesforce"]
+    assert alert["error"].count("Unknown CRM source 'pipedrive'") == 2
+    assert alert["published"] is False
+    assert alert["text"].endswith("The published warehouse was left unchanged.")
+    (entry,) = run_ledger.history(published)
+    assert (entry.run_id, entry.status) == (result.run_id, "failed")
+    assert sorted(entry.failed_steps) == ["raw_hubspot", "raw_salesforce"]
+    assert entry.as_of == "2026-11-27"
+
+
+def test_a_run_that_cannot_start_is_recorded_and_alerted_with_its_reason(
+    extract_job,
+    tmp_path,
+    webhook,  # noqa: F811
+):
+    # Another run holds the warehouse: no step runs at all (D1).
+    published = tmp_path / "trustgap.duckdb"
+    with run_lock(published):
+        result = run_extract(extract_job, published, source="salesforce")
+
+    assert not result.success
+    assert failed_step_keys(result) == []
+    (alert,) = webhook
+    assert alert["failed_steps"] == ["run start"]
+    assert alert["error"].startswith("WarehouseBusyError: Another Trustgap run is building")
+    (entry,) = run_ledger.history(published)
+    assert (entry.run_id, entry.status, entry.source) == (result.run_id, "failed", "salesforce")
+    assert "one run per warehouse" in entry.message
+
+
+def test_the_cli_says_why_a_run_could_not_start(tmp_path, monkeypatch, capsys):
+    from pipelines.definitions import defs
+    from pipelines.nightly_run import run_nightly
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    (tmp_path / "dagster_home").mkdir()
+    published = tmp_path / "trustgap.duckdb"
+    with run_lock(published):
+        code = run_nightly(
+            defs(),
+            crm={"source": "salesforce"},
+            what="Salesforce org",
+            as_of="2026-11-27",
+            warehouse_path=str(published),
+        )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "FAILED. The published warehouse was left unchanged." in err
+    assert "the run could not start: WarehouseBusyError: Another Trustgap run is building" in err
