@@ -323,6 +323,10 @@ def copy_schemas(con: duckdb.DuckDBPyConnection, catalog: str, schemas: tuple[st
         )
 
 
+class ParquetExportError(TrustgapError):
+    """The Parquet copy of the marts could not be written (the publish itself succeeded)."""
+
+
 def export_parquet(published: Path, target: Path, *, run_id: str, keep: int = 2) -> Path:
     """Export every mart to Parquet and swap `target/current` to it atomically.
 
@@ -332,22 +336,30 @@ def export_parquet(published: Path, target: Path, *, run_id: str, keep: int = 2)
     """
     runs = target / "runs"
     run_dir = runs / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with connect(published, read_only=True) as con:
-        tables = [
-            name
-            for (name,) in con.execute(
-                "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
-            ).fetchall()
-        ]
-        for table in tables:
-            destination = str(run_dir / f"{table}.parquet").replace("'", "''")
-            con.execute(f"copy marts.{table} to '{destination}' (format parquet)")
-    link = target / "current"
-    tmp_link = target / f".current.{run_id}"
-    tmp_link.unlink(missing_ok=True)
-    tmp_link.symlink_to(run_dir.relative_to(target))
-    os.replace(tmp_link, link)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with connect(published, read_only=True) as con:
+            tables = [
+                name
+                for (name,) in con.execute(
+                    "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
+                ).fetchall()
+            ]
+            for table in tables:
+                destination = str(run_dir / f"{table}.parquet").replace("'", "''")
+                con.execute(f"copy marts.{table} to '{destination}' (format parquet)")
+        link = target / "current"
+        tmp_link = target / f".current.{run_id}"
+        tmp_link.unlink(missing_ok=True)
+        tmp_link.symlink_to(run_dir.relative_to(target))
+        os.replace(tmp_link, link)
+    except (OSError, duckdb.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ParquetExportError(
+            f"The warehouse was published, but exporting its marts as Parquet to {target} "
+            f"failed ({reason}); readers of {target / 'current'} keep the previous export. "
+            "Fix TRUSTGAP_PARQUET_DIR (a writable folder) and run again."
+        ) from None
     for old in sorted(runs.iterdir(), key=lambda p: p.stat().st_mtime)[:-keep]:
         if old != run_dir:
             shutil.rmtree(old, ignore_errors=True)

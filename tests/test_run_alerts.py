@@ -7,6 +7,8 @@ TRUSTGAP_WEBHOOK_URL. Issue #15: D1, D3, D7, D12.
 
 from __future__ import annotations
 
+import shutil
+
 import dagster as dg
 import pytest
 
@@ -14,7 +16,10 @@ from pipelines import run_ledger
 from pipelines.defs.raw_hubspot import raw_hubspot
 from pipelines.defs.raw_salesforce import raw_salesforce
 from pipelines.warehouse import run_lock
-from tests.test_retries import webhook  # noqa: F401 - the fixture
+from tests import test_retries
+
+# A local JSON endpoint as TRUSTGAP_WEBHOOK_URL; the payloads it received.
+webhook = test_retries.webhook
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +53,7 @@ def failed_step_keys(result) -> list[str]:
 def test_a_run_whose_two_steps_fail_posts_one_alert_and_writes_one_ledger_line(
     extract_job,
     tmp_path,
-    webhook,  # noqa: F811
+    webhook,
 ):
     # An unknown CRM fails both extract steps, each on its own (D12).
     published = tmp_path / "trustgap.duckdb"
@@ -70,7 +75,7 @@ def test_a_run_whose_two_steps_fail_posts_one_alert_and_writes_one_ledger_line(
 def test_a_run_that_cannot_start_is_recorded_and_alerted_with_its_reason(
     extract_job,
     tmp_path,
-    webhook,  # noqa: F811
+    webhook,
 ):
     # Another run holds the warehouse: no step runs at all (D1).
     published = tmp_path / "trustgap.duckdb"
@@ -106,3 +111,49 @@ def test_the_cli_says_why_a_run_could_not_start(tmp_path, monkeypatch, capsys):
     assert code == 1
     assert "FAILED. The published warehouse was left unchanged." in err
     assert "the run could not start: WarehouseBusyError: Another Trustgap run is building" in err
+
+
+def test_a_failed_parquet_export_says_the_warehouse_was_replaced(
+    tiny_nightly,
+    tmp_path,
+    monkeypatch,
+    webhook,
+    capsys,
+):
+    # The publish succeeds, then the export fails: TRUSTGAP_PARQUET_DIR is a file (D7).
+    from pipelines.cli import main as trustgap
+    from pipelines.definitions import defs
+    from pipelines.nightly_run import _failure_summary
+    from pipelines.warehouse import published_run_id, working_path
+
+    published = tmp_path / "trustgap.duckdb"
+    shutil.copyfile(tiny_nightly.published, published)
+    shutil.copyfile(working_path(tiny_nightly.published), working_path(published))
+    (tmp_path / "parquet").write_text("not a folder")
+    monkeypatch.setenv("TRUSTGAP_PARQUET_DIR", str(tmp_path / "parquet"))
+    publish_job = (
+        defs()
+        .resolve_job_def("nightly")
+        .get_subset(
+            asset_selection={dg.AssetKey("published_warehouse")}, asset_check_selection=set()
+        )
+    )
+    result = run_extract(publish_job, published, source="salesforce")
+
+    assert failed_step_keys(result) == ["published_warehouse"]
+    assert published_run_id(published) == result.run_id
+    (alert,) = webhook
+    assert alert["published"] is True
+    assert "ParquetExportError: The warehouse was published" in alert["error"]
+    assert alert["text"].endswith(
+        "The published warehouse was replaced by this run; a step after the publish failed."
+    )
+    (entry,) = run_ledger.history(published)
+    assert (entry.status, entry.published) == ("failed", True)
+    summary = _failure_summary(result, published)
+    assert "The published warehouse was replaced by this run" in summary
+    assert "left unchanged" not in summary
+    assert trustgap(["status", "--warehouse", str(published)]) == 1
+    out = capsys.readouterr().out
+    assert "That run replaced the published copy below" in out
+    assert "left unchanged" not in out
