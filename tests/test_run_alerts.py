@@ -157,3 +157,44 @@ def test_a_failed_parquet_export_says_the_warehouse_was_replaced(
     out = capsys.readouterr().out
     assert "That run replaced the published copy below" in out
     assert "left unchanged" not in out
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "hooks.example.com/services/T000/B000/SECRET",  # no scheme: "unknown url type: '...'"
+        "https://hooks.example.com:99999/services/T000/SECRET",
+        "http://127.0.0.1:1/services/T000/SECRET",  # nothing listens
+    ],
+)
+def test_an_undeliverable_alert_says_so_by_host_never_by_url(url):
+    # (D3) The URL is the secret, and urllib's own errors quote it.
+    from pipelines.alerts import post_webhook
+
+    problem = post_webhook(url, {"text": "run failed"}, timeout=2)
+    assert problem.startswith("TRUSTGAP_WEBHOOK_URL (host ")
+    assert "SECRET" not in problem
+
+
+def test_an_undeliverable_alert_is_logged_and_the_run_still_recorded(
+    extract_job, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("TRUSTGAP_WEBHOOK_URL", "http://127.0.0.1:1/services/T000/SECRET")
+    published = tmp_path / "trustgap.duckdb"
+    run_config = {
+        "resources": {
+            "crm": {"config": {"source": "pipedrive"}},
+            "run_params": {"config": {"as_of": "2026-11-27"}},
+            "warehouse": {"config": {"path": str(published)}},
+        }
+    }
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = extract_job.execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False
+        )
+        stored = "\n".join(entry.user_message or "" for entry in instance.all_logs(result.run_id))
+    assert "Could not post the failure alert: TRUSTGAP_WEBHOOK_URL (host 127.0.0.1)" in stored
+    assert "SECRET" not in stored
+    assert "Could not post the failure alert" in capsys.readouterr().err
+    (entry,) = run_ledger.history(published)
+    assert entry.run_id == result.run_id
