@@ -73,6 +73,8 @@ class Warehouse(dg.ConfigurableResource):
         # the same warehouse fails fast instead of corrupting the working file.
         # Outside the lock: a run that cannot take it is reported too, once.
         with alerts.failures_reported(context, self.published), warehouse.run_lock(self.published):
+            # A damaged working file fails every step: say so once, before any runs.
+            warehouse.check_working_file(self.published)
             yield self
 
 

@@ -13,7 +13,7 @@ Never retried, because a retry cannot help or costs what is scarce: refused
 credentials (``CrmAuthError``), an exhausted API quota (``CrmQuotaError``),
 configuration errors, schema drift, failed data checks, and request errors the
 CRM would answer the same way again. A step that is up for retry emits
-STEP_UP_FOR_RETRY, not STEP_FAILURE, so the failure hook (pipelines/defs/alerts.py)
+STEP_UP_FOR_RETRY, not STEP_FAILURE, so the run's failure report (pipelines/alerts.py)
 only records and posts the attempt that finally failed.
 
 Runs whose process dies or never starts are retried by Dagster's run retries,
@@ -31,6 +31,7 @@ import duckdb
 
 from connectors.errors import CrmUnavailableError, SyncFailed
 from pipelines.settings import Settings
+from pipelines.warehouse import is_corrupt_file_error
 
 # What passes by itself: the CRM unreachable, slow or failing on its side after the
 # request retries, and DuckDB I/O errors (a file lock held for a moment, a
@@ -55,6 +56,8 @@ def is_transient(error: BaseException) -> bool:
     """
     if isinstance(error, SyncFailed):
         return bool(error.failures) and all(is_transient(f) for f in error.failures)
+    if is_corrupt_file_error(error):
+        return False  # a damaged file stays damaged (warehouse.check_working_file)
     return isinstance(error, TRANSIENT_ERRORS)
 
 
