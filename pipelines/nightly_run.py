@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.settings import Settings
-from pipelines.warehouse import published_path, working_path
+from pipelines.warehouse import WAREHOUSE_TAG, published_path, working_path
 
 EXAMPLE_QUERY = (
     "select rep_name, manager_name, open_deals, stale_deals, past_due_deals, slipping_deals "
@@ -66,7 +66,7 @@ def run_nightly(
             raise_on_error=False,
             # Run retries are the daemon's (pipelines/project.py); it cannot relaunch
             # a run this process executes. Transient step failures still retry.
-            tags={"dagster/max_retries": "0"},
+            tags={"dagster/max_retries": "0", WAREHOUSE_TAG: str(published)},
         )
     elapsed = time.perf_counter() - started
     if not result.success:

@@ -75,6 +75,7 @@ class Warehouse(dg.ConfigurableResource):
         with alerts.failures_reported(context, self.published), warehouse.run_lock(self.published):
             # A damaged working file fails every step: say so once, before any runs.
             warehouse.check_working_file(self.published)
+            alerts.fail_abandoned_runs(context, self.published)
             yield self
 
 

@@ -35,6 +35,10 @@ def published_path(path: str | os.PathLike | None = None) -> Path:
     return Path(chosen).expanduser().resolve()
 
 
+# The run tag that serialises runs per warehouse (its value: the published path).
+WAREHOUSE_TAG = "trustgap/warehouse"
+
+
 def working_path(published: Path) -> Path:
     """The file a run builds in, beside the published one."""
     return published.with_name(f"{published.stem}.working{published.suffix}")

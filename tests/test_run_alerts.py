@@ -198,3 +198,107 @@ def test_an_undeliverable_alert_is_logged_and_the_run_still_recorded(
     assert "Could not post the failure alert" in capsys.readouterr().err
     (entry,) = run_ledger.history(published)
     assert entry.run_id == result.run_id
+
+
+KILLED_RUN = """
+import sys
+import dagster as dg
+from pipelines.definitions import defs
+from pipelines.defs.raw_salesforce import raw_salesforce
+
+job = defs().resolve_job_def("nightly").get_subset(
+    asset_selection=set(raw_salesforce.keys), asset_check_selection=set()
+)
+run_config = {
+    "resources": {
+        "crm": {"config": {"source": "salesforce"}},
+        "run_params": {"config": {"as_of": "2026-11-27"}},
+        "warehouse": {"config": {"path": sys.argv[1]}},
+    }
+}
+with dg.DagsterInstance.get() as instance:
+    job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+"""
+
+
+def test_a_killed_run_left_started_is_marked_failed_by_the_next_run_on_its_warehouse(
+    tmp_path, monkeypatch
+):
+    """(#15 also seen) Dagster never hears the end of a run whose process was killed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from demo.fake_salesforce.faults import Slow
+    from tests.salesforce_org import TOKEN, fake_org, org
+
+    published = tmp_path / "trustgap.duckdb"
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("SALESFORCE_ACCESS_TOKEN", TOKEN)
+    monkeypatch.setenv("TRUSTGAP_WEBHOOK_URL", "")
+    with fake_org(org(10)) as fake:
+        monkeypatch.setenv("SALESFORCE_INSTANCE_URL", fake.instance_url)
+        fake.add_fault(Slow(120, times=1))  # the first run hangs on its first request
+        child = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(published)], env=os.environ)
+        with dg.DagsterInstance.get() as instance:
+            deadline = time.monotonic() + 120
+            while not fake.total_requests and time.monotonic() < deadline:
+                time.sleep(0.2)
+            (killed,) = instance.get_runs()
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+            assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.STARTED
+
+            nightly = extract_job_for(raw_salesforce)
+            rerun = nightly.execute_in_process(
+                run_config={
+                    "resources": {
+                        "crm": {"config": {"source": "salesforce"}},
+                        "run_params": {"config": {"as_of": "2026-11-27"}},
+                        "warehouse": {"config": {"path": str(published)}},
+                    }
+                },
+                instance=instance,
+                raise_on_error=False,
+            )
+            assert rerun.success
+            assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
+    (entry,) = run_ledger.history(published)
+    assert (entry.run_id, entry.failed_steps) == (killed.run_id, ["process ended"])
+    assert f"(pid {child.pid}) ended without finishing" in entry.message
+
+
+def extract_job_for(asset) -> dg.JobDefinition:
+    from pipelines.definitions import defs
+
+    return (
+        defs()
+        .resolve_job_def("nightly")
+        .get_subset(asset_selection=set(asset.keys), asset_check_selection=set())
+    )
+
+
+def test_queued_runs_wait_for_their_own_warehouse_only(tmp_path, monkeypatch):
+    """(#15 also seen) One stuck run used to hold the queue of every warehouse."""
+    from pipelines.definitions import defs
+    from pipelines.project import DAGSTER_YAML, ensure_dagster_home
+    from pipelines.warehouse import WAREHOUSE_TAG, published_path
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    # An instance set up by the previous version (one slot for the whole instance).
+    previous = DAGSTER_YAML.replace(
+        "        value:\n          applyLimitPerUniqueValue: true\n", ""
+    )
+    (tmp_path / "dagster.yaml").write_text(previous)
+    ensure_dagster_home()
+    with dg.DagsterInstance.get() as instance:
+        limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+    assert limits == [
+        {"key": WAREHOUSE_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+    ]
+    nightly = defs().resolve_job_def("nightly")
+    assert nightly.tags[WAREHOUSE_TAG] == str(published_path())
