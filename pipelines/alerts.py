@@ -214,7 +214,7 @@ def fail_abandoned_runs(context: dg.InitResourceContext, published: Path) -> lis
             failures=[Failure(PROCESS_ENDED, message)],
             as_of=as_of,
             source=source,
-            log_warning=context.log.warning,
+            log_warning=lambda text: notice(context, text),
         )
         abandoned.append(run.run_id)
     return abandoned
@@ -247,6 +247,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def notice(context: dg.InitResourceContext, text: str) -> None:
+    """A warning in the run's log and on the terminal that started it."""
+    context.log.warning(text)
+    print(f"Warning: {text}", file=sys.stderr)
+
+
 @contextmanager
 def failures_reported(context: dg.InitResourceContext, published: Path) -> Iterator[None]:
     """Around a whole run: report it once if it could not start or any step failed."""
@@ -256,8 +262,7 @@ def failures_reported(context: dg.InitResourceContext, published: Path) -> Itera
     as_of, source = _run_labels(run)
 
     def warn(text: str) -> None:
-        context.log.warning(text)
-        print(f"Warning: {text}", file=sys.stderr)
+        notice(context, text)
 
     try:
         yield

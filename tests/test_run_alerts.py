@@ -302,3 +302,15 @@ def test_queued_runs_wait_for_their_own_warehouse_only(tmp_path, monkeypatch):
     ]
     nightly = defs().resolve_job_def("nightly")
     assert nightly.tags[WAREHOUSE_TAG] == str(published_path())
+
+
+def test_a_warehouse_folder_that_did_not_exist_is_created_and_said_so(
+    extract_job, tmp_path, capsys
+):
+    """(#15 also seen) A mistyped --warehouse folder used to be created silently."""
+    published = tmp_path / "wherehouse" / "trustgap.duckdb"
+    run_extract(extract_job, published, source="pipedrive")
+    err = capsys.readouterr().err
+    assert f"Created the warehouse folder {published.parent} (it did not exist" in err
+    run_extract(extract_job, published, source="pipedrive")
+    assert "Created the warehouse folder" not in capsys.readouterr().err
