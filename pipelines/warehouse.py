@@ -106,6 +106,10 @@ def check_working_file(published: Path) -> None:
         ) from None
 
 
+class WarehouseFolderError(TrustgapError):
+    """The warehouse's folder cannot be created or written."""
+
+
 class WarehouseBusyError(TrustgapError):
     """Another run holds the warehouse lock."""
 
@@ -118,8 +122,16 @@ def run_lock(published: Path):
     whatever launched the run (CLI, schedule, UI).
     """
     lock_path = published.with_name(f"{published.name}.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as fh:
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(lock_path, "a+")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        raise WarehouseFolderError(
+            f"Cannot write in the warehouse folder {published.parent} "
+            f"({exc.strerror or type(exc).__name__}): a run keeps its lock, working file and "
+            "run ledger there. Choose a writable folder with --warehouse or TRUSTGAP_WAREHOUSE."
+        ) from None
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -314,3 +314,17 @@ def test_a_warehouse_folder_that_did_not_exist_is_created_and_said_so(
     assert f"Created the warehouse folder {published.parent} (it did not exist" in err
     run_extract(extract_job, published, source="pipedrive")
     assert "Created the warehouse folder" not in capsys.readouterr().err
+
+
+def test_a_warehouse_folder_that_cannot_be_written_is_named_before_any_step(
+    extract_job, tmp_path, webhook
+):
+    """(D1) The run cannot start; it says which folder and what to do."""
+    (tmp_path / "a-file").write_text("not a folder")
+    published = tmp_path / "a-file" / "trustgap.duckdb"
+    result = run_extract(extract_job, published, source="salesforce")
+    assert failed_step_keys(result) == []
+    (alert,) = webhook
+    assert alert["error"].startswith(
+        f"WarehouseFolderError: Cannot write in the warehouse folder {published.parent}"
+    )
