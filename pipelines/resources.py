@@ -16,7 +16,7 @@ import dagster as dg
 import duckdb
 
 from connectors.errors import ConfigurationError
-from pipelines import alerts, warehouse
+from pipelines import abandoned_runs, alerts, warehouse, working_file
 from pipelines.settings import CRMS, Settings, check_as_of, configured_crm
 
 
@@ -81,8 +81,8 @@ class Warehouse(dg.ConfigurableResource):
         # Outside the lock: a run that cannot take it is reported too, once.
         with alerts.failures_reported(context, self.published), warehouse.run_lock(self.published):
             # A damaged working file fails every step: say so once, before any runs.
-            warehouse.check_working_file(self.published)
-            alerts.fail_abandoned_runs(context, self.published)
+            working_file.check_working_file(self.published)
+            abandoned_runs.fail_abandoned_runs(context, self.published)
             yield self
 
 

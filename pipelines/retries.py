@@ -33,7 +33,7 @@ import duckdb
 
 from connectors.errors import CrmUnavailableError, SyncFailed
 from pipelines.settings import Settings
-from pipelines.warehouse import is_corrupt_file_error
+from pipelines.working_file import is_corrupt_file_error
 
 # What passes by itself: the CRM unreachable, slow or failing on its side after the
 # request retries, and DuckDB I/O errors (a file lock held for a moment, a
@@ -59,7 +59,7 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, SyncFailed):
         return bool(error.failures) and all(is_transient(f) for f in error.failures)
     if is_corrupt_file_error(error) or is_storage_refusal(error):
-        # A damaged file stays damaged (warehouse.check_working_file), and a full
+        # A damaged file stays damaged (working_file.check_working_file), and a full
         # disk or a read-only folder stays so until someone acts: minutes of
         # retries would only delay saying so.
         return False
