@@ -20,7 +20,7 @@ from pipelines import launch
 from pipelines.launch import PRODUCTION, CodeLocation
 from pipelines.progress import innermost_message
 from pipelines.settings import Settings
-from pipelines.warehouse import published_path, working_path
+from pipelines.warehouse import WAREHOUSE_TAG, published_path, working_path
 
 EXAMPLE_QUERY = (
     "select rep_name, manager_name, open_deals, stale_deals, past_due_deals, slipping_deals "
@@ -95,7 +95,7 @@ def run_nightly(
             run_config=run_config,
             # Run retries are the daemon's (pipelines/project.py); it cannot relaunch
             # a run this process executes. Transient step failures still retry.
-            tags={"dagster/max_retries": "0"},
+            tags={"dagster/max_retries": "0", WAREHOUSE_TAG: str(published)},
         )
     elapsed = time.perf_counter() - started
     if not result.success:
@@ -120,18 +120,18 @@ def _dbt_output(log_file: Path, verbose: bool) -> Iterator[None]:
 
 
 def _failure_summary(result, published: Path) -> str:
-    published_now = any(
-        e.event_type_value == "STEP_SUCCESS" and e.step_key == "published_warehouse"
-        for e in result.all_events
-    )
-    outcome = (
-        "the warehouse was published, a later step (the trust report) failed"
-        if published_now
-        else "the published warehouse was left unchanged"
-    )
+    from pipelines import alerts
+
+    # The published file says whether this run replaced it (a step after the publish
+    # may have failed): the events only say which steps succeeded.
+    outcome = alerts.outcome_sentence(alerts.was_published(published, result.run_id))
     causes: list[str] = []
     retried: dict[str, int] = {}
     for event in result.all_events:
+        if event.event_type_value == "RESOURCE_INIT_FAILURE" and event.event_specific_data.error:
+            # No step ran (warehouse busy, folder not writable): say why.
+            error = alerts.innermost_message(event.event_specific_data.error)
+            causes.append(f"the run could not start: {error}")
         if event.event_type_value == "STEP_UP_FOR_RETRY":
             retried[event.step_key] = retried.get(event.step_key, 0) + 1
         elif event.event_type_value == "STEP_FAILURE":
@@ -143,7 +143,7 @@ def _failure_summary(result, published: Path) -> str:
                 causes.append(f"check {check.check_name} failed: {check.description}")
     # The first line says why; the rest is for whoever digs further.
     lines = [f"\nFAILED: {causes[0] if causes else 'see the run in the Dagster UI'}"]
-    lines.append(f"Run {result.run_id}: {outcome}.")
+    lines.append(f"Run {result.run_id} FAILED. {outcome}")
     lines += [f"  {cause}" for cause in causes[1:]]
     lines += [f"  {step}: failed transiently {n}x before" for step, n in retried.items()]
     lines.append(f"Published copy: {published if published.exists() else '(none yet)'}")

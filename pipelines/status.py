@@ -25,7 +25,10 @@ def show_status(warehouse_path: str | None) -> int:
             f"LAST RUN FAILED at {last.finished_at} (run {last.run_id[:8]}, as of {last.as_of}), "
             f"step {', '.join(last.failed_steps)}: {last.message}"
         )
-        print("The published copy below is the last good run; it was left unchanged.")
+        if last.published:
+            print("That run replaced the published copy below; a step after the publish failed.")
+        else:
+            print("The published copy below is the last good run; it was left unchanged.")
     if not published.exists():
         print("No published warehouse yet: run `trustgap demo` or `trustgap run`.")
         return 1

@@ -173,7 +173,7 @@ def test_a_failed_run_says_its_cause_first_and_lists_each_step_once(tmp_path):
     summary = err[err.index("\nFAILED: ") + 1 :].splitlines()
     assert summary[0].startswith("FAILED: raw_salesforce: ")
     assert "token" in summary[0].lower() or "session" in summary[0].lower()
-    assert summary[1].endswith("the published warehouse was left unchanged.")
+    assert summary[1].endswith("FAILED. The published warehouse was left unchanged.")
     assert "a-token-salesforce-refuses" not in out + err
     # Quiet: no "Dependencies ... were not executed" wall, no Dagster wrapper error.
     assert "Dependencies for step" not in err

@@ -56,6 +56,10 @@ def test_values_are_typed(tmp_path):
         ("TRUSTGAP_QUARANTINE_MAX_SHARE", "1.5"),
         ("TRUSTGAP_SCHEDULE_CRON", "nightly"),
         ("TRUSTGAP_WEBHOOK_URL", "ftp://alerts.internal"),
+        # (#15 D3) An incoming webhook's path is its secret.
+        ("TRUSTGAP_WEBHOOK_URL", "hooks.example.com/services/T000/B000/SECRET"),
+        ("TRUSTGAP_WEBHOOK_URL", "https://hooks.example.com/services/T000/SECRET PASTED"),
+        ("TRUSTGAP_WEBHOOK_URL", "https://:443/services/T000/SECRET"),
     ],
 )
 def test_a_malformed_setting_is_named_but_its_value_is_not_echoed(name, value):
