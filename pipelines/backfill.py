@@ -14,7 +14,8 @@ import time
 import dagster as dg
 
 from connectors.errors import ConfigurationError
-from pipelines.warehouse import published_path
+from pipelines import launch
+from pipelines.warehouse import WAREHOUSE_TAG, published_path
 
 STEPS = {"day": 1, "week": 7}
 # Beyond this the command is almost surely a typo (a year instead of a month).
@@ -40,6 +41,7 @@ def run_backfill(
     *,
     warehouse_path: str | None,
     contiguous: bool,
+    location: launch.CodeLocation = launch.PRODUCTION,
 ) -> int:
     """Execute `history_backfill` for `dates` in this process; print progress and a summary."""
     published = published_path(warehouse_path)
@@ -72,12 +74,14 @@ def run_backfill(
     with dg.DagsterInstance.get() as instance:
         for position, tags in enumerate(batches, start=1):
             partition = tags.get("dagster/partition")
-            result = job.execute_in_process(
+            # A run of the code location (not execute_in_process), so the UI lists it.
+            result = launch.execute(
+                definitions,
+                location,
+                instance,
                 run_config=run_config,
-                instance=instance,
-                partition_key=partition,
-                raise_on_error=False,
-                tags={"dagster/max_retries": "0", **({} if partition else tags)},
+                tags={"dagster/max_retries": "0", WAREHOUSE_TAG: str(published), **tags},
+                job_name="history_backfill",
             )
             if not result.success:
                 failure = next(

@@ -7,7 +7,9 @@ date publishes.
 """
 
 import datetime as dt
+import os
 import shutil
+from unittest import mock
 
 import dagster as dg
 import duckdb
@@ -158,24 +160,43 @@ def test_publishing_the_same_date_again_keeps_one_set_of_rows(copied):
 
 
 @pytest.fixture(scope="module")
-def backfilled(copied):
-    """The copy with the week before backfilled through the Dagster backfill job."""
+def backfilled(copied, tmp_path_factory):
+    """The copy with the week before backfilled the way `trustgap backfill` does it."""
     from demo.definitions import defs
+    from pipelines import launch
+    from pipelines.backfill import run_backfill
 
     marts_before = rows(copied, "select * from marts.rep_hygiene order by rep_id")
-    job = defs().resolve_job_def("history_backfill")
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(
-            partition_key=WEEK_BEFORE,
-            run_config={"resources": {"warehouse": {"config": {"path": str(copied)}}}},
-            instance=instance,
+    home = tmp_path_factory.mktemp("dagster_home")
+    with mock.patch.dict(os.environ, {"DAGSTER_HOME": str(home)}):
+        code = run_backfill(
+            defs(),
+            [dt.date.fromisoformat(WEEK_BEFORE)],
+            warehouse_path=str(copied),
+            contiguous=False,
+            location=launch.DEMO,
         )
-    assert result.success
-    return copied, marts_before
+        assert code == 0
+        with dg.DagsterInstance.get() as instance:
+            # How the UI's job page finds its runs: job name and the location's tag.
+            located = dg.RunsFilter(
+                job_name="history_backfill", tags={".dagster/repository": launch.DEMO.label()}
+            )
+            runs = instance.get_runs(filters=located)
+    return copied, marts_before, runs
+
+
+def test_a_backfill_run_is_listed_under_its_code_location_with_its_partition(backfilled):
+    *_, runs = backfilled
+    assert len(runs) == 1
+    (run,) = runs
+    assert run.job_name == "history_backfill"
+    assert run.tags["dagster/partition"] == WEEK_BEFORE
+    assert run.remote_job_origin.location_name == "trustgap"
 
 
 def test_a_backfill_adds_its_date_and_leaves_the_marts_as_published(backfilled):
-    published, marts_before = backfilled
+    published, marts_before, _ = backfilled
     for table in HISTORY_TABLES:
         dates = rows(published, f"select distinct as_of from history.{table} order by 1")
         assert [d.isoformat() for (d,) in dates] == [WEEK_BEFORE, DEMO_AS_OF], table
@@ -197,7 +218,7 @@ def test_a_backfilled_date_equals_what_a_nightly_run_on_that_date_publishes(
     landed: the demo org is generated anew for each as-of date, a real CRM is not)."""
     from demo.definitions import defs
 
-    published, _ = backfilled
+    published, *_ = backfilled
     folder = tmp_path_factory.mktemp("nightly_week_before")
     nightly = folder / "trustgap.duckdb"
     shutil.copyfile(tiny_nightly.published, nightly)
