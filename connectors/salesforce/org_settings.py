@@ -80,7 +80,7 @@ def _custom_quarters(api: SalesforceApi) -> tuple[tuple[FiscalQuarter, ...], str
             "The org defines custom fiscal years but its Period quarters cannot be read; "
             "quarters follow FiscalYearStartMonth."
         )
-    quarters = []
+    quarters, unreadable = [], 0
     for period in periods:
         year = custom.get(period.get("FiscalYearSettingsId"))
         if year is None:
@@ -89,7 +89,15 @@ def _custom_quarters(api: SalesforceApi) -> tuple[tuple[FiscalQuarter, ...], str
             start = dt.date.fromisoformat(period["StartDate"])
             end = dt.date.fromisoformat(period["EndDate"])
         except (KeyError, TypeError, ValueError):
+            start = end = None
+        if start is None or end < start:
+            unreadable += 1
             continue
-        if end >= start:
-            quarters.append(FiscalQuarter(start, end, quarter_label(f"{year}-Q{period['Number']}")))
-    return tuple(quarters), None
+        quarters.append(FiscalQuarter(start, end, quarter_label(f"{year}-Q{period.get('Number')}")))
+    warning = None
+    if unreadable:
+        warning = (
+            f"{unreadable} custom fiscal quarter(s) in Period have no readable StartDate/EndDate "
+            "and were left out; those days follow FiscalYearStartMonth."
+        )
+    return tuple(quarters), warning
