@@ -87,7 +87,7 @@ class DemoCrm(CrmSource):
             records=org.salesforce,
             access_token=token,
             organization_id=org_id,
-            organization=organization_fields(),
+            organization=organization_fields(org.fiscal_year_start_month),
         ) as fake:
             settings = SalesforceSettings(
                 instance_url=fake.instance_url, access_token=Secret(token)

@@ -83,18 +83,18 @@ def leader_styles(ctx: Context) -> dict[int, LeaderStyle]:
     return styles
 
 
-def quarter_windows(horizon: int, count: int = QUARTERS_WATCHED) -> list[Window]:
-    """The last 14 days of the `count` latest fiscal quarters (org_calendar) that ended
-    before as_of."""
+def quarter_windows(horizon: int, start_month: int, count: int = QUARTERS_WATCHED) -> list[Window]:
+    """The last 14 days of the `count` latest fiscal quarters (years starting in
+    `start_month`) that ended before as_of."""
     windows = []
-    quarter_end = fiscal_quarter_end_day(horizon // DAY - 1)
+    quarter_end = fiscal_quarter_end_day(horizon // DAY - 1, start_month)
     while len(windows) < count:
         end = (quarter_end + 1) * DAY
         if end <= horizon:
-            label = fiscal_quarter_label(quarter_end)
+            label = fiscal_quarter_label(quarter_end, start_month)
             windows.append(Window((quarter_end - 13) * DAY, end, quarter_end, label))
         # Quarters last 89-92 days: 95 days back is always the previous quarter.
-        quarter_end = fiscal_quarter_end_day(quarter_end - 95)
+        quarter_end = fiscal_quarter_end_day(quarter_end - 95, start_month)
     return sorted(windows, key=lambda w: w.start)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from demo.org.context import Context
 from demo.org.lifecycle import STAGES
-from demo.org.org_calendar import FISCAL_YEAR_START_MONTH, TIME_ZONE, local_date, local_time
+from demo.org.org_calendar import TIME_ZONE, local_date, local_time
 from demo.org.wire import DAY, format_date, format_datetime
 
 # Wire-format facts a consumer of the demo data must know; copied into the truth.
@@ -50,7 +50,7 @@ def build_truth(ctx, size, seed, as_of, deals_by_owner, dirty_rows, orphans) -> 
         "history_start": format_date(ctx.window_start // DAY),
         # What the CRM states (Organization / account details) and the marts must follow.
         "org_calendar": {
-            "fiscal_year_start_month": FISCAL_YEAR_START_MONTH,
+            "fiscal_year_start_month": ctx.fiscal_year_start_month,
             "time_zone": TIME_ZONE,
         },
         "ceo_id": ids[org.ceo],
