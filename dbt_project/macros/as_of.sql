@@ -54,3 +54,16 @@
 {% macro local_midnight(date_value) -%}
     timezone('{{ org_timezone() }}', cast({{ date_value }} as timestamp))
 {%- endmacro %}
+
+
+{#- The calendar date a CRM sent as a timestamp (HubSpot's closedate): exactly midnight
+    UTC is HubSpot's way of writing a bare date, which is that day wherever the org is
+    (in org_timezone() it would be the day before west of Greenwich); any other instant
+    is a moment, taken on its day in org_timezone(). -#}
+{% macro crm_date(timestamp_tz) -%}
+    case
+        when cast(timezone('UTC', {{ timestamp_tz }}) as time) = time '00:00:00'
+            then cast(timezone('UTC', {{ timestamp_tz }}) as date)
+        else {{ local_date(timestamp_tz) }}
+    end
+{%- endmacro %}

@@ -72,7 +72,7 @@ final as (
             when 'dealstage' then coalesce(old_stages.stage_label, changes.previous_value)
             when 'amount' then printf('%.2f', try_cast(changes.previous_value as double))
             when 'closedate' then
-                cast({{ local_date(hubspot_timestamp('changes.previous_value')) }} as varchar)
+                cast({{ crm_date(hubspot_timestamp('changes.previous_value')) }} as varchar)
             when 'hs_manual_forecast_category' then
                 {{ hubspot_forecast_category('changes.previous_value') }}
             else changes.previous_value
@@ -81,7 +81,7 @@ final as (
             when 'dealstage' then coalesce(new_stages.stage_label, changes.value)
             when 'amount' then printf('%.2f', try_cast(changes.value as double))
             when 'closedate' then
-                cast({{ local_date(hubspot_timestamp('changes.value')) }} as varchar)
+                cast({{ crm_date(hubspot_timestamp('changes.value')) }} as varchar)
             when 'hs_manual_forecast_category' then
                 {{ hubspot_forecast_category('changes.value') }}
             else changes.value

@@ -23,7 +23,7 @@ final as (
         -- an id no pipeline knows stays as it is (stage_order is then null)
         coalesce(stages.stage_label, deals.stage_id) as stage,
         deals.amount,
-        {{ local_date('deals.close_at') }} as close_date,
+        {{ crm_date('deals.close_at') }} as close_date,
         deals.close_at_text as close_date_text,
         deals.stage_probability * 100 as probability,
         {{ hubspot_forecast_category('deals.forecast_category') }} as forecast_category,
