@@ -48,6 +48,12 @@ class DemoCrm(CrmSource):
     def org_chart(self) -> Path | None:
         return self._truth().with_name("hubspot_org_chart.csv") if self.crm == "hubspot" else None
 
+    def fiscal_year_start_month(self) -> int | None:
+        # The demo org's fiscal year: Salesforce's Organization states it, HubSpot cannot.
+        from demo.org.org_calendar import FISCAL_YEAR_START_MONTH
+
+        return FISCAL_YEAR_START_MONTH if self.crm == "hubspot" else None
+
     def _truth(self) -> Path:
         return Path(self.truth_path) if self.truth_path else DEFAULT_TRUTH
 
@@ -67,6 +73,7 @@ class DemoCrm(CrmSource):
         from connectors.salesforce.settings import SyncOptions
         from demo.fake_salesforce import FakeSalesforce
         from demo.fake_salesforce.server import fake_organization_id
+        from demo.org.org_calendar import organization_fields
 
         org = self._generate(as_of)
         org.write_truth(self._truth())
@@ -77,7 +84,10 @@ class DemoCrm(CrmSource):
         # a repeated demo syncs incrementally; another org is rebuilt from scratch.
         org_id = fake_organization_id(self.size, self.seed, as_of.isoformat())
         with FakeSalesforce(
-            records=org.salesforce, access_token=token, organization_id=org_id
+            records=org.salesforce,
+            access_token=token,
+            organization_id=org_id,
+            organization=organization_fields(org.fiscal_year_start_month),
         ) as fake:
             settings = SalesforceSettings(
                 instance_url=fake.instance_url, access_token=Secret(token)

@@ -26,7 +26,8 @@ class RunParams(dg.ConfigurableResource):
     `full_refresh` re-reads every CRM object from scratch instead of syncing what
     changed since the last run (`--full-refresh`). `org_chart` is the hierarchy CSV
     (`user_email,manager_email[,team]`). Empty fields mean the setting
-    (TRUSTGAP_TIMEZONE, TRUSTGAP_ORG_CHART; no org chart: the `org_chart` dbt seed):
+    (TRUSTGAP_TIMEZONE, TRUSTGAP_ORG_CHART; no org chart: the `org_chart` dbt seed;
+    no time zone: the CRM org's for the marts, UTC for the as-of date):
     a run config replaces the resource's values instead of merging with them.
     """
 
@@ -115,6 +116,11 @@ class CrmSource(dg.ConfigurableResource):
         """A hierarchy file the CRM itself provides (none: the run's or the seed's)."""
         return None
 
+    def fiscal_year_start_month(self) -> int | None:
+        """A fiscal year this CRM is configured with where its API states none (HubSpot
+        has no fiscal year); None: the CRM's own, the dbt var or January."""
+        return None
+
     @contextmanager
     def salesforce(self, as_of: dt.date, *, full_refresh: bool, log) -> Iterator:
         """A `SalesforceConnection` to the org named by the SALESFORCE_* variables."""
@@ -143,8 +149,10 @@ class CrmSource(dg.ConfigurableResource):
 def default_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """The resources every run starts from, their defaults taken from `settings`."""
     return {
+        # No TRUSTGAP_TIMEZONE: "" lets the CRM org's zone apply (pipelines/calendar.py).
         "run_params": RunParams(
-            timezone=settings.timezone, org_chart=str(settings.org_chart or "")
+            timezone=settings.timezone if settings.timezone_set else "",
+            org_chart=str(settings.org_chart or ""),
         ),
         "warehouse": Warehouse(path=str(settings.warehouse)),
         "crm": CrmSource(),

@@ -30,6 +30,9 @@ class Settings:
 
     warehouse: Path = DATA_DIR / "trustgap.duckdb"
     timezone: str = "UTC"
+    # Whether TRUSTGAP_TIMEZONE was set: unset, the marts take the CRM org's zone
+    # (pipelines/calendar.py) and `timezone` is only the schedule's.
+    timezone_set: bool = False
     schedule_cron: str = "0 2 * * *"
     webhook_url: str | None = None
     step_retries: int = 2
@@ -73,6 +76,7 @@ class Settings:
         return cls(
             warehouse=_path(read.text(env, "TRUSTGAP_WAREHOUSE")) or cls.warehouse,
             timezone=timezone,
+            timezone_set=bool(read.text(env, "TRUSTGAP_TIMEZONE", "")),
             schedule_cron=cron,
             webhook_url=webhook or None,
             step_retries=read.whole_number(env, "TRUSTGAP_STEP_RETRIES", 2, high=20),

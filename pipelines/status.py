@@ -51,6 +51,9 @@ def show_status(warehouse_path: str | None) -> int:
     for asset, name, severity, description in failed[:20]:
         why = f" - {description[:160]}" if description else ""
         print(f"  {severity:<5} {asset}: {name}{why}")
+    from pipelines import calendar
+
+    print("\n".join(calendar.status_lines(published)))
     from pipelines.freshness import status_lines
 
     print("\n".join(status_lines(status["freshness"])))

@@ -33,6 +33,8 @@ from connectors.salesforce.objects import OBJECTS, RAW_SCHEMA
 from demo.fake_hubspot import UNLIMITED, FakeHubSpot
 from demo.org.generator import generate_org
 from demo.org.hubspot import render_hubspot
+from demo.org.org_calendar import FISCAL_YEAR_START_MONTH, TIME_ZONE
+from pipelines.calendar import Calendar
 from tests.conftest import DEMO_AS_OF
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -142,6 +144,11 @@ def warehouse(tmp_path_factory) -> duckdb.DuckDBPyConnection:
         "TRUSTGAP_WORKING_DB": str(path),
         "TRUSTGAP_ORG_CHART": str(org_chart),
         "DBT_TARGET_PATH": str(tmp / "target"),
+        # The demo org's calendar, as the nightly run passes it: days and ISO weeks in
+        # its zone, quarters from its fiscal year (HubSpot states no fiscal year).
+        **Calendar(
+            fiscal_year_start_month=FISCAL_YEAR_START_MONTH, timezone=TIME_ZONE
+        ).environment(),
     }
     env.pop("TRUSTGAP_TEAM_MANAGERS", None)
     models = [f"+{model}" for model in CANONICAL.values()] + ["+intermediate.hubspot"]

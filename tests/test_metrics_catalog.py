@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from pipelines import warehouse as wh
+from pipelines.calendar import recorded_calendar
 from tests.conftest import DEMO_AS_OF
 from tests.dbt_runner import DBT_PROJECT_DIR, run_dbt
 
@@ -308,10 +309,14 @@ def test_kpi_catalog_publishes_every_metric_with_its_threshold_and_freshness(tin
 
 
 @pytest.mark.slow
-def test_same_raw_data_and_as_of_rebuild_identical_marts(tiny_nightly, tmp_path):
+def test_same_raw_data_and_as_of_rebuild_identical_marts(tiny_nightly, tmp_path, monkeypatch):
     rebuilt = tmp_path / "rebuilt.duckdb"
-    # The working file holds the raw tables the marts are built from.
+    # The working file holds the raw tables the marts are built from, and the calendar
+    # (the org's fiscal year and time zone) the run built them with.
     shutil.copyfile(wh.working_path(tiny_nightly.published), rebuilt)
+    with duckdb.connect(str(rebuilt), read_only=True) as con:
+        for name, value in recorded_calendar(con).environment().items():
+            monkeypatch.setenv(name, value)
     result = run_dbt(["run"], tmp_path, rebuilt, DEMO_AS_OF)
     assert result.returncode == 0, result.stdout[-3000:]
     con = duckdb.connect()

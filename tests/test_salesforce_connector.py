@@ -26,10 +26,10 @@ def test_paging_lands_every_row_exactly_once_at_one_request_per_page(rows):
     assert (total, distinct) == (rows, rows)
     pages = max(1, math.ceil(rows / 2000))
     assert results["Opportunity"].pages == pages
-    # API economy: the org's id and object list, the object's describe and
-    # COUNT(), then exactly one call per page.
+    # API economy: the org's id and calendar, its object list, the object's
+    # describe and COUNT(), then exactly one call per page.
     assert counts == {
-        "query": 1,  # SELECT Id FROM Organization
+        "query": 2,  # Organization (id, fiscal year, time zone) and FiscalYearSettings
         "sobjects": 1,
         "describe": 1,
         "queryAll": 2,  # COUNT() and the first page

@@ -39,7 +39,7 @@ def test_a_storm_of_rate_limits_or_server_errors_is_ridden_out(status):
     assert con.execute("select count(distinct Id) from raw_salesforce.opportunity").fetchone() == (
         4500,
     )
-    assert sum(counts.values()) == 7 + 6 + 4  # the sync's 7 requests plus every retry
+    assert sum(counts.values()) == 8 + 6 + 4  # the sync's 8 requests plus every retry
 
 
 def test_errors_past_the_retry_budget_fail_the_object_and_keep_its_watermark():

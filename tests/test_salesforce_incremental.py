@@ -98,11 +98,12 @@ def test_an_incremental_run_with_no_changes_uses_a_handful_of_requests():
         fake.reset_counts()
         _, results = land(fake, con=con, bulk_threshold=0)
         counts = dict(fake.request_counts)
-    # Org id + object list, then per incremental object describe + delete log +
-    # one window page, per reference object describe + one page (this org has the
-    # two currency-rate objects; a single-currency org skips them without a call).
-    assert counts == {"query": 1 + 5, "sobjects": 1, "describe": 12, "deleted": 7, "queryAll": 7}
-    assert sum(counts.values()) == 33
+    # Org id and calendar (Organization, FiscalYearSettings) + object list, then per
+    # incremental object describe + delete log + one window page, per reference object
+    # describe + one page (this org has the two currency-rate objects; a single-currency
+    # org skips them without a call).
+    assert counts == {"query": 2 + 5, "sobjects": 1, "describe": 12, "deleted": 7, "queryAll": 7}
+    assert sum(counts.values()) == 34
     assert all(r.mode in ("incremental", "replace") for r in results.values())
 
 

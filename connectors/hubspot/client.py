@@ -130,6 +130,23 @@ class HubSpotApi:
             kwargs["after"] = after
         return self._call("owners", "listing owners", self._owners.get_page, **kwargs)
 
+    def account_details(self) -> dict:
+        """`GET /account-info/v3/details`: the account's time zone (`timeZone`) and currency.
+
+        hubspot-api-client 12 has no API class for it, and its `api_request` sends bare
+        `requests` calls (no timeout, no retry, errors printed). The owners API's
+        generated client makes the call instead: same auth, retries, pacing and timeout.
+        """
+        return self._call(
+            "account",
+            "reading the account's details",
+            self._owners.api_client.call_api,
+            "/account-info/v3/details",
+            "GET",
+            header_params={"Accept": "application/json"},
+            auth_settings=["oauth2"],
+        )
+
     def pipelines(self, object_type: str = "deals") -> dict:
         return self._call(
             "pipelines", f"reading {object_type} pipelines", self._pipelines.get_all, object_type

@@ -25,6 +25,8 @@ from connectors.hubspot.objects import (
     TABLES,
     CrmObject,
 )
+from connectors.hubspot.org_settings import read_account_settings
+from connectors.org_settings import record_org_settings
 from connectors.sync_report import (
     FAILS_THE_OBJECT,
     STOPS_THE_RUN,
@@ -55,6 +57,10 @@ def sync_hubspot(
         **options,
     )
     reported: set[str] = set()
+    settings = read_account_settings(connection.api)
+    record_org_settings(con, settings, read_at=sync.loaded_at)
+    if settings.warning:
+        logger.warning(settings.warning)
 
     def finished(tables: Sequence[str]) -> Iterator[TableReport]:
         for table in tables:

@@ -91,10 +91,25 @@ class SalesforceApi:
         )
 
     def organization_id(self) -> str:
+        return self.organization(("Id",))["Id"]
+
+    def organization(self, fields: tuple[str, ...]) -> dict:
+        """The org's one ``Organization`` row with `fields`."""
         page = self.call(
-            self.sf.query, "SELECT Id FROM Organization", what="reading the organization's id"
+            self.sf.query,
+            f"SELECT {', '.join(fields)} FROM Organization",
+            what="reading the organization's settings",
         )
-        return page["records"][0]["Id"]
+        return page["records"][0]
+
+    def query_all_pages(self, soql: str, *, object_name: str) -> list[dict]:
+        """Every record of a small query (a few pages at most), live rows only."""
+        page = self.query(soql, include_deleted=False, object_name=object_name)
+        records = list(page["records"])
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            page = self.query_more(page["nextRecordsUrl"], object_name=object_name)
+            records += page["records"]
+        return records
 
     @property
     def base_url(self) -> str:

@@ -35,12 +35,14 @@ from connectors.errors import (
     SchemaDriftError,
 )
 from connectors.landing import RawTableWriter
+from connectors.org_settings import OrgSettings, record_org_settings
 from connectors.salesforce import incremental as state
 from connectors.salesforce.api import ObjectUnavailable, SalesforceApi
 from connectors.salesforce.bulk import BulkQuery, BulkUnavailable
 from connectors.salesforce.deletes import DeleteLogGap, apply_deleted_log
 from connectors.salesforce.fields import ObjectFields, compare_with_table, resolve_fields
 from connectors.salesforce.objects import RAW_SCHEMA, SalesforceObject
+from connectors.salesforce.org_settings import read_org_settings
 from connectors.salesforce.rest import rest_pages, select_soql
 from connectors.salesforce.settings import SyncOptions
 from connectors.salesforce.status import ObjectSyncResult, record_status
@@ -62,16 +64,27 @@ class SalesforceSync:
         self.options = options or SyncOptions()
         self.on_progress = on_progress or (lambda _name, _rows: None)
         self._objects: dict[str, dict] | None = None
+        self.org_settings = OrgSettings("salesforce")
 
     # -- the run -------------------------------------------------------------------------
 
     def prepare(self, con: duckdb.DuckDBPyConnection, *, loaded_at: dt.datetime) -> str | None:
-        """Check which org this is (one call); returns why everything is re-read, if so."""
+        """Read the Organization once: which org this is, and its calendar.
+
+        Returns why everything is re-read, if so. The calendar lands in
+        sync_state.org_settings; `org_settings` keeps it (with its warning) for the caller.
+        """
+        org_id, self.org_settings = read_org_settings(self.api)
+        record_org_settings(con, self.org_settings, read_at=loaded_at)
+        if org_id is None:
+            # Without the org's id the warehouse cannot tell another org's data from
+            # this one's; a full refresh still re-reads everything.
+            if not self.options.full_refresh:
+                return None
+            state.reset_cursors(con, state.SOURCE)
+            return "full refresh requested: every Salesforce object is re-read from scratch"
         return state.check_organization(
-            con,
-            self.api.organization_id(),
-            full_refresh=self.options.full_refresh,
-            at=loaded_at,
+            con, org_id, full_refresh=self.options.full_refresh, at=loaded_at
         )
 
     def org_objects(self) -> dict[str, dict]:

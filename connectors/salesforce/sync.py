@@ -50,6 +50,8 @@ def sync_salesforce(
     reason = sync.prepare(con, loaded_at=loaded_at)
     if reason:
         logger.info(reason[0].upper() + reason[1:])
+    if sync.org_settings.warning:
+        logger.warning(sync.org_settings.warning)
     failures: dict[str, Exception] = {}
     for obj in objects:
         before = api.session.api_usage

@@ -49,6 +49,19 @@ class Portal:
         self.associations: dict[tuple[str, str], dict[int, list[tuple[int, int, str | None]]]]
         self.associations = {}
         self._next_id = 1_000_000
+        # GET /account-info/v3/details: HubSpot names zones as IANA ids or their
+        # legacy aliases (US/Pacific).
+        self.account: dict = {
+            "portalId": 1234567,
+            "accountType": "STANDARD",
+            "timeZone": "UTC",
+            "companyCurrency": "USD",
+            "additionalCurrencies": [],
+            "utcOffset": "+00:00",
+            "utcOffsetMilliseconds": 0,
+            "uiDomain": "app.hubspot.com",
+            "dataHostingLocation": "na1",
+        }
 
     # -- loading ---------------------------------------------------------------
 

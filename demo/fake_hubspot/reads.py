@@ -1,4 +1,5 @@
-"""The fake HubSpot's read endpoints: owners, pipelines, object pages, one object, search.
+"""The fake HubSpot's read endpoints: account details, owners, pipelines, object pages, one
+object, search.
 
 Object pages follow ids in order behind opaque ``after`` cursors, 100 per page
 (50 with ``propertiesWithHistory``); ``archived=true`` reads the recycle bin.
@@ -51,6 +52,11 @@ class CrmReads:
         if start + limit < len(owners):
             payload["paging"] = next_page(request, encode_after(start + limit))
         return Response.json(payload)
+
+    def _account(self, request: Request) -> Response:
+        # Any private-app token may read its account's details (no scope needed).
+        with self.portal.lock:
+            return Response.json(dict(self.portal.account))
 
     def _pipelines(self, request: Request) -> Response:
         name = self._object_type(request)

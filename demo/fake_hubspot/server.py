@@ -65,6 +65,7 @@ def required_scope(object_type: str) -> str:
 
 
 _ROUTES = (
+    _route("GET", r"/account-info/v3/details/?", "account", "_account"),
     _route("GET", r"/crm/v3/owners/?", "owners", "_owners"),
     _route("GET", r"/crm/v3/pipelines/(?P<object_type>[^/]+)/?", "pipelines", "_pipelines"),
     _route("GET", r"/crm/v3/objects/(?P<object_type>[^/]+)/?", "list", "_list"),

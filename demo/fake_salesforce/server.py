@@ -112,7 +112,9 @@ class FakeSalesforce(
     ``records`` maps object API names to lists of record dicts (fields as in
     ``connectors.salesforce.objects``). An object whose key is present exists in
     the org even with no rows; an absent key is an object the org does not have.
-    Every org also has its one ``Organization`` row (``organization_id``).
+    Every org also has its one ``Organization`` row (``organization_id``; its
+    calendar fields from ``organization``). Custom fiscal years are the records
+    of ``FiscalYearSettings`` and ``Period``, as any other object's.
     ``access_token`` is accepted as a session; ``allow_password_login`` and
     ``allow_jwt_login`` let clients log in for fresh ones.
     Use as a context manager, or call ``start()`` / ``stop()``.
@@ -133,6 +135,7 @@ class FakeSalesforce(
         max_open_cursors: int = 10,
         host: str = "127.0.0.1",
         organization_id: str = "00DFAKE0000000001",
+        organization: Mapping[str, Any] | None = None,
         bulk_polls: int = 1,
     ) -> None:
         self.access_token = access_token
@@ -156,9 +159,22 @@ class FakeSalesforce(
         self._init_changes()
         self._init_bulk(bulk_polls)
         self._init_queries()
+        # The org's calendar lives on its one Organization row; `organization`
+        # overrides these fields (e.g. the demo's February fiscal year).
         self.set_records(
             "Organization",
-            [{"Id": organization_id, "Name": "Fake Org", "OrganizationType": "Enterprise Edition"}],
+            [
+                {
+                    "Name": "Fake Org",
+                    "OrganizationType": "Enterprise Edition",
+                    "FiscalYearStartMonth": 1,
+                    "UsesStartDateAsFiscalYearName": False,
+                    "TimeZoneSidKey": "GMT",
+                    "DefaultLocaleSidKey": "en_US",
+                    **(organization or {}),
+                    "Id": organization_id,
+                }
+            ],
         )
         for name, rows in (records or {}).items():
             self.set_records(name, rows)

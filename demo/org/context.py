@@ -80,3 +80,4 @@ class Context:
     account_contacts: list[list[str]] = field(default_factory=list)
     ceo_deals: set[str] = field(default_factory=set)
     ceo_takeovers: set[str] = field(default_factory=set)
+    fiscal_year_start_month: int = 1

@@ -36,6 +36,7 @@ from demo.org.context import Context
 from demo.org.currencies import Currencies, currency_truth, plan_currencies, write_currencies
 from demo.org.deals import write_deals
 from demo.org.lifecycle import STAGES
+from demo.org.org_calendar import FISCAL_YEAR_START_MONTH
 from demo.org.schedule import schedule_deals
 from demo.org.truth import build_truth
 from demo.org.wire import DAY, IdSequence, Table, day_number, format_datetime
@@ -77,6 +78,8 @@ class DemoOrg:
     truth: dict
     # None: a single-currency org (no CurrencyIsoCode, no rate objects).
     currencies: Currencies | None = None
+    # The calendar its Organization row states (demo/org/org_calendar.py).
+    fiscal_year_start_month: int = FISCAL_YEAR_START_MONTH
 
     @cached_property
     def salesforce(self) -> dict[str, list[dict]]:
@@ -121,6 +124,7 @@ def generate_org(
     as_of: datetime.date = DEFAULT_AS_OF,
     *,
     multi_currency: bool = True,
+    fiscal_year_start_month: int = FISCAL_YEAR_START_MONTH,
 ) -> DemoOrg:
     """Generate the demo org of `size` (one of SIZES) for `seed`, as seen on `as_of`.
 
@@ -135,7 +139,7 @@ def generate_org(
         raise ValueError(f"unknown demo org size {size!r}; choose one of {', '.join(SIZES)}")
     if isinstance(as_of, datetime.datetime):
         as_of = as_of.date()
-    ctx = _new_context(SIZES[size], seed, size, as_of)
+    ctx = _new_context(SIZES[size], seed, size, as_of, fiscal_year_start_month)
     _write_users_and_roles(ctx)
     _write_stages(ctx)
     schedule = schedule_deals(ctx, SIZES[size].deals)
@@ -153,11 +157,19 @@ def generate_org(
     truth = build_truth(ctx, size, seed, as_of, deals_by_owner, dirty_rows, [orphan])
     truth["currencies"] = currency_truth(ctx, currencies)
     return DemoOrg(
-        size=size, seed=seed, as_of=as_of, tables=ctx.tables, truth=truth, currencies=currencies
+        size=size,
+        seed=seed,
+        as_of=as_of,
+        tables=ctx.tables,
+        truth=truth,
+        currencies=currencies,
+        fiscal_year_start_month=fiscal_year_start_month,
     )
 
 
-def _new_context(spec: OrgSize, seed: int, size: str, as_of: datetime.date) -> Context:
+def _new_context(
+    spec: OrgSize, seed: int, size: str, as_of: datetime.date, fiscal_year_start_month: int
+) -> Context:
     rng = random.Random(f"trustgap-demo:{size}:{seed}")
     horizon = day_number(as_of) * DAY
     window_start = horizon - HISTORY_DAYS * DAY
@@ -183,11 +195,12 @@ def _new_context(spec: OrgSize, seed: int, size: str, as_of: datetime.date) -> C
         cast=cast,
         tables={obj.name: Table(obj.name) for obj in OBJECTS},
         ids=ids,
+        fiscal_year_start_month=fiscal_year_start_month,
     )
     ctx.user_ids = [ids["User"]() for _ in org.people]
     ctx.profiles = planted.rep_profiles(ctx)
     ctx.styles = planted.leader_styles(ctx)
-    ctx.windows = planted.quarter_windows(horizon)
+    ctx.windows = planted.quarter_windows(horizon, fiscal_year_start_month)
     ctx.ceo_owners, ctx.ceo_takeover_owners = planted.ceo_owners(ctx)
     return ctx
 

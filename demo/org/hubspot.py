@@ -41,6 +41,7 @@ from demo.org.hubspot_values import (
     hubspot_number,
     stage_id,
 )
+from demo.org.org_calendar import TIME_ZONE
 
 PIPELINE_ID = "default"
 PIPELINE_LABEL = "Sales Pipeline"
@@ -108,6 +109,9 @@ class _Renderer(EngagementRenderer):
     def __init__(self, org: DemoOrg) -> None:
         self.org = org
         self.portal = Portal()
+        # The account's time zone; HubSpot has no fiscal year (the demo's is set as a var).
+        self.portal.account.update(timeZone=TIME_ZONE, utcOffset="-08:00")
+        self.portal.account["utcOffsetMilliseconds"] = -8 * 3600 * 1000
         self.rendering = HubSpotRendering(self.portal, [], [])
         self.ids = self.rendering.ids
         self.user_ids: dict[str, int] = {}  # Salesforce user id -> HubSpot user id

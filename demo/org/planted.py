@@ -8,10 +8,12 @@ was planted in the truth file, so tests can check that the marts recover it.
 from __future__ import annotations
 
 import datetime
+import random
 
 from demo.org.context import BASE_ADVANCE, Context, LeaderStyle, RepProfile, Window
 from demo.org.lifecycle import NEXT_STEPS, Deal, between
-from demo.org.wire import DAY, format_date, format_datetime, quarter_end_day, work_time
+from demo.org.org_calendar import fiscal_quarter_end_day, fiscal_quarter_label, local_moment
+from demo.org.wire import DAY, format_date, format_datetime, work_time
 
 HOUR = 3600
 QUARTERS_WATCHED = 4
@@ -19,6 +21,8 @@ QUARTERS_WATCHED = 4
 CEO_TOUCH_SHARE = 0.8  # open deals in the target org the CEO edits in a window
 CEO_STAGE_SHARE = 0.7  # stage moves in a window the CEO makes instead of the owner
 CEO_TAKEOVER_SHARE = 0.3
+# Share of the always-on manager's weekly edits made on Sunday evening, local time.
+SUNDAY_EVENING_SHARE = 0.2
 
 NORMAL_MANAGER = LeaderStyle(edit_share=0.015, activity_share=0.01, directive_task_prob=0.04)
 ALWAYS_ON_MANAGER = LeaderStyle(
@@ -79,18 +83,18 @@ def leader_styles(ctx: Context) -> dict[int, LeaderStyle]:
     return styles
 
 
-def quarter_windows(horizon: int, count: int = QUARTERS_WATCHED) -> list[Window]:
-    """The last 14 days of the `count` latest calendar quarters that ended before as_of."""
+def quarter_windows(horizon: int, start_month: int, count: int = QUARTERS_WATCHED) -> list[Window]:
+    """The last 14 days of the `count` latest fiscal quarters (years starting in
+    `start_month`) that ended before as_of."""
     windows = []
-    quarter_end = quarter_end_day(horizon // DAY - 1)
+    quarter_end = fiscal_quarter_end_day(horizon // DAY - 1, start_month)
     while len(windows) < count:
         end = (quarter_end + 1) * DAY
         if end <= horizon:
-            date = datetime.date(1970, 1, 1) + datetime.timedelta(days=quarter_end)
-            label = f"{date.year}-Q{(date.month - 1) // 3 + 1}"
+            label = fiscal_quarter_label(quarter_end, start_month)
             windows.append(Window((quarter_end - 13) * DAY, end, quarter_end, label))
-        # Quarters last 90-92 days: 95 days back is always the previous quarter.
-        quarter_end = quarter_end_day(quarter_end - 95)
+        # Quarters last 89-92 days: 95 days back is always the previous quarter.
+        quarter_end = fiscal_quarter_end_day(quarter_end - 95, start_month)
     return sorted(windows, key=lambda w: w.start)
 
 
@@ -141,8 +145,22 @@ def _plan_weekly_edits(ctx: Context, deal: Deal, manager: int, chance: float) ->
                 changes = {"ForecastCategoryName": "override"}
             else:
                 changes = {"Amount": ("scale", rng.uniform(0.9, 1.15))}
-            deal.add_save(between(rng, lo, hi), changes, manager)
+            deal.add_save(
+                _weekly_edit_time(deal, week_start, lo, hi, between(rng, lo, hi)), changes, manager
+            )
         week_start += 7 * DAY
+
+
+def _weekly_edit_time(deal: Deal, week_start: int, lo: int, hi: int, usual: int) -> int:
+    """Every fifth week's edit is made on Sunday evening in California (22:00-23:45
+    local, Monday morning in UTC): it belongs to the Sunday's ISO week. Drawn from the
+    deal and week, so the rest of the org stays as it was."""
+    draw = random.Random(f"sunday-evening:{deal.id}:{week_start}")
+    if draw.random() >= SUNDAY_EVENING_SHARE:
+        return usual
+    sunday = datetime.date(1970, 1, 1) + datetime.timedelta(days=week_start // DAY + 6)
+    moment = local_moment(sunday, 22, draw.randrange(0, 46))
+    return moment if lo < moment < min(deal.open_until, week_start + 8 * DAY) else usual
 
 
 def plan_ceo(ctx: Context, deal: Deal) -> None:

@@ -6,10 +6,9 @@ with the ids it touches, and the wire-format conventions a consumer must know.
 
 from __future__ import annotations
 
-import datetime
-
 from demo.org.context import Context
 from demo.org.lifecycle import STAGES
+from demo.org.org_calendar import TIME_ZONE, local_date, local_time
 from demo.org.wire import DAY, format_date, format_datetime
 
 # Wire-format facts a consumer of the demo data must know; copied into the truth.
@@ -49,6 +48,11 @@ def build_truth(ctx, size, seed, as_of, deals_by_owner, dirty_rows, orphans) -> 
         "seed": seed,
         "as_of": as_of.isoformat(),
         "history_start": format_date(ctx.window_start // DAY),
+        # What the CRM states (Organization / account details) and the marts must follow.
+        "org_calendar": {
+            "fiscal_year_start_month": ctx.fiscal_year_start_month,
+            "time_zone": TIME_ZONE,
+        },
         "ceo_id": ids[org.ceo],
         "director_ids": [ids[d] for d in org.directors],
         "manager_ids": [ids[m] for m in org.managers],
@@ -94,6 +98,9 @@ def build_truth(ctx, size, seed, as_of, deals_by_owner, dirty_rows, orphans) -> 
                 "field_changes": always_on_stats["field_changes"],
                 "directive_tasks": always_on_stats["directive_tasks"],
                 "activities_logged": always_on_stats["activities_logged"],
+                # Edits saved on Sunday after 22:00 in the org's zone (Monday in UTC):
+                # they count in the Sunday's ISO week.
+                "sunday_evening_edits": always_on_stats["sunday_evening_edits"],
             },
             "coach_manager": {
                 "manager_id": ids[cast.coach],
@@ -137,6 +144,7 @@ def _leader_stats(ctx: Context) -> dict[int, dict]:
             "field_changes": 0,
             "window_field_changes": 0,
             "window_weeks": set(),
+            "sunday_evening_edits": [],
             "directive_tasks": 0,
             "activities_logged": 0,
         }
@@ -145,6 +153,7 @@ def _leader_stats(ctx: Context) -> dict[int, dict]:
     windows = [(format_datetime(w.start), format_datetime(w.end)) for w in ctx.windows]
     history = ctx.tables["OpportunityFieldHistory"]
     by_index, at_index = history.fields.index("CreatedById"), history.fields.index("CreatedDate")
+    deal_index = history.fields.index("OpportunityId")
     for row in history.rows:
         user = by_id.get(row[by_index])
         if user is None:
@@ -154,8 +163,19 @@ def _leader_stats(ctx: Context) -> dict[int, dict]:
         # Timestamps share one format, so string order is time order.
         if any(start <= created < end for start, end in windows):
             stats[user]["window_field_changes"] += 1
-            year, week, _ = datetime.date.fromisoformat(created[:10]).isocalendar()
+            year, week, _ = local_date(created).isocalendar()
             stats[user]["window_weeks"].add(f"{year}-W{week:02d}")
+        local = local_time(created)
+        if local.isoweekday() == 7 and local.hour >= 22:
+            year, week, _ = local.isocalendar()
+            stats[user]["sunday_evening_edits"].append(
+                {
+                    "deal_id": row[deal_index],
+                    "changed_at": created,
+                    "local_date": local.date().isoformat(),
+                    "iso_week": f"{year}-W{week:02d}",
+                }
+            )
     for name in ("Task", "Event"):
         table = ctx.tables[name]
         owner_i, creator_i = table.fields.index("OwnerId"), table.fields.index("CreatedById")

@@ -17,6 +17,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines import warehouse as wh
+from pipelines.calendar import Calendar, build_calendar, record_calendar
 from pipelines.project import dbt_project, ensure_manifest
 from pipelines.resources import CrmSource, RunParams, Warehouse
 
@@ -94,10 +95,21 @@ def trustgap_dbt_models(
     """Build staging, intermediate and marts as of the run's date, with their tests."""
     org_chart = str(crm.org_chart() or run_params.org_chart_path())
     record_org_chart(warehouse.working, org_chart)
+    chosen = build_calendar(
+        warehouse.working,
+        timezone_setting=run_params.timezone,
+        project_yml=Path(dbt_project.project_dir) / "dbt_project.yml",
+        fiscal_setting=crm.fiscal_year_start_month(),
+    )
+    with wh.connect(warehouse.working) as con:
+        record_calendar(con, chosen)
+    context.log.info(f"Calendar: {chosen.describe()}")
+    if chosen.warning:
+        context.log.warning(chosen.warning)
     # Unit tests pin formulas on hand-made rows: they belong to CI (`make test`
     # builds the project with them), not to every night, where they were about a
     # third of the dbt step whatever the org's size (benchmarks/RESULTS.md).
-    with dbt_environment(warehouse.working, run_params.as_of_date(), org_chart):
+    with dbt_environment(warehouse.working, run_params.as_of_date(), org_chart, chosen):
         invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
         yield from invocation.stream()
     keep_parse_state(Path(invocation.target_path))
@@ -157,20 +169,24 @@ def recorded_org_chart(working: Path) -> str:
 
 
 @contextmanager
-def dbt_environment(working: Path, as_of: dt.date, org_chart: str) -> Iterator[None]:
+def dbt_environment(
+    working: Path, as_of: dt.date, org_chart: str, chosen: Calendar
+) -> Iterator[None]:
     """What the dbt process reads from its environment, for the length of a build.
 
     profiles.yml reads the working file, and macros/as_of.sql the date, from the
     environment the dbt process inherits; not --vars, which would make dbt
     re-parse the whole project whenever the date changes. The hierarchy file
     (macros/hubspot.sql) is the CRM's own (the HubSpot demo writes one), else the
-    run's (--org-chart, TRUSTGAP_ORG_CHART), else ("") the org_chart seed.
+    run's (--org-chart, TRUSTGAP_ORG_CHART), else ("") the org_chart seed. The
+    fiscal calendar and time zone are `chosen`'s (pipelines/calendar.py).
     """
     with _environment(
         {
             "TRUSTGAP_WORKING_DB": str(working),
             "TRUSTGAP_AS_OF": as_of.isoformat(),
             "TRUSTGAP_ORG_CHART": org_chart,
+            **chosen.environment(),
         }
     ):
         yield

@@ -19,6 +19,7 @@ from dagster_dbt import DbtCliResource
 
 from pipelines import history
 from pipelines import warehouse as wh
+from pipelines.calendar import build_calendar, recorded_calendar
 from pipelines.defs.dbt_models import dbt_environment, keep_parse_state, recorded_org_chart
 from pipelines.project import DBT_PROJECT_DIR
 from pipelines.resources import Warehouse
@@ -73,10 +74,19 @@ def metric_history(
     org_chart = recorded_org_chart(warehouse.working)
     with warehouse.connect() as con:
         history.clear_pending(con)
+        # Past dates are cut with the calendar the last nightly build used.
+        chosen = recorded_calendar(con)
+    if chosen is None:
+        chosen = build_calendar(
+            warehouse.working,
+            timezone_setting=SETTINGS.timezone if SETTINGS.timezone_set else "",
+            project_yml=DBT_PROJECT_DIR / "dbt_project.yml",
+        )
+    context.log.info(f"Calendar: {chosen.describe()}")
     started = time.perf_counter()
     for position, as_of in enumerate(dates, start=1):
         date_started = time.perf_counter()
-        with dbt_environment(warehouse.working, as_of, org_chart):
+        with dbt_environment(warehouse.working, as_of, org_chart, chosen):
             invocation = dbt.cli(HISTORY_BUILD, raise_on_error=True)
             invocation.wait()
         keep_parse_state(Path(invocation.target_path))

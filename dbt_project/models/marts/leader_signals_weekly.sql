@@ -136,7 +136,7 @@ final as (
         -- an ISO week belongs to the quarter holding its Thursday
         {{ fiscal_quarter_start('breaches.week_start + 3') }} as quarter_start,
         -- the week reaches into the last late_quarter_days of a fiscal quarter
-        {{ fiscal_quarter_start('breaches.week_start + 6') }} + interval 3 month
+        {{ fiscal_quarter_next_start('breaches.week_start + 6') }}
         - interval ({{ var('late_quarter_days') | int }}) day <= breaches.week_start + 6
         or {{ fiscal_quarter_start('breaches.week_start') }}
         != {{ fiscal_quarter_start('breaches.week_start + 6') }}

@@ -104,8 +104,7 @@ final as (
         strftime(actions.acted_on, '%G-W%V') as iso_week,
         {{ fiscal_quarter_start('actions.acted_on') }} as quarter_start,
         actions.acted_on
-        > {{ fiscal_quarter_start('actions.acted_on') }}
-        + interval 3 month
+        > {{ fiscal_quarter_next_start('actions.acted_on') }}
         - interval ({{ var('late_quarter_days') | int }} + 1) day as is_late_quarter,
         actions.action_type = 'field_change'
         and actions.field in ('stage', 'amount', 'close_date', 'forecast_category', 'next_step')

@@ -75,8 +75,8 @@ final as (
         closes.closed_on,
         {{ fiscal_quarter_start('closes.closed_on') }} as closed_quarter_start,
         -- closed in the last late_quarter_days days of its fiscal quarter (M7)
-        closes.closed_on >= {{ fiscal_quarter_start('closes.closed_on') }}
-        + interval 3 month - interval ({{ var('late_quarter_days') | int }}) day
+        closes.closed_on >= {{ fiscal_quarter_next_start('closes.closed_on') }}
+        - interval ({{ var('late_quarter_days') | int }}) day
             as is_late_quarter_close,
         case
             when closes.is_closed and closes.created_on is not null

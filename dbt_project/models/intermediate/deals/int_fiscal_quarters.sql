@@ -8,32 +8,33 @@ with bounds as (
     from {{ ref('int_deals_as_of') }}
 ),
 
-quarters as (
+-- day by day rather than three months at a time: custom fiscal quarters (macros/fiscal.sql)
+-- need not last three months
+days as (
     select cast(unnest(generate_series(
         coalesce(first_quarter_start, last_quarter_start),
         last_quarter_start,
-        interval 3 month
-    )) as date) as quarter_start
+        interval 1 day
+    )) as date) as day
     from bounds
+),
+
+quarters as (
+    select distinct {{ fiscal_quarter_start('day') }} as quarter_start
+    from days
 ),
 
 final as (
     select
         quarter_start,
-        cast(quarter_start + interval 3 month - interval 1 day as date) as quarter_end,
-        -- fiscal years are named after the calendar year they start in
-        cast(year(quarter_start
-            - interval ({{ var('fiscal_year_start_month') | int }} - 1) month) as varchar)
-        || '-Q'
-        || cast(
-            (month(quarter_start) - {{ var('fiscal_year_start_month') | int }} + 12) % 12 // 3 + 1
-            as varchar
-        ) as quarter_label,
-        cast(quarter_start + interval 3 month - interval ({{ var('late_quarter_days') | int }}) day
-            as date) as late_quarter_start,
+        cast({{ fiscal_quarter_next_start('quarter_start') }} - 1 as date) as quarter_end,
+        {{ fiscal_quarter_label('quarter_start') }} as quarter_label,
+        cast({{ fiscal_quarter_next_start('quarter_start') }}
+            - interval ({{ var('late_quarter_days') | int }}) day as date) as late_quarter_start,
         quarter_start = {{ fiscal_quarter_start(as_of_date()) }} as is_current,
-        cast(least(quarter_start + interval 3 month - interval 1 day, {{ as_of_date() }}) as date)
-            as period_end
+        cast(
+            least({{ fiscal_quarter_next_start('quarter_start') }} - 1, {{ as_of_date() }}) as date
+        ) as period_end
     from quarters
 )
 

@@ -34,7 +34,7 @@ final as (
         deals.amount as amount_original,
         deals.currency_code,
         rates.conversion_rate,
-        {{ local_date('deals.close_at') }} as close_date,
+        {{ crm_date('deals.close_at') }} as close_date,
         deals.close_at_text as close_date_text,
         deals.stage_probability * 100 as probability,
         {{ hubspot_forecast_category('deals.forecast_category') }} as forecast_category,
