@@ -1,5 +1,6 @@
 {#- One row per Sales Director (depth 1) and manager (anyone else with direct
-    reports) per fiscal quarter, over the team (int_team_members: the leader's whole
+    reports) per fiscal quarter, and one for the organisation (led by the CEO: every
+    user, so every deal, the CEO's own included), over the team (int_team_members: the leader's whole
     subtree plus the leader's own deals). Each component is its own model, kept
     beside the scores: autonomy (int_team_autonomy), process (int_team_stage_process:
     H9, P1, P2; int_team_outcomes: P3, H10, M7), skills (int_team_skills), hygiene
@@ -20,9 +21,12 @@ team_members as (
 
 -- every team has its leader as a member
 team_leaders as (
-    select users.*
+    select
+        users.*,
+        levels.team_level
     from users
-    where users.user_id in (select team_members.team_leader_id from team_members)
+    inner join (select distinct team_leader_id, team_level from team_members) as levels
+        on users.user_id = levels.team_leader_id
 ),
 
 autonomy as (
@@ -60,7 +64,7 @@ combined as (
     select
         team_leaders.user_id as team_leader_id,
         team_leaders.name as team_leader_name,
-        case when team_leaders.depth = 1 then 'director' else 'manager' end as team_leader_level,
+        team_leaders.team_level as team_leader_level,
         team_leaders.manager_id as team_leader_manager_id,
         team_leaders.director_id,
         team_leaders.is_active as team_leader_is_active,
@@ -77,7 +81,9 @@ combined as (
         coalesce(autonomy.late_quarter_interventions_above, 0)
             as late_quarter_interventions_above,
         coalesce(autonomy.takeovers_above, 0) as takeovers_above,
-        autonomy.intervention_share_above,
+        -- nobody is above the organisation: no share to judge its autonomy by
+        case when team_leaders.team_level != 'organisation' then autonomy.intervention_share_above end
+            as intervention_share_above,
         autonomy.top_intervener_id,
         coalesce(autonomy.top_intervener_interventions, 0) as top_intervener_interventions,
         autonomy.own_micromanagement_index,
@@ -109,6 +115,10 @@ combined as (
             as slipping_deals,
         case when quarters.is_current then team_hygiene.completeness end as completeness,
         case when quarters.is_current then team_hygiene.clean_deal_share end as clean_deal_share,
+        case when quarters.is_current then coalesce(team_hygiene.orphaned_open_deals, 0) end
+            as orphaned_open_deals,
+        case when quarters.is_current then coalesce(team_hygiene.orphaned_open_value, 0) end
+            as orphaned_open_value,
         -- freshness
         freshness.source_freshness_hours,
         freshness.is_data_fresh
@@ -199,7 +209,9 @@ final as (
         source_freshness_hours,
         is_data_fresh,
         team_open_value, leader_open_value, leader_open_pipeline_share, leader_won_value,
-        leader_won_value_share, is_selling_instead_of_leading
+        leader_won_value_share, is_selling_instead_of_leading,
+        cast(orphaned_open_deals as integer) as orphaned_open_deals,  -- H12
+        cast(orphaned_open_value as double) as orphaned_open_value
     from combined
     left join own_selling
         on
