@@ -19,14 +19,21 @@ team_members as (
     select * from {{ ref('int_team_members') }}
 ),
 
+team_levels as (
+    select distinct
+        team_leader_id,
+        team_level
+    from team_members
+),
+
 -- every team has its leader as a member
 team_leaders as (
     select
         users.*,
-        levels.team_level
+        team_levels.team_level
     from users
-    inner join (select distinct team_leader_id, team_level from team_members) as levels
-        on users.user_id = levels.team_leader_id
+    inner join team_levels
+        on users.user_id = team_levels.team_leader_id
 ),
 
 autonomy as (
@@ -82,8 +89,9 @@ combined as (
             as late_quarter_interventions_above,
         coalesce(autonomy.takeovers_above, 0) as takeovers_above,
         -- nobody is above the organisation: no share to judge its autonomy by
-        case when team_leaders.team_level != 'organisation' then autonomy.intervention_share_above end
-            as intervention_share_above,
+        case
+            when team_leaders.team_level != 'organisation' then autonomy.intervention_share_above
+        end as intervention_share_above,
         autonomy.top_intervener_id,
         coalesce(autonomy.top_intervener_interventions, 0) as top_intervener_interventions,
         autonomy.own_micromanagement_index,
