@@ -154,7 +154,7 @@ MARTS_CONTRACT["kpi_catalog"] = {
 }
 
 CATALOG_IDS = (
-    [f"H{n}" for n in range(1, 12)]
+    [f"H{n}" for n in range(1, 13)]
     + [f"M{n}" for n in range(1, 10)]
     + ["MI"]
     + [f"P{n}" for n in range(1, 9)]
