@@ -17,7 +17,13 @@ from pipelines import warehouse as wh
 from pipelines.backfill import backfill_dates
 from tests.conftest import DEMO_AS_OF
 
-HISTORY_TABLES = ("director_trends", "kpi_values", "rep_hygiene", "team_scorecard")
+HISTORY_TABLES = (
+    "director_trends",
+    "kpi_values",
+    "pipeline_reconciliation",
+    "rep_hygiene",
+    "team_scorecard",
+)
 WEEK_BEFORE = "2026-11-20"
 # Hours from a raw table's last load to the run's: two runs load at different moments.
 LOAD_TIMING = ("source_freshness_hours",)
@@ -68,6 +74,8 @@ def test_a_nightly_publish_records_its_date_in_every_history_table(tiny_nightly)
             union all select 'team_scorecard', count(*) from marts.team_scorecard
                 where is_current_quarter
             union all select 'kpi_values', count(*) from marts.kpi_catalog
+            union all select 'pipeline_reconciliation', count(*)
+                from marts.pipeline_reconciliation
             union all select 'director_trends', count(*) from marts.team_scorecard
                 where is_current_quarter and team_leader_level in ('director', 'organisation')
             """,
