@@ -633,3 +633,33 @@ def test_the_cli_offers_exactly_the_generator_sizes():
     from demo.org.generator import SIZES
 
     assert tuple(SIZES) == ORG_SIZES
+
+
+def test_owners_never_leave_an_open_deal_untouched_for_two_weeks_unless_planted(org, sf, planted):
+    """Staleness is planted, not an accident of the random cadence: at every week of the
+    last half-year, each open deal outside the planted quiet owners was touched (or created)
+    within the last 14 days (the stale_days var), so the history is as clean as the as-of."""
+    quiet = {planted["stale_past_due_rep"]["user_id"], planted["deactivated_owner"]["user_id"]}
+    closed_on = {
+        r["OpportunityId"]: r["CreatedDate"][:10]
+        for r in sorted(sf["OpportunityHistory"], key=lambda r: r["CreatedDate"])
+        if r["StageName"] in ("Closed Won", "Closed Lost")
+    }
+    touched = defaultdict(list)
+    for task in sf["Task"]:
+        if task["IsClosed"]:
+            touched[task["WhatId"]].append(task["ActivityDate"])
+    for event in sf["Event"]:
+        touched[event["WhatId"]].append(event["ActivityDateTime"][:10])
+    checked = 0
+    for weeks_back in range(1, 27):
+        day = (AS_OF - datetime.timedelta(weeks=weeks_back)).isoformat()
+        for deal in sf["Opportunity"]:
+            created = deal["CreatedDate"][:10]
+            if deal["OwnerId"] in quiet or created >= day or closed_on.get(deal["Id"], "9") < day:
+                continue
+            last = max([created, *(t for t in touched[deal["Id"]] if t < day)])
+            age = (datetime.date.fromisoformat(day) - datetime.date.fromisoformat(last)).days
+            assert age <= 14, (day, deal["Id"], last)
+            checked += 1
+    assert checked > 1000

@@ -1,12 +1,16 @@
 """Activities on deals: calls, emails and to-dos (Task) and meetings (Event).
 
-Owners log them at a steady cadence while a deal is open. Healthy owners have touched
-every open deal within the last week and often have a follow-up planned after as_of.
+Owners log them at a steady cadence while a deal is open, and never leave an open deal
+untouched for longer than MAX_ACTIVITY_GAP_DAYS: a deal goes stale only where a planted
+owner stops working, at every as-of date alike (so the history is as clean as the
+generation date, not only the generation date). Healthy owners have touched every open
+deal within the last week and often have a follow-up planned after as_of.
 Leaders log some activities themselves and assign directive tasks per their style.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 
 from demo.org.context import Context, LeaderStyle
@@ -15,6 +19,9 @@ from demo.org.wire import DAY, format_date, format_datetime, work_time
 
 # Mean days between logged activities on an open deal; gives ~10 per deal overall.
 ACTIVITY_GAP_DAYS = 5.5
+# The longest an owner leaves an open deal untouched (below the stale_days var, 14): longer
+# gaps in the random cadence get evenly spaced extra activities.
+MAX_ACTIVITY_GAP_DAYS = 9
 _NO_STYLE = LeaderStyle()
 
 # (TaskSubtype or "Meeting", Type, subjects), drawn with _KIND_CUM_WEIGHTS.
@@ -63,6 +70,7 @@ class _ActivityWriter:
         subject: str,
         due_day: int,
         done_at: int | None,
+        rng: random.Random | None = None,
     ) -> None:
         """A task due on `due_day`; completed at `done_at` (None = still open)."""
         if done_at is not None:
@@ -71,7 +79,7 @@ class _ActivityWriter:
         self.tasks.add(
             Id=self.ctx.ids["Task"](),
             WhatId=self.deal.id,
-            WhoId=self._who(self.ctx.rng),
+            WhoId=self._who(rng or self.ctx.rng),
             OwnerId=self.ctx.user_ids[owner],
             CreatedById=self.ctx.user_ids[creator],
             Subject=subject,
@@ -85,13 +93,15 @@ class _ActivityWriter:
             IsDeleted=False,
         )
 
-    def meeting(self, start: int, created: int, owner: int, subject: str) -> None:
+    def meeting(
+        self, start: int, created: int, owner: int, subject: str, rng: random.Random | None = None
+    ) -> None:
         if start < self.ctx.horizon:
             self._seen(start // DAY)
         self.events.add(
             Id=self.ctx.ids["Event"](),
             WhatId=self.deal.id,
-            WhoId=self._who(self.ctx.rng),
+            WhoId=self._who(rng or self.ctx.rng),
             OwnerId=self.ctx.user_ids[owner],
             CreatedById=self.ctx.user_ids[owner],
             Subject=subject,
@@ -103,16 +113,16 @@ class _ActivityWriter:
             IsDeleted=False,
         )
 
-    def logged(self, t: int, owner: int) -> None:
+    def logged(self, t: int, owner: int, rng: random.Random | None = None) -> None:
         """A call, email or to-do done at `t`, or a meeting held at `t`."""
-        rng = self.ctx.rng
+        rng = rng or self.ctx.rng
         subtype, kind, subjects = rng.choices(_KINDS, cum_weights=_KIND_CUM_WEIGHTS)[0]
         if subtype == "Meeting":
             start = t - t % 1800
             created = max(self.deal.created, start - int(rng.uniform(0, 5) * DAY))
-            self.meeting(start, created, owner, rng.choice(subjects))
+            self.meeting(start, created, owner, rng.choice(subjects), rng)
         else:
-            self.task(t, owner, owner, subtype, kind, rng.choice(subjects), t // DAY, t)
+            self.task(t, owner, owner, subtype, kind, rng.choice(subjects), t // DAY, t, rng)
 
 
 def log_activities(ctx: Context, deal: Deal, state: DealState) -> int | None:
@@ -138,16 +148,36 @@ def _log_cadence(ctx, deal, state, writer, leader, style, end) -> int | None:
     gap = ACTIVITY_GAP_DAYS * DAY
     t_raw = float(deal.created)
     last = None
+    moments = [deal.created]
     while True:
         t_raw += rng.expovariate(1.0) * gap
         t = max(work_time(int(t_raw)), deal.created + 60)
         if t_raw >= end or t >= end:
+            _fill_long_gaps(deal, state, writer, [*moments, end])
             return last
         owner = state.owner_at(t)
         if style.activity_share and rng.random() < style.activity_share:
             owner = leader if ctx.org.people[owner].manager == leader else owner
         writer.logged(t, owner)
+        moments.append(t)
         last = t
+
+
+def _fill_long_gaps(deal: Deal, state: DealState, writer: _ActivityWriter, moments) -> None:
+    """Evenly spaced extra activities wherever the cadence left the deal untouched too long.
+
+    They draw from the deal's own random stream, not the org's, so adding them leaves
+    every other generated row as it was.
+    """
+    max_gap = MAX_ACTIVITY_GAP_DAYS * DAY
+    rng = None
+    for start, stop in itertools.pairwise(moments):
+        extra = -(-(stop - start) // max_gap) - 1
+        for k in range(1, extra + 1):
+            t = work_time(start + (stop - start) * k // (extra + 1))
+            if deal.created + 60 <= t < stop:
+                rng = rng or random.Random(f"activity-gaps:{deal.id}")
+                writer.logged(t, state.owner_at(t), rng)
 
 
 def _is_healthy_open(ctx: Context, deal: Deal, state: DealState) -> bool:
