@@ -53,8 +53,7 @@ deal_contacts as (
 measures as (
     select
         deals.*,
-        users.manager_id,
-        users.is_active as is_owner_active,
+        users.manager_id, users.is_active as is_owner_active,
         greatest(activity_facts.last_activity_on, deals.last_activity_date) as last_activity_on,
         coalesce(activity_facts.has_open_future_activity, false) as has_open_future_activity,
         pushes.last_changed_on,
@@ -147,9 +146,7 @@ flags as (
         not is_closed and has_slipped as has_slipped_this_quarter,  -- H10
         not is_closed
         and days_since_change >= {{ var('stale_value_days') | int }} as is_stale_value,  -- H11
-        -- H12: a deactivated owner's open deal (orphaned pipeline). Not a hygiene
-        -- issue of the deal's own, so not in hygiene_issue_count.
-        not is_closed and not coalesce(is_owner_active, true) as is_owner_inactive
+        not is_closed and not coalesce(is_owner_active, true) as is_owner_inactive  -- H12
     from metrics
 ),
 
@@ -193,8 +190,7 @@ final as (
         has_stage_regression,
         has_stage_skip,
         has_slipped_this_quarter,
-        is_stale_value,
-        is_owner_inactive,
+        is_stale_value, is_owner_inactive,
         cast(
             is_stale::integer
             + is_past_due::integer

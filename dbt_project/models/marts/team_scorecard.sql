@@ -1,13 +1,14 @@
 {#- One row per Sales Director (depth 1) and manager (anyone else with direct
-    reports) per fiscal quarter, and one for the organisation (led by the CEO: every
-    user, so every deal, the CEO's own included), over the team (int_team_members: the leader's whole
-    subtree plus the leader's own deals). Each component is its own model, kept
+    reports) per fiscal quarter, and one for the organisation (the CEO's: every user,
+    so every deal), over the team (int_team_leaders, int_team_members: the leader's
+    whole subtree plus the leader's own deals). Each component is its own model, kept
     beside the scores: autonomy (int_team_autonomy), process (int_team_stage_process:
     H9, P1, P2; int_team_outcomes: P3, H10, M7), skills (int_team_skills), hygiene
     (int_team_hygiene: the team's open deals on as_of, so the current quarter only),
     freshness (K1) and the leader's own selling (int_leader_own_selling: M8). -#}
 
-with users as (
+-- name_of() reads users
+with users as (  -- noqa: ST03
     select * from {{ ref('dim_users') }}
 ),
 
@@ -15,25 +16,8 @@ quarters as (
     select * from {{ ref('int_fiscal_quarters') }}
 ),
 
-team_members as (
-    select * from {{ ref('int_team_members') }}
-),
-
-team_levels as (
-    select distinct
-        team_leader_id,
-        team_level
-    from team_members
-),
-
--- every team has its leader as a member
 team_leaders as (
-    select
-        users.*,
-        team_levels.team_level
-    from users
-    inner join team_levels
-        on users.user_id = team_levels.team_leader_id
+    select * from {{ ref('int_team_leaders') }}
 ),
 
 autonomy as (
@@ -80,18 +64,14 @@ combined as (
         quarters.quarter_label,
         quarters.is_current as is_current_quarter,
         team_leaders.span_of_control,
-        (select count(*) filter (where team_leader_id = team_leaders.user_id) - 1 from team_members)
-            as team_members,
+        team_leaders.team_members,
         -- autonomy
         coalesce(autonomy.team_actions, 0) as team_actions,
         coalesce(autonomy.interventions_above, 0) as interventions_above,
         coalesce(autonomy.late_quarter_interventions_above, 0)
             as late_quarter_interventions_above,
         coalesce(autonomy.takeovers_above, 0) as takeovers_above,
-        -- nobody is above the organisation: no share to judge its autonomy by
-        case
-            when team_leaders.team_level != 'organisation' then autonomy.intervention_share_above
-        end as intervention_share_above,
+        autonomy.intervention_share_above,
         autonomy.top_intervener_id,
         coalesce(autonomy.top_intervener_interventions, 0) as top_intervener_interventions,
         autonomy.own_micromanagement_index,
