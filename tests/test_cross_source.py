@@ -61,7 +61,8 @@ BRANCH_COLUMNS = {
     ],
     "deals": [
         "deal_id", "source", "pipeline", "name", "account_id", "owner_id", "stage", "amount",
-        "close_date", "close_date_text", "probability", "forecast_category", "next_step",
+        "amount_original", "currency_code", "conversion_rate", "close_date", "close_date_text",
+        "probability", "forecast_category", "next_step",
         "is_closed", "is_won", "is_deleted", "created_at", "created_by", "last_activity_date",
     ],
     "deal_changes": [

@@ -366,12 +366,23 @@ def test_describe_global_lists_objects_present_in_the_org_even_when_empty(sf):
     assert result["encoding"] == "UTF-8"
 
 
+def test_describe_has_currency_iso_code_only_in_a_multi_currency_org(fake, sf):
+    fake.set_records("Opportunity", opportunities(2))
+    assert "CurrencyIsoCode" not in {f["name"] for f in sf.Opportunity.describe()["fields"]}
+    fake.set_records("Opportunity", [{**o, "CurrencyIsoCode": "EUR"} for o in opportunities(2)])
+    fields = {f["name"]: f for f in sf.Opportunity.describe()["fields"]}
+    assert fields["CurrencyIsoCode"]["type"] == "picklist"
+    assert [p["value"] for p in fields["CurrencyIsoCode"]["picklistValues"]] == ["EUR"]
+
+
 def test_describe_reports_catalog_fields_with_salesforce_types(fake, sf):
     fake.set_records("Opportunity", opportunities(10))
 
     fields = {f["name"]: f for f in sf.Opportunity.describe()["fields"]}
 
-    assert list(fields) == OBJECTS_BY_NAME["Opportunity"].field_names
+    # CurrencyIsoCode only in a multi-currency org (records that carry it)
+    catalog = OBJECTS_BY_NAME["Opportunity"].field_names
+    assert list(fields) == [name for name in catalog if name != "CurrencyIsoCode"]
     assert {name: fields[name]["type"] for name in ("Id", "Amount", "Probability")} == {
         "Id": "id",
         "Amount": "currency",

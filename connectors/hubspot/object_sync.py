@@ -150,7 +150,21 @@ class HubSpotSync:
         """Bring the object's tables up to date (see the module docstring)."""
         key = CursorKey(SOURCE, obj.cursor_object)
         state = None if self.full_refresh else CursorState.load(read_cursor(self.con, key))
+        added = self._new_columns(obj) if state is not None else []
+        if added:
+            # Properties new to the table (an upgrade: deal_currency_code) would be null
+            # on every record the windows do not re-read: list them all again.
+            state = None
         self.mode = "full" if state is None else "incremental"
+        if added:
+            message = (
+                f"HubSpot {obj.name} properties {', '.join(added)} are new to raw_hubspot."
+                f"{obj.table.name}; every record is read again so that all have them."
+            )
+            log.warning(message)
+            report = self.results.setdefault(obj.table.name, TableReport(obj.table.name))
+            report.mode = self.mode
+            report.warnings.append(message)
         if state is None:
             self._empty_tables(obj)
             state = CursorState("full", started=self.clock())
@@ -164,6 +178,18 @@ class HubSpotSync:
             if resumed:
                 self._window(obj, state, writers)
             self._archived_pass(obj, writers)
+
+    def _new_columns(self, obj: CrmObject) -> list[str]:
+        """Catalog columns the object's existing raw table lacks (none if no table)."""
+        existing = {
+            name
+            for (name,) in self.con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = ? and table_name = ?",
+                [RAW_SCHEMA, obj.table.name],
+            ).fetchall()
+        }
+        return [n for n in obj.table.column_names if existing and n not in existing]
 
     def _full_pass(self, obj: CrmObject, state: CursorState, writers: _Writers) -> CursorState:
         limit = HISTORY_LIST_LIMIT if obj.history else LIST_LIMIT

@@ -165,6 +165,9 @@ DEAL_PROPERTIES = (
     "pipeline",
     "dealstage",
     "amount",
+    # multi-currency portals: the deal's currency and the amount in the home currency
+    "deal_currency_code",
+    "amount_in_home_currency",
     "closedate",
     "hubspot_owner_id",
     "hs_next_step",

@@ -45,6 +45,8 @@ class ObjectFields:
     select: tuple[str, ...]
     datetimes: frozenset[str]
     missing: tuple[str, ...] = ()
+    # What the org's missing feature fields mean (objects.SalesforceObject.feature_fields).
+    absent_features: tuple[str, ...] = ()
     custom: tuple[str, ...] = ()
     absent_custom: tuple[str, ...] = ()
 
@@ -81,7 +83,12 @@ def resolve_fields(obj: SalesforceObject, described: dict, options: SyncOptions)
         columns=tuple(columns),
         select=tuple(select),
         datetimes=frozenset(n for n in select if org[n].get("type") == "datetime"),
-        missing=tuple(name for name, _ in obj.fields if name not in org),
+        missing=tuple(
+            name
+            for name, _ in obj.fields
+            if name not in org and name not in obj.feature_field_names
+        ),
+        absent_features=tuple(note for name, note in obj.feature_fields if name not in org),
         custom=tuple(custom),
         absent_custom=absent,
     )

@@ -110,6 +110,7 @@ class SalesforceSync:
             raise SchemaDriftError(f"Salesforce describe of {obj.name} lists no Id field.")
         result.missing_fields = list(fields.missing)
         result.custom_fields = list(fields.custom)
+        result.notes = list(fields.absent_features)
         self._warn_about_fields(fields, result)
 
         if not obj.incremental or not fields.has(obj.watermark):
@@ -127,6 +128,15 @@ class SalesforceSync:
                 f"{obj.name} field(s) {', '.join(drift.vanished)} no longer come from Salesforce; "
                 "their columns stay, null for rows landed from now on."
             )
+        # A catalog field new to the table (an upgrade: CurrencyIsoCode) would be null
+        # on every row the window does not re-read, mixing currencies: read it all.
+        added = [n for n in drift.added if fields.has(n) and n not in fields.custom]
+        if added and watermark is not None:
+            result.warnings.append(
+                f"{obj.name} field(s) {', '.join(added)} are new to raw_salesforce."
+                f"{obj.table}; it is re-read in full so that every row has them."
+            )
+            watermark = None
         if drift.retyped and watermark is not None:
             result.warnings.append(
                 f"{obj.name} field(s) {', '.join(drift.retyped)} changed type in Salesforce; "
@@ -288,7 +298,7 @@ class SalesforceSync:
             )
         message = (
             f"{obj.name} is not available in this org ({why}); landed an empty "
-            f"raw_salesforce.{obj.table}, and the metrics that need it are null."
+            f"raw_salesforce.{obj.table}: {obj.when_unavailable}."
         )
         state.forget_object(con, obj, deletes_from=None, at=loaded_at)
         with RawTableWriter(con, RAW_SCHEMA, obj.table, obj.arrow_schema, loaded_at=loaded_at):

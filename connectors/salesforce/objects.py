@@ -38,6 +38,16 @@ class SalesforceObject:
     incremental: bool = True
     # Objects whose custom (__c) fields land when SALESFORCE_CUSTOM_FIELDS asks.
     custom_fields: bool = False
+    # Catalog fields only orgs with a feature have, with what their absence means
+    # (CurrencyIsoCode: multi-currency). An org without them lands them as null, and
+    # the sync report notes it: that is normal, not a warning.
+    feature_fields: tuple[tuple[str, str], ...] = ()
+    # What an unavailable optional object means for the metrics, in the sync report.
+    when_unavailable: str = "the metrics that need it are null"
+
+    @property
+    def feature_field_names(self) -> frozenset[str]:
+        return frozenset(name for name, _ in self.feature_fields)
 
     @property
     def field_names(self) -> list[str]:
@@ -51,6 +61,17 @@ class SalesforceObject:
 def _obj(name, table, fields, **kwargs) -> SalesforceObject:
     return SalesforceObject(name=name, table=table, fields=tuple(fields), **kwargs)
 
+
+_NO_RATES = (
+    "a single-currency org needs no rates; in a multi-currency org, deals in a currency "
+    "without a rate are quarantined (unknown_currency)"
+)
+_NO_DATED_RATES = (
+    "a single-currency org needs no rates; without advanced currency management, "
+    "amounts convert at the CurrencyType rates"
+)
+# The multi-currency rate objects: read whole each run (a few dozen rows).
+CURRENCY_OBJECTS = ("CurrencyType", "DatedConversionRate")
 
 OBJECTS: tuple[SalesforceObject, ...] = (
     _obj(
@@ -109,8 +130,16 @@ OBJECTS: tuple[SalesforceObject, ...] = (
             ("LastModifiedById", TEXT),
             ("SystemModstamp", TEXT),
             ("IsDeleted", BOOL),
+            # Multi-currency orgs only: the currency Amount (and its history) is in.
+            ("CurrencyIsoCode", TEXT),
         ],
         custom_fields=True,
+        feature_fields=(
+            (
+                "CurrencyIsoCode",
+                "single-currency org (no CurrencyIsoCode): amounts are taken as entered",
+            ),
+        ),
     ),
     _obj(
         "OpportunityStage",
@@ -220,6 +249,40 @@ OBJECTS: tuple[SalesforceObject, ...] = (
             ("IsDeleted", BOOL),
         ],
         optional=True,
+    ),
+    # Multi-currency orgs: one row per currency; ConversionRate is units of that
+    # currency per one unit of the corporate currency (IsCorporate).
+    _obj(
+        "CurrencyType",
+        "currency_type",
+        [
+            ("Id", TEXT),
+            ("IsoCode", TEXT),
+            ("ConversionRate", NUMBER),
+            ("DecimalPlaces", NUMBER),
+            ("IsCorporate", BOOL),
+            ("IsActive", BOOL),
+            ("SystemModstamp", TEXT),
+        ],
+        incremental=False,
+        optional=True,
+        when_unavailable=_NO_RATES,
+    ),
+    # Advanced currency management: rates valid over [StartDate, NextStartDate).
+    _obj(
+        "DatedConversionRate",
+        "dated_conversion_rate",
+        [
+            ("Id", TEXT),
+            ("IsoCode", TEXT),
+            ("ConversionRate", NUMBER),
+            ("StartDate", TEXT),
+            ("NextStartDate", TEXT),
+            ("SystemModstamp", TEXT),
+        ],
+        incremental=False,
+        optional=True,
+        when_unavailable=_NO_DATED_RATES,
     ),
 )
 

@@ -50,6 +50,8 @@ class ObjectSyncResult:
     missing_fields: list[str] = field(default_factory=list)
     custom_fields: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # What the org lacks by design (a single-currency org): reported, not warned about.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def warning(self) -> str | None:

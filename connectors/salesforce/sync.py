@@ -92,6 +92,8 @@ def table_report(result: ObjectSyncResult, requests: int | None) -> TableReport:
         details["missing_fields"] = ", ".join(result.missing_fields)
     if result.custom_fields:
         details["custom_fields"] = ", ".join(result.custom_fields)
+    if result.notes:
+        details["notes"] = " ".join(result.notes)
     return TableReport(
         result.table, rows=result.rows, mode=result.mode, details=details, warnings=result.warnings
     )

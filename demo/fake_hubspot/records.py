@@ -46,7 +46,13 @@ DATETIME_PROPERTIES = frozenset(
 )
 
 NUMBER_PROPERTIES = frozenset(
-    {"hs_object_id", "amount", "hs_deal_stage_probability", "hs_call_duration"}
+    {
+        "hs_object_id",
+        "amount",
+        "amount_in_home_currency",
+        "hs_deal_stage_probability",
+        "hs_call_duration",
+    }
 )
 
 # What a list call returns when it names no properties (deals as in the real API).

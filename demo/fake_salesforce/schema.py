@@ -39,6 +39,8 @@ KEY_PREFIXES = {
     "Task": "00T",
     "Event": "00U",
     "OpportunityStage": "01J",
+    "CurrencyType": "02Y",
+    "DatedConversionRate": "04w",
 }
 
 _DATETIME_FIELDS = frozenset(
@@ -56,6 +58,8 @@ _PICKLIST_FIELDS = frozenset(
         "Role",
         "Field",
         "DataType",
+        "CurrencyIsoCode",
+        "IsoCode",
     }
 )
 _NUMBER_FIELDS = {
@@ -64,6 +68,7 @@ _NUMBER_FIELDS = {
     "Probability": "percent",
     "DefaultProbability": "percent",
     "SortOrder": "int",
+    "DecimalPlaces": "int",
 }
 _REFERENCE_TO = {
     "OwnerId": ["User"],
@@ -203,7 +208,15 @@ class ObjectSchema:
     def from_records(cls, name: str, records: list[Mapping[str, Any]]) -> ObjectSchema:
         """Catalog fields first, then any other keys the records carry."""
         catalog = OBJECTS_BY_NAME.get(name)
-        fields = [FieldSpec(n, _catalog_type(n, t)) for n, t in catalog.fields] if catalog else []
+        fields = []
+        if catalog:
+            # A feature's fields (CurrencyIsoCode) exist only in orgs whose records carry them.
+            carried = set().union(*records) if records else set()
+            fields = [
+                FieldSpec(n, _catalog_type(n, t))
+                for n, t in catalog.fields
+                if n not in catalog.feature_field_names or n in carried
+            ]
         known = {f.name for f in fields}
         extra = sorted(set().union(*records) - known) if records else []
         if extra:

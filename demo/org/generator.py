@@ -28,11 +28,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from connectors.salesforce.objects import OBJECTS, OBJECTS_BY_NAME
+from connectors.salesforce.objects import CURRENCY_OBJECTS, OBJECTS, OBJECTS_BY_NAME
 from demo.org import people as people_mod
 from demo.org import planted
 from demo.org.accounts import write_accounts
 from demo.org.context import Context
+from demo.org.currencies import Currencies, currency_truth, plan_currencies, write_currencies
 from demo.org.deals import write_deals
 from demo.org.lifecycle import STAGES
 from demo.org.schedule import schedule_deals
@@ -74,6 +75,8 @@ class DemoOrg:
     as_of: datetime.date
     tables: dict[str, Table]
     truth: dict
+    # None: a single-currency org (no CurrencyIsoCode, no rate objects).
+    currencies: Currencies | None = None
 
     @cached_property
     def salesforce(self) -> dict[str, list[dict]]:
@@ -84,13 +87,22 @@ class DemoOrg:
         """Stream one sObject's records without materialising them all."""
         table = self.tables[sobject]
         fields = table.fields
+        if self.currencies is None and "CurrencyIsoCode" in fields:
+            # A single-currency org's API has no such field at all.
+            keep = [i for i, name in enumerate(fields) if name != "CurrencyIsoCode"]
+            names = [fields[i] for i in keep]
+            for row in table.rows:
+                yield dict(zip(names, (row[i] for i in keep), strict=True))
+            return
         for row in table.rows:
             yield dict(zip(fields, row, strict=True))
 
     def arrow(self, sobject: str) -> pa.Table:
         """One sObject as an Arrow table with the catalog's raw schema."""
-        table = self.tables[sobject]
         schema = OBJECTS_BY_NAME[sobject].arrow_schema
+        table = self.tables.get(sobject)
+        if table is None:  # an object this org does not have (single-currency: the rates)
+            return schema.empty_table()
         columns = list(zip(*table.rows, strict=True)) or [()] * len(table.fields)
         arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
         return pa.Table.from_arrays(arrays, schema=schema)
@@ -104,9 +116,16 @@ class DemoOrg:
 
 
 def generate_org(
-    size: str = "small", seed: int = 7, as_of: datetime.date = DEFAULT_AS_OF
+    size: str = "small",
+    seed: int = 7,
+    as_of: datetime.date = DEFAULT_AS_OF,
+    *,
+    multi_currency: bool = True,
 ) -> DemoOrg:
     """Generate the demo org of `size` (one of SIZES) for `seed`, as seen on `as_of`.
+
+    `multi_currency` (the default) gives deals their account's currency, with rates
+    (demo.org.currencies); off, the org is single-currency and amounts are plain.
 
     History covers the two years before `as_of`; nothing is created or modified on or
     after `as_of` (only planned dates - open deals' close dates, open tasks' due dates,
@@ -124,8 +143,18 @@ def generate_org(
     deals_by_owner = write_deals(ctx, schedule, deal_accounts)
     dirty_rows = planted.plant_dirty_fields(ctx, deals_by_owner)
     orphan = planted.plant_orphan_task(ctx)
+    currencies = None
+    if multi_currency:
+        currencies = plan_currencies(size, seed, ctx.as_of_day, len(ctx.tables["Account"]))
+        write_currencies(ctx, currencies, deal_accounts)
+    else:
+        for name in CURRENCY_OBJECTS:
+            del ctx.tables[name]
     truth = build_truth(ctx, size, seed, as_of, deals_by_owner, dirty_rows, [orphan])
-    return DemoOrg(size=size, seed=seed, as_of=as_of, tables=ctx.tables, truth=truth)
+    truth["currencies"] = currency_truth(ctx, currencies)
+    return DemoOrg(
+        size=size, seed=seed, as_of=as_of, tables=ctx.tables, truth=truth, currencies=currencies
+    )
 
 
 def _new_context(spec: OrgSize, seed: int, size: str, as_of: datetime.date) -> Context:
@@ -137,7 +166,13 @@ def _new_context(spec: OrgSize, seed: int, size: str, as_of: datetime.date) -> C
     )
     cast, departed = people_mod.cast_planted_people(rng, org, spec.inactive_reps, horizon)
     people_mod.set_tenure(rng, org, cast, departed, window_start, horizon)
-    ids = {obj.name: IdSequence(obj.name, rng.randrange(62**6, 62**7)) for obj in OBJECTS}
+    # The rate objects get ids of their own (demo.org.currencies): drawing theirs
+    # here would move every later draw, and with it the whole org.
+    ids = {
+        obj.name: IdSequence(obj.name, rng.randrange(62**6, 62**7))
+        for obj in OBJECTS
+        if obj.name not in CURRENCY_OBJECTS
+    }
     ids["Contact"] = IdSequence("Contact", rng.randrange(62**6, 62**7))
     ctx = Context(
         rng=rng,

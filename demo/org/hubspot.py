@@ -198,6 +198,8 @@ class _Renderer(EngagementRenderer):
                 "pipeline": PIPELINE_ID,
                 "dealstage": stage_id(deal["StageName"]),
                 "amount": hubspot_number(deal["Amount"]),
+                "deal_currency_code": deal.get("CurrencyIsoCode"),
+                "amount_in_home_currency": hubspot_number(self._home_amount(deal)),
                 "closedate": hubspot_date(deal["CloseDate"]),
                 "hubspot_owner_id": self.ids.get(deal["OwnerId"]),
                 "hs_next_step": deal["NextStep"],
@@ -223,6 +225,16 @@ class _Renderer(EngagementRenderer):
                 history=self._history(deal, properties, history_by_deal.get(deal["Id"], [])),
                 archived=bool(deal["IsDeleted"]),
             )
+
+    def _home_amount(self, deal: dict) -> float | None:
+        """The portal's amount in its home currency: the demo's one conversion, so
+        HubSpot gives what Salesforce's rates give (single-currency: the amount)."""
+        currencies = self.org.currencies
+        if currencies is None:
+            return deal["Amount"]
+        return currencies.corporate_amount(
+            deal["CurrencyIsoCode"], deal["Amount"], deal["CloseDate"]
+        )
 
     def _history(self, deal: dict, current: dict, changes: list[dict]) -> dict:
         """Each tracked property's entries: its value at creation, then every change."""

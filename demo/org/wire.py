@@ -29,6 +29,8 @@ ID_PREFIXES = {
     "Event": "00U",
     "OpportunityContactRole": "00K",
     "OpportunityStage": "01J",
+    "CurrencyType": "02Y",
+    "DatedConversionRate": "04w",
 }
 
 

@@ -165,6 +165,7 @@ final as (
         stage_order,
         forecast_category,
         amount,
+        currency_code, amount_original,
         close_date,
         created_on,
         is_closed,

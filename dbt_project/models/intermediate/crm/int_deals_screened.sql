@@ -6,15 +6,17 @@
     A table, as the models reading int_deals would each repeat the joins. -#}
 with all_deals as (
     select
-        deal_id, source, pipeline, name, account_id, owner_id, stage, amount, close_date,
-        close_date_text, probability, forecast_category, next_step, is_closed, is_won,
-        is_deleted, created_at, created_by, last_activity_date
+        deal_id, source, pipeline, name, account_id, owner_id, stage, amount, amount_original,
+        currency_code, conversion_rate, close_date, close_date_text, probability,
+        forecast_category, next_step, is_closed, is_won, is_deleted, created_at, created_by,
+        last_activity_date
     from {{ ref('int_salesforce__deals') }}
     union all
     select
-        deal_id, source, pipeline, name, account_id, owner_id, stage, amount, close_date,
-        close_date_text, probability, forecast_category, next_step, is_closed, is_won,
-        is_deleted, created_at, created_by, last_activity_date
+        deal_id, source, pipeline, name, account_id, owner_id, stage, amount, amount_original,
+        currency_code, conversion_rate, close_date, close_date_text, probability,
+        forecast_category, next_step, is_closed, is_won, is_deleted, created_at, created_by,
+        last_activity_date
     from {{ ref('int_hubspot__deals') }}
 ),
 
@@ -37,6 +39,9 @@ final as (
         deals.stage,
         stages.stage_order,
         deals.amount,
+        deals.amount_original,
+        deals.currency_code,
+        deals.conversion_rate,
         deals.close_date,
         deals.probability,
         deals.forecast_category,
@@ -52,6 +57,7 @@ final as (
             unparseable_date_rule('deals.close_date', 'deals.close_date_text', 'close_date'),
             absurd_date_rule('deals.close_date', 'close_date'),
             quarantine_rule('deals.amount < 0', 'negative_amount', 'amount', 'deals.amount'),
+            unknown_currency_rule('deals'),
             quarantine_rule('stages.stage_order is null', 'unknown_stage', 'stage', 'deals.stage'),
             orphan_rule('deals.owner_id', 'owners.user_id', 'orphan_owner', 'owner_id'),
         ]) }} as quarantine_problems

@@ -63,6 +63,13 @@ rolled_back as (
             when later.amount_changed_later then try_cast(later.amount as double)
             else deals.amount
         end as amount,
+        -- history amounts are corporate: back to the deal's currency with its rate
+        case
+            when later.amount_changed_later
+                then round(try_cast(later.amount as double) * deals.conversion_rate, 2)
+            else deals.amount_original
+        end as amount_original,
+        deals.currency_code,
         case
             when later.close_date_changed_later then try_cast(later.close_date as date)
             else deals.close_date
@@ -96,6 +103,8 @@ final as (
         rolled_back.stage,
         stages.stage_order,
         rolled_back.amount,
+        rolled_back.amount_original,
+        rolled_back.currency_code,
         rolled_back.close_date,
         rolled_back.forecast_category,
         rolled_back.next_step,

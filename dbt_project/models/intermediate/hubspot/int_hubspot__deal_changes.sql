@@ -31,6 +31,10 @@ user_owners as (
     select * from {{ ref('int_hubspot__owner_user_ids') }}
 ),
 
+rates as (
+    select * from {{ ref('int_hubspot__deal_conversion_rates') }}
+),
+
 sequenced as (
     select
         *,
@@ -70,7 +74,10 @@ final as (
         end as field,
         case changes.property
             when 'dealstage' then coalesce(old_stages.stage_label, changes.previous_value)
-            when 'amount' then printf('%.2f', try_cast(changes.previous_value as double))
+            -- history amounts are in the deal's own currency
+            when 'amount' then printf(
+                '%.2f', try_cast(changes.previous_value as double) / rates.conversion_rate
+            )
             when 'closedate' then
                 cast({{ local_date(hubspot_timestamp('changes.previous_value')) }} as varchar)
             when 'hs_manual_forecast_category' then
@@ -79,7 +86,10 @@ final as (
         end as old_value,
         case changes.property
             when 'dealstage' then coalesce(new_stages.stage_label, changes.value)
-            when 'amount' then printf('%.2f', try_cast(changes.value as double))
+            -- history amounts are in the deal's own currency
+            when 'amount' then printf(
+                '%.2f', try_cast(changes.value as double) / rates.conversion_rate
+            )
             when 'closedate' then
                 cast({{ local_date(hubspot_timestamp('changes.value')) }} as varchar)
             when 'hs_manual_forecast_category' then
@@ -93,6 +103,8 @@ final as (
         on changes.property = 'dealstage' and changes.previous_value = old_stages.stage_id
     left join stages as new_stages
         on changes.property = 'dealstage' and changes.value = new_stages.stage_id
+    left join rates
+        on changes.deal_id = rates.deal_id
     left join user_owners as by_user
         on changes.updated_by_user_id = by_user.user_id
     -- integrations leave updatedByUserId empty but may name the user in sourceId

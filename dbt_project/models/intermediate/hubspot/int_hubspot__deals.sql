@@ -11,6 +11,10 @@ user_owners as (
     select * from {{ ref('int_hubspot__owner_user_ids') }}
 ),
 
+rates as (
+    select * from {{ ref('int_hubspot__deal_conversion_rates') }}
+),
+
 final as (
     select
         deals.deal_id,
@@ -22,7 +26,14 @@ final as (
         deals.owner_id,
         -- an id no pipeline knows stays as it is (stage_order is then null)
         coalesce(stages.stage_label, deals.stage_id) as stage,
-        deals.amount,
+        -- in the home currency, as the portal computed it
+        case
+            when deals.currency_code is null then deals.amount
+            else deals.amount_in_home_currency
+        end as amount,
+        deals.amount as amount_original,
+        deals.currency_code,
+        rates.conversion_rate,
         {{ local_date('deals.close_at') }} as close_date,
         deals.close_at_text as close_date_text,
         deals.stage_probability * 100 as probability,
@@ -39,6 +50,8 @@ final as (
         on deals.pipeline_id = stages.pipeline_id and deals.stage_id = stages.stage_id
     left join user_owners
         on deals.created_by_user_id = user_owners.user_id
+    left join rates
+        on deals.deal_id = rates.deal_id
 )
 
 select * from final

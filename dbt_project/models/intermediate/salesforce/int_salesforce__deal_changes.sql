@@ -5,12 +5,16 @@ with field_history as (
     where not coalesce(is_deleted, false)
 ),
 
+rates as (
+    select * from {{ ref('int_salesforce__deal_conversion_rates') }}
+),
+
 final as (
     select
-        opportunity_field_history_id as change_id,
+        field_history.opportunity_field_history_id as change_id,
         'salesforce' as source,
-        opportunity_id as deal_id,
-        case field
+        field_history.opportunity_id as deal_id,
+        case field_history.field
             when 'StageName' then 'stage'
             when 'Amount' then 'amount'
             when 'CloseDate' then 'close_date'
@@ -18,15 +22,32 @@ final as (
             when 'NextStep' then 'next_step'
             when 'Owner' then 'owner'
         end as field,
-        old_value,
-        new_value,
-        created_by_id as changed_by,
-        created_at as changed_at
+        case
+            when field_history.field = 'Amount'
+                then {{ corporate_amount_text(
+                    'field_history.old_value', 'rates.currency_code', 'rates.conversion_rate'
+                ) }}
+            else field_history.old_value
+        end as old_value,
+        case
+            when field_history.field = 'Amount'
+                then {{ corporate_amount_text(
+                    'field_history.new_value', 'rates.currency_code', 'rates.conversion_rate'
+                ) }}
+            else field_history.new_value
+        end as new_value,
+        field_history.created_by_id as changed_by,
+        field_history.created_at as changed_at
     from field_history
+    -- history amounts are in the opportunity's own currency
+    left join rates
+        on field_history.opportunity_id = rates.deal_id
     where
-        field in ('StageName', 'Amount', 'CloseDate', 'ForecastCategoryName', 'NextStep', 'Owner')
+        field_history.field in (
+            'StageName', 'Amount', 'CloseDate', 'ForecastCategoryName', 'NextStep', 'Owner'
+        )
         -- Owner changes are logged twice, as user ids (EntityId) and as names (Text)
-        and (field != 'Owner' or data_type = 'EntityId')
+        and (field_history.field != 'Owner' or field_history.data_type = 'EntityId')
 )
 
 select * from final

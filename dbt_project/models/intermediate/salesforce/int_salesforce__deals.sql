@@ -3,6 +3,10 @@ with opportunities as (
     select * from {{ ref('stg_salesforce__opportunities') }}
 ),
 
+rates as (
+    select * from {{ ref('int_salesforce__deal_conversion_rates') }}
+),
+
 final as (
     select
         opportunity_id as deal_id,
@@ -12,7 +16,11 @@ final as (
         account_id,
         owner_id,
         stage_name as stage,
-        amount,
+        -- in the corporate currency (null when the deal's currency has no rate)
+        opportunities.amount / rates.conversion_rate as amount,
+        opportunities.amount as amount_original,
+        opportunities.currency_code,
+        rates.conversion_rate,
         close_date,
         close_date_text,
         probability,
@@ -25,6 +33,8 @@ final as (
         created_by_id as created_by,
         last_activity_date
     from opportunities
+    left join rates
+        on opportunities.opportunity_id = rates.deal_id
 )
 
 select * from final

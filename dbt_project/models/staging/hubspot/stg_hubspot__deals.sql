@@ -13,6 +13,10 @@ renamed as (
         hs_next_step as next_step,
         hs_manual_forecast_category as forecast_category,
         try_cast(amount as double) as amount,
+        -- multi-currency portals: the deal's currency and the portal-computed amount
+        -- in the home (company) currency
+        deal_currency_code as currency_code,
+        try_cast(amount_in_home_currency as double) as amount_in_home_currency,
         try_cast(hs_deal_stage_probability as double) as stage_probability,
         {{ hubspot_boolean('hs_is_closed') }} as is_closed,
         {{ hubspot_boolean('hs_is_closed_won') }} as is_closed_won,

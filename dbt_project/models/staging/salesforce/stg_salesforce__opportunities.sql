@@ -14,6 +14,8 @@ renamed as (
         forecastcategoryname as forecast_category_name,
         nextstep as next_step,
         amount as amount,
+        -- null in a single-currency org (no such field)
+        currencyisocode as currency_code,
         probability as probability,
         isclosed as is_closed,
         iswon as is_won,
