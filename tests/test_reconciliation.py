@@ -74,9 +74,14 @@ def test_the_orphaned_pipeline_metric_is_its_share_of_open_value(tiny_nightly):
 
 
 def test_the_crm_open_pipeline_is_every_landed_live_deal(tiny_nightly):
-    ((crm_deals, crm_value),) = tiny_nightly.query(
-        'select count(*), sum("Amount") from raw_salesforce.opportunity '
-        'where not "IsClosed" and not "IsDeleted"',
+    ((crm_deals,),) = tiny_nightly.query(
+        'select count(*) from raw_salesforce.opportunity where not "IsClosed" and not "IsDeleted"',
+        working=True,
+    )
+    # the same deals, their amounts in the corporate currency as the canonical layer has them
+    ((crm_value,),) = tiny_nightly.query(
+        "select sum(amount) from intermediate.int_deals_screened "
+        "where not is_closed and not is_deleted",
         working=True,
     )
     ((row),) = tiny_nightly.query(

@@ -188,8 +188,7 @@ final as (
         is_missing_next_step,
         is_complete,
         is_single_threaded,
-        has_stage_regression,
-        has_stage_skip,
+        has_stage_regression, has_stage_skip,
         has_slipped_this_quarter,
         is_stale_value, is_owner_inactive,
         cast(

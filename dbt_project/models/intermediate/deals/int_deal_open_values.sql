@@ -3,7 +3,8 @@
     it has in the CRM today (what the CRM's own pipeline report adds up) and, for a
     deal the metrics read, the state and value it had on as_of (int_deals_as_of,
     what fct_deals holds). The one place the reconciliation turns an amount into a
-    value: amounts are summed as landed, negative ones included, as the CRM does. -#}
+    value: the corporate-currency amount (as fct_deals.amount), negative ones
+    included, as the CRM's own report sums them. -#}
 
 with screened as (
     select * from {{ ref('int_deals_screened') }}
