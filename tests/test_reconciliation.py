@@ -89,7 +89,9 @@ def test_the_crm_open_pipeline_is_every_landed_live_deal(tiny_nightly):
         "mart_open_deals, mart_open_value, changed_since_as_of_open_deals, "
         "unexplained_open_deals, unexplained_difference from marts.pipeline_reconciliation"
     )
-    assert row[:2] == (crm_deals, crm_value)
+    # values are summed as exact decimals to the millionth: equal to the cent
+    cents = pytest.approx
+    assert row[:2] == (crm_deals, cents(crm_value, abs=0.01))
     ((quarantined, quarantined_value),) = tiny_nightly.query(
         "select count(*), sum(amount) from (select distinct deal_id, amount "
         "from quarantine.deals where not is_closed)"
@@ -98,8 +100,16 @@ def test_the_crm_open_pipeline_is_every_landed_live_deal(tiny_nightly):
         "select count(*), sum(amount) from marts.fct_deals where not is_closed"
     )
     assert quarantined > 0
-    assert row[2:] == (quarantined, quarantined_value, mart_deals, mart_value, 0, 0, 0.0)
-    assert crm_value == pytest.approx(quarantined_value + mart_value)
+    assert row[2:] == (
+        quarantined,
+        cents(quarantined_value, abs=0.01),
+        mart_deals,
+        cents(mart_value, abs=0.01),
+        0,
+        0,
+        0.0,
+    )
+    assert crm_value == cents(quarantined_value + mart_value, abs=0.01)
 
 
 def test_status_shows_the_reconciliation_beside_the_quarantine(tiny_nightly, capsys):
