@@ -18,9 +18,10 @@ $(UV):
 
 # The dbt manifest is part of the install: Dagster loads dbt assets from it.
 $(VENV)/.installed: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen
-	$(RUN) trustgap prepare
-	touch $@
+	@echo "Installing Trustgap's Python environment (.venv) and parsing the dbt project..."
+	@$(UV) sync --frozen --quiet
+	@$(RUN) trustgap prepare
+	@touch $@
 
 install: $(VENV)/.installed
 
@@ -39,8 +40,9 @@ browser:
 	  [ -z "$$CI" ] && echo "make browser: the browser tests will skip" >&2; \
 	}
 
+# DEMO="--verbose" prints every step, check and dbt node (the run's log file has them anyway).
 demo: install
-	$(RUN) trustgap demo --size $(SIZE)
+	@$(RUN) trustgap demo --size $(SIZE) $(DEMO)
 
 test: install browser
 	$(RUN) ruff check .
@@ -77,14 +79,38 @@ format: install
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
+# The UI and the daemon (schedule, run retries) on the code location `trustgap`: `dg dev`
+# names it from [tool.dg.project], as workspace.yaml does for `dagster dev -w workspace.yaml`,
+# so runs, schedule state and `trustgap run`'s runs are the same whichever starts it.
+DAGSTER_ENV := DAGSTER_HOME=$(CURDIR)/data/dagster_home
 dev: install
-	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(RUN) trustgap prepare
-	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(RUN) dagster dev -w workspace.yaml
+	@$(DAGSTER_ENV) $(RUN) trustgap prepare
+	$(DAGSTER_ENV) $(RUN) dg dev
 
-# The same code location with the embedded demo CRM as `crm` (no credentials needed).
+# The same definitions with the embedded demo CRM as `crm` (no credentials needed), under
+# the same location name (another would repeat a name-mismatch warning every load).
 dev-demo: install
-	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(RUN) trustgap prepare
-	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(RUN) dagster dev -m demo.definitions
+	@$(DAGSTER_ENV) $(RUN) trustgap prepare
+	$(DAGSTER_ENV) $(RUN) dagster dev -w demo/workspace.yaml
+
+# Turn the nightly schedule on (or off: make schedule-off). The state is kept in
+# data/dagster_home under the location's name, so it holds for `make dev` and `dagster dev`
+# alike; the schedule fires while one of them (its daemon) runs.
+.PHONY: schedule-on schedule-off
+schedule-on: install
+	$(DAGSTER_ENV) $(RUN) dagster schedule start nightly_schedule -w workspace.yaml
+schedule-off: install
+	$(DAGSTER_ENV) $(RUN) dagster schedule stop nightly_schedule -w workspace.yaml
+
+# dbt docs with a full catalog: generated against a copy of the published warehouse (the
+# default profile points at an empty file) into their own target folder, so the nightly's
+# parse state in dbt_project/target is left alone; then served on http://localhost:8080.
+DOCS := data/dbt_docs
+.PHONY: docs
+docs: install
+	@$(RUN) python -m pipelines.dbt_docs $(DOCS)
+	$(RUN) dbt docs serve --project-dir dbt_project --profiles-dir dbt_project \
+	  --target-path $(CURDIR)/$(DOCS)/target --port 8080
 
 clean:
 	rm -rf $(VENV) $(TOOLS) dbt_project/target dbt_project/logs data

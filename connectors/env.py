@@ -53,9 +53,10 @@ def choice(env: Env, name: str, default: str, options: tuple[str, ...]) -> str:
 
 
 def url(env: Env, name: str, default: str, *, example: str) -> str:
-    """An http(s) URL without a trailing slash."""
+    """An http(s) URL without a trailing slash (and without blanks or control characters)."""
     value = text(env, name, default)
     parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+    garbled = any(c.isspace() or not c.isprintable() for c in value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or garbled:
         raise ConfigurationError(f"{name} must look like {example}")
     return value.rstrip("/")

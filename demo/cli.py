@@ -10,6 +10,15 @@ import argparse
 
 from demo import ORG_SIZES
 
+# The demo org plants bad rows (demo/org/planted.py) so that the landing checks and
+# the quarantine have something to show: these warnings are the demo working.
+PLANTED_WARNINGS = {
+    "gx_opportunity": "the demo plants a negative amount and an unknown stage",
+    "gx_deals": "the demo plants a negative amount and an unknown stage",
+    "quarantined_deals": "the demo plants bad deals for the quarantine to set aside",
+    "quarantined_activities": "the demo plants an activity on a deal that does not exist",
+}
+
 
 def add_parser(commands) -> None:
     from pipelines.cli import add_run_options
@@ -28,6 +37,7 @@ def add_parser(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from demo.definitions import defs
+    from pipelines.launch import DEMO
     from pipelines.nightly_run import run_nightly
 
     return run_nightly(
@@ -38,4 +48,7 @@ def run(args: argparse.Namespace) -> int:
         warehouse_path=args.warehouse,
         full_refresh=args.full_refresh,
         ui_command="make dev-demo",
+        location=DEMO,
+        output=args.output,
+        expected_warnings=PLANTED_WARNINGS,
     )

@@ -1,9 +1,9 @@
 """The `trustgap` command: run the nightly job, and say what the warehouse holds.
 
     trustgap run --source salesforce|hubspot [--as-of DATE] [--warehouse PATH]
-                 [--full-refresh] [--org-chart CSV]
+                 [--full-refresh] [--org-chart CSV] [--quiet | --verbose]
     trustgap backfill --from DATE --to DATE [--every day|week] [--warehouse PATH]
-    trustgap status [--warehouse PATH]
+    trustgap status [--warehouse PATH] [--json]
     trustgap report [--warehouse PATH] [--out DIR] [--as-of DATE]
     trustgap prepare          # parse the dbt project (done by `make install`)
     trustgap demo ...         # the embedded demo CRM (from the `demo` package)
@@ -25,7 +25,17 @@ import sys
 from importlib.metadata import entry_points
 
 from connectors.errors import TrustgapError
-from pipelines.settings import CRMS, Settings, check_as_of, check_crm, check_org_chart
+from pipelines.settings import (
+    CRMS,
+    Settings,
+    check_as_of,
+    check_crm,
+    check_org_chart,
+    check_warehouse_folder,
+)
+
+# The commands that write the warehouse (and so check its folder first).
+RUNS_THE_JOB = ("run", "backfill")
 
 
 def _prepare_environment() -> None:
@@ -58,6 +68,33 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="re-read every CRM object from scratch instead of only what changed",
     )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument(
+        "-q",
+        "--quiet",
+        dest="output",
+        action="store_const",
+        const="quiet",
+        help="print only failures and the outcome",
+    )
+    output.add_argument(
+        "-v",
+        "--verbose",
+        dest="output",
+        action="store_const",
+        const="verbose",
+        help="print every step, check and dbt node (always in the run's log file)",
+    )
+    parser.set_defaults(output="normal")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("trustgap")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _plugins() -> dict[str, object]:
@@ -66,6 +103,7 @@ def _plugins() -> dict[str, object]:
 
 def build_parser(plugins: dict[str, object] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trustgap", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"trustgap {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the nightly job on a configured CRM")
     run.add_argument("--source", required=True, choices=list(CRMS))
@@ -88,7 +126,10 @@ def build_parser(plugins: dict[str, object] | None = None) -> argparse.ArgumentP
     )
     backfill.add_argument("--warehouse", help=WAREHOUSE_HELP)
     status = commands.add_parser("status", help="show what the published warehouse holds")
-    status.add_argument("--warehouse")
+    status.add_argument("--warehouse", help=WAREHOUSE_HELP)
+    status.add_argument(
+        "--json", action="store_true", help="print it as one JSON object (for monitoring)"
+    )
     report = commands.add_parser(
         "report",
         help="build the trust report (HTML) from the published warehouse",
@@ -118,9 +159,12 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         if getattr(args, "as_of", None):
             check_as_of(args.as_of, settings.timezone)
+        if args.command in RUNS_THE_JOB or args.command in plugins:
+            check_warehouse_folder(getattr(args, "warehouse", None) or settings.warehouse)
         if args.command == "run":
             check_crm(args.source)
-            org_chart = check_org_chart(args.org_chart) if args.org_chart else None
+            chart = args.org_chart or settings.org_chart
+            org_chart = check_org_chart(chart) if chart else None
         if args.command == "backfill":
             from pipelines.backfill import backfill_dates
 
@@ -138,6 +182,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "status":
             from pipelines.status import show_status
 
+            if args.json:
+                from pipelines.status import status_json
+
+                return status_json(args.warehouse)
             return show_status(args.warehouse)
         if args.command in plugins:
             return plugins[args.command].run(args)
@@ -158,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             as_of=args.as_of,
             warehouse_path=args.warehouse,
             full_refresh=args.full_refresh,
-            org_chart=str(org_chart or settings.org_chart or "") or None,
+            org_chart=str(org_chart or "") or None,
+            output=args.output,
         )
     except TrustgapError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -6,21 +6,28 @@ the `crm` resource's configuration.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 
+from pipelines import launch
+from pipelines.launch import PRODUCTION, CodeLocation
+from pipelines.progress import innermost_message
 from pipelines.settings import Settings
-from pipelines.warehouse import published_path, working_path
+from pipelines.warehouse import WAREHOUSE_TAG, published_path, working_path
 
 EXAMPLE_QUERY = (
     "select rep_name, manager_name, open_deals, stale_deals, past_due_deals, slipping_deals "
     "from marts.rep_hygiene order by stale_deals desc limit 5"
 )
 TOP_PROBLEMS = 5
+# "connectors.errors.CrmUnavailableError: " before an error's own words.
 # How far back the suggested backfill reaches: a quarter of weekly as-of dates.
 BACKFILL_WEEKS = 13
 
@@ -35,11 +42,19 @@ def run_nightly(
     full_refresh: bool = False,
     org_chart: str | None = None,
     ui_command: str = "make dev",
+    location: CodeLocation = PRODUCTION,
+    output: str = "normal",
+    expected_warnings: dict[str, str] | None = None,
 ) -> int:
     """Execute `definitions`' `nightly` job in this process and print a summary.
 
     `crm` configures the `crm` resource; `what` names the CRM in the first line;
-    `ui_command` is how the summary tells the user to open the Dagster UI.
+    `ui_command` is how the summary tells the user to open the Dagster UI, where
+    the run is listed under `location`'s `nightly` job. By default the
+    terminal gets a line per finished step and dbt's own output goes only to the
+    run's log file (its path is printed first); `output` "verbose" prints it all,
+    "quiet" only failures and the outcome. `expected_warnings` (check name ->
+    why) explains the warnings a run is known to raise, such as the demo's planted rows.
     """
 
     started = time.perf_counter()
@@ -53,51 +68,84 @@ def run_nightly(
             "run_params": {"config": run_params},
             "warehouse": {"config": {"path": str(published)}},
         },
-        # Without a loggers section Dagster ignores the job's loggers and prints
-        # every engine event; ours prints one line per step and message.
-        "loggers": {"console": {"config": {"log_level": "INFO"}}},
+    }
+    run_id = str(uuid.uuid4())
+    log_file = published.parent / "logs" / f"nightly-{run_id}.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    # Without a loggers section Dagster ignores the job's loggers and prints
+    # every engine event; ours prints one line per step and message.
+    run_config["loggers"] = {
+        "console": {
+            "config": {
+                "log_level": "ERROR" if output == "quiet" else "INFO",
+                "quiet": output != "verbose",
+                "log_file": str(log_file),
+                "expected_warnings": expected_warnings or {},
+            }
+        }
     }
     print(f"Trustgap nightly run on the {what} -> {published}", file=sys.stderr)
-    job = definitions.resolve_job_def("nightly")
-    with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
+    print(f"Full log: {_shown(log_file)}", file=sys.stderr)
+    with dg.DagsterInstance.get() as instance, _dbt_output(log_file, output == "verbose"):
+        result = launch.execute(
+            definitions,
+            location,
+            instance,
+            run_id=run_id,
             run_config=run_config,
-            instance=instance,
-            raise_on_error=False,
             # Run retries are the daemon's (pipelines/project.py); it cannot relaunch
             # a run this process executes. Transient step failures still retry.
-            tags={"dagster/max_retries": "0"},
+            tags={"dagster/max_retries": "0", WAREHOUSE_TAG: str(published)},
         )
     elapsed = time.perf_counter() - started
     if not result.success:
         print(_failure_summary(result, published), file=sys.stderr)
         return 1
-    print(summary(published, elapsed, ui_command=ui_command))
+    text = summary(published, elapsed, ui_command=ui_command)
+    if output == "quiet":
+        lines = text.splitlines()
+        text = "\n".join([lines[1], *(x for x in lines if x.startswith("Published warehouse"))])
+    print(text)
     return 0
 
 
+@contextlib.contextmanager
+def _dbt_output(log_file: Path, verbose: bool) -> Iterator[None]:
+    """dbt's node-by-node lines (dagster-dbt writes them to stdout) into the log file."""
+    if verbose:
+        yield
+        return
+    with log_file.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        yield
+
+
 def _failure_summary(result, published: Path) -> str:
-    published_now = any(
-        e.event_type_value == "STEP_SUCCESS" and e.step_key == "published_warehouse"
-        for e in result.all_events
-    )
-    outcome = (
-        "the warehouse was published, a later step (the trust report) failed"
-        if published_now
-        else "the published warehouse was left unchanged"
-    )
-    lines = [f"\nRun {result.run_id} FAILED; {outcome}."]
+    from pipelines import alerts
+
+    # The published file says whether this run replaced it (a step after the publish
+    # may have failed): the events only say which steps succeeded.
+    outcome = alerts.outcome_sentence(alerts.was_published(published, result.run_id))
+    causes: list[str] = []
+    retried: dict[str, int] = {}
     for event in result.all_events:
+        if event.event_type_value == "RESOURCE_INIT_FAILURE" and event.event_specific_data.error:
+            # No step ran (warehouse busy, folder not writable): say why.
+            error = alerts.innermost_message(event.event_specific_data.error)
+            causes.append(f"the run could not start: {error}")
         if event.event_type_value == "STEP_UP_FOR_RETRY":
-            lines.append(f"  {event.step_key}: failed transiently, retried")
+            retried[event.step_key] = retried.get(event.step_key, 0) + 1
         elif event.event_type_value == "STEP_FAILURE":
-            error = event.event_specific_data.error
-            cause = error.cause or error
-            lines.append(f"  {event.step_key}: {cause.message.strip()}")
+            message = innermost_message(event.event_specific_data.error)
+            causes.append(f"{event.step_key}: {message}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             check = event.event_specific_data
             if not check.passed and check.severity.value == "ERROR" and check.description:
-                lines.append(f"  check {check.check_name} failed: {check.description}")
+                causes.append(f"check {check.check_name} failed: {check.description}")
+    # The first line says why; the rest is for whoever digs further.
+    lines = [f"\nFAILED: {causes[0] if causes else 'see the run in the Dagster UI'}"]
+    lines.append(f"Run {result.run_id} FAILED. {outcome}")
+    lines += [f"  {cause}" for cause in causes[1:]]
+    lines += [f"  {step}: failed transiently {n}x before" for step, n in retried.items()]
     lines.append(f"Published copy: {published if published.exists() else '(none yet)'}")
     return "\n".join(lines)
 

@@ -62,9 +62,7 @@ concurrency:
       - key: trustgap/warehouse
         limit: 1
 """
-DAGSTER_YAML = (
-    _SERIAL_RUNS_YAML
-    + """\
+_RETRIES_YAML = """\
 # A run whose process was terminated or crashed, or that never started, is
 # launched again by the daemon (dagster dev). Runs that failed in a step are not
 # (the nightly job's tags say so too): transient CRM errors are retried inside
@@ -79,10 +77,15 @@ run_monitoring:
   enabled: true
   max_resume_run_attempts: 0
 """
+# One run at a time per warehouse, not per instance: the tag's value is the
+# warehouse's path, so a stuck run on one warehouse does not hold the others.
+_PER_WAREHOUSE_YAML = _SERIAL_RUNS_YAML.replace(
+    "limit: 1\n", "value:\n          applyLimitPerUniqueValue: true\n        limit: 1\n"
 )
+DAGSTER_YAML = _PER_WAREHOUSE_YAML + _RETRIES_YAML
 # What earlier Trustgap versions wrote; such a file is brought up to date, any
 # other existing dagster.yaml is the user's and left alone.
-_EARLIER_DAGSTER_YAMLS = (_SERIAL_RUNS_YAML,)
+_EARLIER_DAGSTER_YAMLS = (_SERIAL_RUNS_YAML, _SERIAL_RUNS_YAML + _RETRIES_YAML)
 
 
 def ensure_dagster_home() -> Path:

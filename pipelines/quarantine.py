@@ -1,7 +1,8 @@
 """What the quarantine schema holds: rows kept out of the metrics, with reasons.
 
 dbt builds `quarantine.deals` and `quarantine.activities` (one row per problem;
-rules in dbt_project/macros/quarantine.sql) from the screened canonical models.
+rules in dbt_project/macros/quarantine.sql) from the screened canonical models,
+and `quarantine.users`, the users the manager hierarchy cannot place (cycles).
 This module reads them for the run summary, `trustgap status` and the
 quarantine asset checks, so all three count the same way.
 """
@@ -20,7 +21,11 @@ SCHEMA = "quarantine"
 TABLES = {
     "deals": ("deal_id", "intermediate.int_deals_screened"),
     "activities": ("activity_id", "intermediate.int_activities_screened"),
+    "users": ("user_id", "intermediate.int_users"),
 }
+# Users stay in the metrics as reps: their rows only say the hierarchy cannot place
+# them, which warns whatever the share, and blocks only when nobody has a place.
+HIERARCHY_LOST = ("manager_cycle", "under_manager_cycle")
 
 MAX_SHARE_ENV = "TRUSTGAP_QUARANTINE_MAX_SHARE"
 SAMPLE_SIZE = 5
@@ -44,6 +49,25 @@ class QuarantineCount:
         """E.g. `3 deals (negative_amount 1, unknown_stage 2)`."""
         reasons = ", ".join(f"{reason} {n:,}" for reason, n in self.by_reason.items())
         return f"{self.records:,} {self.table}" + (f" ({reasons})" if reasons else "")
+
+
+def blocking_problem(held: QuarantineCount, limit: float) -> str | None:
+    """Why `held` stops the publish (None: it only warns)."""
+    if held.table == "users":
+        lost = sum(held.by_reason.get(reason, 0) for reason in HIERARCHY_LOST)
+        if held.total and lost == held.total:
+            return (
+                f"no user has a place in the manager hierarchy: every chain of the "
+                f"{held.total:,} users runs into a cycle ({held.describe()}); fix the managers "
+                "in the CRM or the org chart CSV. Not publishing."
+            )
+        return None
+    if held.share > limit:
+        return (
+            f"{held.describe()}: {held.share:.1%} of {held.total:,} is above "
+            f"{MAX_SHARE_ENV}={limit:g}; not publishing."
+        )
+    return None
 
 
 def max_share() -> float:

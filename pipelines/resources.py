@@ -16,7 +16,7 @@ import dagster as dg
 import duckdb
 
 from connectors.errors import ConfigurationError
-from pipelines import warehouse
+from pipelines import abandoned_runs, alerts, warehouse, working_file
 from pipelines.settings import CRMS, Settings, check_as_of, configured_crm
 
 
@@ -71,7 +71,18 @@ class Warehouse(dg.ConfigurableResource):
     def yield_for_execution(self, context: dg.InitResourceContext):
         # Held for the whole run (all steps share one process): a second run on
         # the same warehouse fails fast instead of corrupting the working file.
-        with warehouse.run_lock(self.published):
+        if not self.published.parent.exists():
+            # Created below, with the lock file; a mistyped --warehouse must not go unseen.
+            alerts.notice(
+                context,
+                f"Created the warehouse folder {self.published.parent} (it did not exist; "
+                "if the path is mistyped, remove it and run again with the right one).",
+            )
+        # Outside the lock: a run that cannot take it is reported too, once.
+        with alerts.failures_reported(context, self.published), warehouse.run_lock(self.published):
+            # A damaged working file fails every step: say so once, before any runs.
+            working_file.check_working_file(self.published)
+            abandoned_runs.fail_abandoned_runs(context, self.published)
             yield self
 
 

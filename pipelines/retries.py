@@ -11,9 +11,10 @@ stopped instead of reading everything again.
 
 Never retried, because a retry cannot help or costs what is scarce: refused
 credentials (``CrmAuthError``), an exhausted API quota (``CrmQuotaError``),
-configuration errors, schema drift, failed data checks, and request errors the
-CRM would answer the same way again. A step that is up for retry emits
-STEP_UP_FOR_RETRY, not STEP_FAILURE, so the failure hook (pipelines/defs/alerts.py)
+configuration errors, schema drift, failed data checks, request errors the
+CRM would answer the same way again (a page that is not JSON among them), a
+damaged working file, and a full disk or read-only folder. A step that is up for retry emits
+STEP_UP_FOR_RETRY, not STEP_FAILURE, so the run's failure report (pipelines/alerts.py)
 only records and posts the attempt that finally failed.
 
 Runs whose process dies or never starts are retried by Dagster's run retries,
@@ -22,6 +23,7 @@ configured in the instance's dagster.yaml (pipelines/project.py).
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ import duckdb
 
 from connectors.errors import CrmUnavailableError, SyncFailed
 from pipelines.settings import Settings
+from pipelines.working_file import is_corrupt_file_error
 
 # What passes by itself: the CRM unreachable, slow or failing on its side after the
 # request retries, and DuckDB I/O errors (a file lock held for a moment, a
@@ -55,7 +58,24 @@ def is_transient(error: BaseException) -> bool:
     """
     if isinstance(error, SyncFailed):
         return bool(error.failures) and all(is_transient(f) for f in error.failures)
+    if is_corrupt_file_error(error) or is_storage_refusal(error):
+        # A damaged file stays damaged (working_file.check_working_file), and a full
+        # disk or a read-only folder stays so until someone acts: minutes of
+        # retries would only delay saying so.
+        return False
     return isinstance(error, TRANSIENT_ERRORS)
+
+
+_STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
+_STORAGE_MESSAGES = ("no space left on device", "disk quota exceeded", "read-only file system")
+
+
+def is_storage_refusal(error: BaseException) -> bool:
+    """A full disk, an exhausted quota or a read-only filesystem (OS or DuckDB error)."""
+    if isinstance(error, OSError) and error.errno in _STORAGE_ERRNOS:
+        return True
+    text = str(error).lower()
+    return isinstance(error, duckdb.Error) and any(m in text for m in _STORAGE_MESSAGES)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ class RunRecord:
     source: str | None = None
     failed_steps: list[str] = field(default_factory=list)
     message: str | None = None
+    # A failed run that replaced the published file anyway (a step after the publish failed).
+    published: bool = False
 
 
 def ledger_path(published: Path) -> Path:

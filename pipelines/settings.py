@@ -55,9 +55,10 @@ class Settings:
                 "TRUSTGAP_TIMEZONE must be an IANA time zone such as Europe/Paris or UTC"
             ) from None
         cron = read.text(env, "TRUSTGAP_SCHEDULE_CRON", cls.schedule_cron)
-        if len(cron.split()) != 5:
+        if not is_cron(cron):
             raise ConfigurationError(
-                "TRUSTGAP_SCHEDULE_CRON must be a five-field cron expression such as 0 2 * * *"
+                "TRUSTGAP_SCHEDULE_CRON must be a five-field cron expression such as "
+                "0 2 * * * (minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-7)"
             )
         webhook = read.text(env, "TRUSTGAP_WEBHOOK_URL")
         if webhook:
@@ -150,12 +151,79 @@ def check_org_chart(path: str | os.PathLike) -> Path:
     chart = Path(path).expanduser().resolve()
     if not chart.is_file():
         raise ConfigurationError(f"org chart: no file at {chart}")
-    header = chart.read_text(encoding="utf-8-sig").partition("\n")[0].strip().lower()
+    try:
+        with chart.open(encoding="utf-8-sig") as file:
+            header = file.readline().strip().lower()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or exc
+        raise ConfigurationError(f"org chart: {chart} cannot be read ({why})") from None
     if [c.strip() for c in header.split(",")][:2] != ["user_email", "manager_email"]:
         raise ConfigurationError(
             f"org chart: {chart.name} must start with the header user_email,manager_email[,team]"
         )
     return chart
+
+
+# Each cron field's range, as Dagster's schedule checks it (tests/test_settings.py compares).
+_CRON_FIELDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_CRON_NAMES = (
+    {},
+    {},
+    {},
+    {month: number for number, month in enumerate(_MONTHS, start=1)},
+    {day: number for number, day in enumerate(_WEEKDAYS)},
+)
+
+
+def is_cron(expression: str) -> bool:
+    """Whether `expression` is a five-field cron schedule Dagster accepts.
+
+    Checked here so a typo costs one line, not the schedule's traceback when the
+    code location loads (dagster is too slow to import for this check).
+    """
+    fields = expression.split()
+    return len(fields) == 5 and all(
+        _cron_field(field, low, high, names)
+        for field, (low, high), names in zip(fields, _CRON_FIELDS, _CRON_NAMES, strict=True)
+    )
+
+
+def _cron_field(field: str, low: int, high: int, names: dict[str, int]) -> bool:
+    def value(text: str) -> int | None:
+        number = names.get(text.lower()) if not text.isdigit() else int(text)
+        return number if number is not None and low <= number <= high else None
+
+    for item in field.split(","):
+        span, _, step = item.partition("/")
+        if step and not (step.isdigit() and int(step) > 0):
+            return False
+        if span == "*":
+            continue
+        start, _, end = span.partition("-")
+        first = value(start)
+        if first is None or (end and (value(end) is None or value(end) < first)):
+            return False
+    return True
+
+
+def check_warehouse_folder(warehouse: str | os.PathLike) -> Path:
+    """The published warehouse's folder, created if missing, once this user can write to it."""
+    folder = Path(warehouse).expanduser().resolve().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"warehouse folder {folder} cannot be created ({exc.strerror}): "
+            "choose another with --warehouse or TRUSTGAP_WAREHOUSE"
+        ) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigurationError(
+            f"warehouse folder {folder} is not writable by this user: "
+            "choose another with --warehouse or TRUSTGAP_WAREHOUSE"
+        )
+    return folder
 
 
 def _path(value: str) -> Path | None:

@@ -25,7 +25,10 @@ def show_status(warehouse_path: str | None) -> int:
             f"LAST RUN FAILED at {last.finished_at} (run {last.run_id[:8]}, as of {last.as_of}), "
             f"step {', '.join(last.failed_steps)}: {last.message}"
         )
-        print("The published copy below is the last good run; it was left unchanged.")
+        if last.published:
+            print("That run replaced the published copy below; a step after the publish failed.")
+        else:
+            print("The published copy below is the last good run; it was left unchanged.")
     if not published.exists():
         print("No published warehouse yet: run `trustgap demo` or `trustgap run`.")
         return 1
@@ -110,6 +113,60 @@ def read_published_status(published: Path) -> dict:
         "reconciliation": reconciliation,
         "history": history,
     }
+
+
+def status_json(warehouse_path: str | None) -> int:
+    """`trustgap status --json`: the same facts as one JSON object on stdout."""
+    import json
+    from dataclasses import asdict
+
+    import duckdb
+
+    from pipelines import run_ledger
+    from pipelines.warehouse import published_path
+
+    published = published_path(warehouse_path)
+    runs = run_ledger.history(published, limit=1)
+    facts: dict = {"warehouse": str(published), "published": None, "last_run": None}
+    if runs:
+        last = runs[0]
+        facts["last_run"] = {
+            "status": last.status,
+            "run_id": last.run_id,
+            "finished_at": last.finished_at,
+            "as_of": last.as_of,
+            "failed_steps": list(last.failed_steps),
+            "message": last.message,
+        }
+    if published.exists():
+        try:
+            status = read_published_status(published)
+        except duckdb.Error as exc:
+            raise UnreadableWarehouseError(
+                f"{published} cannot be read ({str(exc).splitlines()[0]})"
+            ) from None
+        dates, first, last_date = status["history"]
+        facts["published"] = {
+            "published_at": status["published_at"],
+            "run_id": status["run_id"],
+            "as_of": status["as_of"],
+            "source": status["source"],
+            "checks_passed": status["checks_passed"],
+            "checks_failed": [
+                {"asset": a, "check": n, "severity": s, "description": d}
+                for a, n, s, d in status["checks_failed"]
+            ],
+            "quarantine": [asdict(q) for q in status["quarantine"]],
+            "history": {"dates": dates, "first": first, "last": last_date},
+            "reconciliation": status["reconciliation"],
+        }
+    print(json.dumps(facts, default=_iso, indent=2))
+    failed = runs and runs[0].status == "failed"
+    return 1 if failed or not published.exists() else 0
+
+
+def _iso(value) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def reconciliation_lines(row: dict) -> list[str]:

@@ -35,6 +35,10 @@ def published_path(path: str | os.PathLike | None = None) -> Path:
     return Path(chosen).expanduser().resolve()
 
 
+# The run tag that serialises runs per warehouse (its value: the published path).
+WAREHOUSE_TAG = "trustgap/warehouse"
+
+
 def working_path(published: Path) -> Path:
     """The file a run builds in, beside the published one."""
     return published.with_name(f"{published.stem}.working{published.suffix}")
@@ -51,6 +55,10 @@ def connect(path: Path, *, read_only: bool = False):
         con.close()
 
 
+class WarehouseFolderError(TrustgapError):
+    """The warehouse's folder cannot be created or written."""
+
+
 class WarehouseBusyError(TrustgapError):
     """Another run holds the warehouse lock."""
 
@@ -63,8 +71,16 @@ def run_lock(published: Path):
     whatever launched the run (CLI, schedule, UI).
     """
     lock_path = published.with_name(f"{published.name}.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as fh:
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(lock_path, "a+")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        raise WarehouseFolderError(
+            f"Cannot write in the warehouse folder {published.parent} "
+            f"({exc.strerror or type(exc).__name__}): a run keeps its lock, working file and "
+            "run ledger there. Choose a writable folder with --warehouse or TRUSTGAP_WAREHOUSE."
+        ) from None
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -127,6 +143,20 @@ class CheckOutcome:
     passed: bool
     severity: str
     description: str = ""
+
+
+def published_run_id(published: Path) -> str | None:
+    """The run the published file was last published by (None: none, or unreadable)."""
+    if not published.exists():
+        return None
+    try:
+        with duckdb.connect(str(published), read_only=True) as con:
+            row = con.execute(
+                "select run_id from trustgap_meta.runs order by published_at desc limit 1"
+            ).fetchall()
+    except duckdb.Error:
+        return None
+    return row[0][0] if row else None
 
 
 class NothingPublishedError(TrustgapError):
@@ -309,6 +339,10 @@ def copy_schemas(con: duckdb.DuckDBPyConnection, catalog: str, schemas: tuple[st
         )
 
 
+class ParquetExportError(TrustgapError):
+    """The Parquet copy of the marts could not be written (the publish itself succeeded)."""
+
+
 def export_parquet(published: Path, target: Path, *, run_id: str, keep: int = 2) -> Path:
     """Export every mart to Parquet and swap `target/current` to it atomically.
 
@@ -318,22 +352,30 @@ def export_parquet(published: Path, target: Path, *, run_id: str, keep: int = 2)
     """
     runs = target / "runs"
     run_dir = runs / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with connect(published, read_only=True) as con:
-        tables = [
-            name
-            for (name,) in con.execute(
-                "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
-            ).fetchall()
-        ]
-        for table in tables:
-            destination = str(run_dir / f"{table}.parquet").replace("'", "''")
-            con.execute(f"copy marts.{table} to '{destination}' (format parquet)")
-    link = target / "current"
-    tmp_link = target / f".current.{run_id}"
-    tmp_link.unlink(missing_ok=True)
-    tmp_link.symlink_to(run_dir.relative_to(target))
-    os.replace(tmp_link, link)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with connect(published, read_only=True) as con:
+            tables = [
+                name
+                for (name,) in con.execute(
+                    "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
+                ).fetchall()
+            ]
+            for table in tables:
+                destination = str(run_dir / f"{table}.parquet").replace("'", "''")
+                con.execute(f"copy marts.{table} to '{destination}' (format parquet)")
+        link = target / "current"
+        tmp_link = target / f".current.{run_id}"
+        tmp_link.unlink(missing_ok=True)
+        tmp_link.symlink_to(run_dir.relative_to(target))
+        os.replace(tmp_link, link)
+    except (OSError, duckdb.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ParquetExportError(
+            f"The warehouse was published, but exporting its marts as Parquet to {target} "
+            f"failed ({reason}); readers of {target / 'current'} keep the previous export. "
+            "Fix TRUSTGAP_PARQUET_DIR (a writable folder) and run again."
+        ) from None
     for old in sorted(runs.iterdir(), key=lambda p: p.stat().st_mtime)[:-keep]:
         if old != run_dir:
             shutil.rmtree(old, ignore_errors=True)

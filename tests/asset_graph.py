@@ -14,6 +14,8 @@ GOLDEN = Path(__file__).parent / "golden" / "asset_graph.json"
 
 
 def snapshot() -> dict[str, list[str]]:
+    from dagster import AssetKey
+
     from pipelines.definitions import defs
 
     definitions = defs()
@@ -30,6 +32,10 @@ def snapshot() -> dict[str, list[str]]:
             key.to_user_string() for key in job.asset_layer.executable_asset_keys
         ),
         "resources": sorted(definitions.resources or {}),
+        # What publishing waits for, and the lineage shows.
+        "published_warehouse_deps": sorted(
+            key.to_user_string() for key in graph.get(AssetKey(["published_warehouse"])).parent_keys
+        ),
     }
 
 

@@ -258,3 +258,62 @@ def test_expired_sessions_are_refused(fake, sf):
         timeout=5,
     )
     assert response.status_code == 401
+
+
+def activity(prefix: str, i: int, what_id: str) -> dict:
+    return {
+        "Id": f"{prefix}{i:015d}",
+        "WhatId": what_id,
+        "IsDeleted": False,
+        "CreatedDate": "2026-01-01T00:00:00.000+0000",
+        "SystemModstamp": "2026-01-01T00:00:00.000+0000",
+    }
+
+
+@pytest.fixture
+def with_activities():
+    """Deal 1 has a task and an event, deal 2 a task (and one task was deleted alone)."""
+    deal = [f"006{i:015d}" for i in range(3)]
+    records = {
+        "Opportunity": [opportunity(i) for i in range(3)],
+        "Task": [
+            activity("00T", 1, deal[1]),
+            activity("00T", 2, deal[2]),
+            activity("00T", 3, deal[1]),
+        ],
+        "Event": [activity("00U", 1, deal[1])],
+    }
+    with FakeSalesforce(records=records, access_token=TOKEN) as server:
+        server.clock = NOW
+        server.delete("Task", f"00T{3:015d}")
+        server.advance(60)
+        yield server
+
+
+def deleted_flags(sf, sobject: str) -> dict[str, bool]:
+    rows = sf.query_all(f"SELECT Id, IsDeleted FROM {sobject}", include_deleted=True)["records"]
+    return {r["Id"][-1:]: r["IsDeleted"] for r in rows}
+
+
+def test_deleting_an_opportunity_deletes_its_tasks_and_events(with_activities):
+    """(#15 also seen) As Salesforce does: queryAll shows them deleted, the log lists them."""
+    fake = with_activities
+    session = build_session(fake.instance_url, retries=default_retry(total=2, backoff_factor=0))
+    sf = Salesforce(instance_url=fake.instance_url, session_id=TOKEN, session=session)
+    fake.delete("Opportunity", f"006{1:015d}")
+
+    assert deleted_flags(sf, "Task") == {"1": True, "2": False, "3": True}
+    assert deleted_flags(sf, "Event") == {"1": True}
+    window = (NOW, NOW + dt.timedelta(hours=1))
+    assert [d["id"] for d in sf.Task.deleted(*window)["deletedRecords"]] == [
+        f"00T{3:015d}",
+        f"00T{1:015d}",
+    ]
+    # Undeleting the deal restores what its delete took, not the task deleted on its own.
+    fake.undelete("Opportunity", f"006{1:015d}")
+    assert deleted_flags(sf, "Task") == {"1": False, "2": False, "3": True}
+    assert deleted_flags(sf, "Event") == {"1": False}
+    # A hard delete takes its activities out of queryAll too.
+    fake.purge("Opportunity", f"006{1:015d}")
+    assert deleted_flags(sf, "Task") == {"2": False}
+    assert deleted_flags(sf, "Event") == {}

@@ -307,3 +307,35 @@ def test_an_instance_written_by_an_earlier_version_gains_run_retries(tmp_path, m
 def test_the_nightly_job_leaves_failed_steps_to_step_retries(extract_job):
     assert extract_job.tags["dagster/retry_on_asset_or_op_failure"] == "false"
     assert extract_job.tags["dagster/retry_strategy"] == "ALL_STEPS"
+
+
+def test_a_full_disk_or_a_read_only_folder_is_not_retried():
+    """(#15 also seen) They stay so until someone acts: no 3 minutes of retries first."""
+    assert not is_transient(OSError(28, "No space left on device"))
+    assert not is_transient(OSError(30, "Read-only file system"))
+    assert not is_transient(
+        duckdb.IOException('Could not write file "w.duckdb": No space left on device')
+    )
+    outage = CrmUnavailableError("Could not reach Salesforce")
+    assert not is_transient(SyncFailed("2 failed", [outage, OSError(28, "No space left")]))
+
+
+def test_a_salesforce_page_that_is_not_json_is_not_retried(configured, extract_job, tmp_path):
+    """(#15 also seen) A whole answer that does not parse repeats; only cut-off ones pass."""
+    from demo.fake_salesforce.faults import Truncate
+
+    configured.add_fault(Truncate(kinds={"query_more"}, keep=0.5))
+    result = run_extract(extract_job, tmp_path)
+    assert not result.success
+    assert attempts(result) == 1
+    assert failed_with(result) == "SyncFailed"
+
+
+def test_a_hubspot_answer_that_is_not_json_twice_is_not_retried():
+    """(#15 also seen) A proxy's login page answers every request the same way."""
+    with FakeHubSpot(portal(1), HUBSPOT_TOKEN, rate_limits=UNLIMITED) as fake:
+        fake.fail_next(2, 200, body="<html>Sign in to the proxy</html>")
+        sync = HubSpotSync(hubspot_api(fake, retries=1), duckdb.connect(), loaded_at=LOADED_AT)
+        with pytest.raises(CrmRequestError, match="not JSON") as caught:
+            sync.sync_owners()
+    assert not is_transient(caught.value)

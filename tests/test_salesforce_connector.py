@@ -5,7 +5,7 @@ import math
 import duckdb
 import pytest
 
-from connectors.errors import ConfigurationError
+from connectors.errors import ConfigurationError, SyncFailed
 from connectors.salesforce.client import connect
 from connectors.salesforce.object_sync import SalesforceSync
 from connectors.salesforce.objects import OBJECTS, OBJECTS_BY_NAME
@@ -247,3 +247,21 @@ def test_an_optional_object_refused_at_query_time_lands_empty_with_a_warning():
         "select count(*) from raw_salesforce.opportunity_contact_role"
     ).fetchone() == (0,)
     assert results["Opportunity"].rows == 2
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["Opportunity.Region__c FROM User --", "Opportunity.Region__c,Id) FROM User", "Opp ty.*"],
+)
+def test_a_custom_field_setting_that_is_no_api_name_is_refused_before_any_query(entry):
+    """(#15 also seen) SALESFORCE_CUSTOM_FIELDS entries reach SOQL: API names only."""
+    with pytest.raises(ConfigurationError, match="SALESFORCE_CUSTOM_FIELDS") as caught:
+        SyncOptions.from_env({"SALESFORCE_CUSTOM_FIELDS": entry})
+    assert "FROM User" not in str(caught.value)
+
+
+def test_a_described_custom_field_that_is_no_api_name_never_reaches_soql():
+    rows = [opportunity(0, **{"Region__c": "EMEA", "Id FROM User WHERE Name != null__c": "x"})]
+    with fake_org(org(0, Opportunity=rows)) as fake, pytest.raises(SyncFailed) as caught:
+        land(fake, ["Opportunity"], custom_fields=("all",))
+    assert "whose name is not an API name" in str(caught.value.failures[0])

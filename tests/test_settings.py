@@ -56,6 +56,10 @@ def test_values_are_typed(tmp_path):
         ("TRUSTGAP_QUARANTINE_MAX_SHARE", "1.5"),
         ("TRUSTGAP_SCHEDULE_CRON", "nightly"),
         ("TRUSTGAP_WEBHOOK_URL", "ftp://alerts.internal"),
+        # (#15 D3) An incoming webhook's path is its secret.
+        ("TRUSTGAP_WEBHOOK_URL", "hooks.example.com/services/T000/B000/SECRET"),
+        ("TRUSTGAP_WEBHOOK_URL", "https://hooks.example.com/services/T000/SECRET PASTED"),
+        ("TRUSTGAP_WEBHOOK_URL", "https://:443/services/T000/SECRET"),
     ],
 )
 def test_a_malformed_setting_is_named_but_its_value_is_not_echoed(name, value):
@@ -190,3 +194,57 @@ def test_status_piped_into_a_reader_that_left_prints_no_traceback(tiny_nightly):
         os.close(write_end)
     assert done.returncode == 141
     assert done.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "cron",
+    ["0 2 * * *", "*/15 * * * *", "0 2 * * mon-fri", "0 2 1,15 * *", "0-30/10 6 * jan 0"],
+)
+def test_a_cron_the_settings_accept_is_one_the_schedule_accepts(cron):
+    from dagster._utils.schedules import is_valid_cron_string
+
+    assert Settings.from_env({"TRUSTGAP_SCHEDULE_CRON": cron}).schedule_cron == cron
+    assert is_valid_cron_string(cron)
+
+
+@pytest.mark.parametrize(
+    "cron", ["99 2 * * *", "0 25 * * *", "0 2 0 * *", "0 2 * 13 *", "0 2 * * 8", "*/0 * * * *"]
+)
+def test_a_cron_out_of_range_is_refused_before_the_schedule_sees_it(cron):
+    from dagster._utils.schedules import is_valid_cron_string
+
+    assert not is_valid_cron_string(cron)
+    with pytest.raises(ConfigurationError, match="TRUSTGAP_SCHEDULE_CRON must be a five-field"):
+        Settings.from_env({"TRUSTGAP_SCHEDULE_CRON": cron})
+
+
+def test_an_org_chart_that_is_not_text_is_a_configuration_error(tmp_path):
+    from pipelines.settings import check_org_chart
+
+    chart = tmp_path / "chart.csv"
+    chart.write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(ConfigurationError, match=r"org chart: .* cannot be read"):
+        check_org_chart(chart)
+
+
+def test_the_org_chart_setting_is_checked_before_loading_dagster_too(tmp_path):
+    done = _cli(
+        "run",
+        "--source",
+        "hubspot",
+        HUBSPOT_ACCESS_TOKEN="x",
+        TRUSTGAP_ORG_CHART=str(tmp_path / "no.csv"),
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: org chart: no file at")
+    assert done.stdout.strip() == "loaded: []"
+
+
+def test_a_warehouse_folder_is_created_or_refused_in_one_line(tmp_path):
+    from pipelines.settings import check_warehouse_folder
+
+    assert check_warehouse_folder(tmp_path / "new" / "w.duckdb") == tmp_path / "new"
+    assert (tmp_path / "new").is_dir()
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ConfigurationError, match=r"warehouse folder .*file cannot be created"):
+        check_warehouse_folder(tmp_path / "file" / "w.duckdb")

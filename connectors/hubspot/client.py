@@ -154,12 +154,20 @@ class HubSpotApi:
                 return json.loads(body)
             except API_ERRORS as exc:
                 raise _translate(exc, what) from None
-            except (urllib3.exceptions.ProtocolError, json.JSONDecodeError, UnicodeDecodeError):
-                # A page cut off mid-body: ask once more before giving up.
+            except urllib3.exceptions.ProtocolError:
+                # A page cut off mid-body: ask once more, then leave it to the step retry.
                 if attempt == 2:
                     raise CrmUnavailableError(
-                        f"HubSpot sent an incomplete or unreadable answer when {what}, twice; "
+                        f"HubSpot's answer was cut off twice when {what}; "
                         "run again (nothing half-read was landed)."
+                    ) from None
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                # A whole answer that does not decode: asked once more, the same answer
+                # would not be worth minutes of step retries.
+                if attempt == 2:
+                    raise CrmRequestError(
+                        f"HubSpot sent an unreadable answer (not JSON) when {what}, twice; "
+                        "nothing of it was landed. Check HUBSPOT_API_BASE and any proxy."
                     ) from None
             except urllib3.exceptions.HTTPError as exc:
                 raise CrmUnavailableError(

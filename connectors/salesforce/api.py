@@ -163,9 +163,13 @@ class SalesforceApi:
                 f"Salesforce answered HTTP {exc.status} while {what}, after retries: {_errors(exc)}"
             ) from None
         except (requests.exceptions.JSONDecodeError, json.JSONDecodeError):
-            raise CrmUnavailableError(
-                f"Salesforce sent a malformed or truncated response while {what}; nothing "
-                "of it was landed and the sync can simply run again."
+            # The whole body arrived (a connection cut short is a RequestException) and
+            # is not JSON: a proxy's HTML page or a broken answer, which a retry a
+            # minute later gets again.
+            raise CrmRequestError(
+                f"Salesforce sent a malformed or truncated response while {what} (not "
+                "JSON; a proxy or maintenance page?); nothing of it was landed. Check "
+                "SALESFORCE_INSTANCE_URL and any proxy, then run again."
             ) from None
         except requests.RequestException as exc:
             if _timed_out(exc):

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
+from connectors.errors import CrmRequestError
 from connectors.landing import LOADED_AT
 from connectors.salesforce.objects import RAW_SCHEMA, SalesforceObject
-from connectors.salesforce.settings import SyncOptions
+from connectors.salesforce.settings import API_NAME, SyncOptions
 
 _NUMBER_TYPES = frozenset({"double", "currency", "percent", "int", "long"})
 # Compound and binary fields cannot be selected as one column (and Bulk refuses them).
@@ -72,6 +73,12 @@ def resolve_fields(obj: SalesforceObject, described: dict, options: SyncOptions)
         for name, spec in org.items():
             if not name.endswith("__c") or spec.get("type") in _SKIPPED_TYPES:
                 continue
+            if not API_NAME.fullmatch(name):
+                # Salesforce API names are identifiers; anything else must not reach SOQL.
+                raise CrmRequestError(
+                    f"Salesforce described a field of {obj.name} whose name is not an API "
+                    f"name ({name[:80]!r}); it is not queried. Check SALESFORCE_INSTANCE_URL."
+                )
             if options.wants_custom(obj.name, name):
                 columns.append((name, arrow_type(spec.get("type", "string"))))
                 select.append(name)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,6 +136,11 @@ class SalesforceSettings:
         raise ConfigurationError(f"Salesforce is not configured: {_HOW_TO}.")
 
 
+# A Salesforce API name (object or field): what may be put into a SOQL query.
+API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")
+CUSTOM_FIELD_ENTRY = re.compile(rf"{API_NAME.pattern}\.({API_NAME.pattern}__c|\*)", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class SyncOptions:
     """How objects are synced: incremental overlap, Bulk API 2.0, custom fields."""
@@ -182,10 +188,11 @@ class SyncOptions:
             e.strip() for e in env.get("SALESFORCE_CUSTOM_FIELDS", "").split(",") if e.strip()
         )
         for entry in entries:
-            if entry.lower() != "all" and "." not in entry:
+            if entry.lower() != "all" and not CUSTOM_FIELD_ENTRY.fullmatch(entry):
+                # Names reach SOQL: only API names (letters, digits, underscores) pass.
                 raise ConfigurationError(
                     "SALESFORCE_CUSTOM_FIELDS takes `all` or entries like Opportunity.Region__c "
-                    "or Task.* separated by commas."
+                    "or Task.* separated by commas (API names: letters, digits, underscores)."
                 )
         values = {
             "overlap": dt.timedelta(

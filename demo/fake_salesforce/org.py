@@ -5,7 +5,8 @@ mixed into ``FakeSalesforce`` and changes records the way Salesforce does:
 every save stamps ``SystemModstamp`` (and ``CreatedDate`` on insert) with the
 org's clock, a delete moves the row to the Recycle Bin (``IsDeleted`` true, only
 ``queryAll`` sees it) and writes the delete log that ``/sobjects/X/deleted``
-reads, and a purge (emptied Recycle Bin, hard delete) removes the row for good.
+reads, and a purge (emptied Recycle Bin, hard delete) removes the row for good;
+both take an opportunity's tasks and events along, as Salesforce does.
 The clock stands still unless advanced, so several changes can share one
 timestamp, as bulk updates in a real org do.
 """
@@ -19,6 +20,10 @@ from typing import Any
 
 from demo.fake_salesforce.schema import ObjectSchema
 
+# Deleting a record deletes its children with it, as Salesforce does: an
+# opportunity's tasks and events (WhatId) go to the Recycle Bin with it, come back
+# with it, and are purged with it.
+CASCADE_DELETES = {"Opportunity": (("Task", "WhatId"), ("Event", "WhatId"))}
 # Salesforce keeps delete-log entries for about 15 days; getDeleted refuses a
 # start date more than 30 days back.
 DELETE_LOG_DAYS = 15
@@ -56,6 +61,8 @@ class OrgChanges:
         self._log_purged_before: dt.datetime | None = None
         self._dropped_fields: dict[str, set[str]] = {}
         self._id_seq = 0
+        # (object, id) deleted -> the children its delete took along (undelete restores them)
+        self._cascaded: dict[tuple[str, str], list[tuple[str, str]]] = {}
 
     # -- time -----------------------------------------------------------------------
 
@@ -111,26 +118,49 @@ class OrgChanges:
         return len(wanted)
 
     def delete(self, object_name: str, record_id: str) -> None:
-        """Move a record to the Recycle Bin (soft delete) and log the delete."""
+        """Move a record and its children to the Recycle Bin (soft delete) and log them."""
         now = self.now()
         with self._lock:
-            self._replace(object_name, record_id, IsDeleted=True, SystemModstamp=sf_datetime(now))
-            self._deleted_log.append(DeletedEntry(object_name, record_id, now))
+            children = [
+                (child, row["Id"])
+                for child, row in self._live_children(object_name, record_id)
+                if not row.get("IsDeleted")
+            ]
+            for name, row_id in [(object_name, record_id), *children]:
+                self._replace(name, row_id, IsDeleted=True, SystemModstamp=sf_datetime(now))
+                self._deleted_log.append(DeletedEntry(name, row_id, now))
+            self._cascaded[(object_name, record_id)] = children
 
     def undelete(self, object_name: str, record_id: str) -> None:
-        """Restore a record from the Recycle Bin."""
+        """Restore a record from the Recycle Bin, with the children deleted with it."""
         stamp = sf_datetime(self.now())
         with self._lock:
-            self._replace(object_name, record_id, IsDeleted=False, SystemModstamp=stamp)
+            children = self._cascaded.pop((object_name, record_id), [])
+            for name, row_id in [(object_name, record_id), *children]:
+                self._replace(name, row_id, IsDeleted=False, SystemModstamp=stamp)
 
     def purge(self, object_name: str, record_id: str) -> None:
-        """Hard delete: the row vanishes even from queryAll; the delete log keeps it."""
+        """Hard delete, children too: rows vanish even from queryAll; the log keeps them."""
         now = self.now()
         with self._lock:
-            rows = self._records[object_name]
-            row = rows.pop(self._index(object_name, record_id))
-            if not row.get("IsDeleted"):
-                self._deleted_log.append(DeletedEntry(object_name, record_id, now))
+            children = [
+                (child, row["Id"]) for child, row in self._live_children(object_name, record_id)
+            ]
+            for name, row_id in [(object_name, record_id), *children]:
+                rows = self._records[name]
+                row = rows.pop(self._index(name, row_id))
+                if not row.get("IsDeleted"):
+                    self._deleted_log.append(DeletedEntry(name, row_id, now))
+            self._cascaded.pop((object_name, record_id), None)
+
+    def _live_children(self, object_name: str, record_id: str) -> list[tuple[str, dict]]:
+        """The rows that Salesforce deletes along with ``record_id`` (CASCADE_DELETES)."""
+        return [
+            (child, row)
+            for child, field in CASCADE_DELETES.get(object_name, ())
+            for row in self._records.get(child, [])
+            if row.get(field) == record_id
+        ]
 
     def drop_field(self, object_name: str, field: str) -> None:
         """A field disappears from the object (deleted custom field, revoked access)."""

@@ -39,6 +39,38 @@ class TrustgapDbtTranslator(DagsterDbtTranslator):
             return _layer(dbt_resource_props)
         return super().get_group_name(dbt_resource_props)
 
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        """dbt tests as checks, each with a description (the test's own, else what it tests)."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        test = manifest["nodes"][unique_id]
+        description = test.get("description") or describe_test(test, asset_spec.key)
+        return dg.AssetCheckSpec(
+            name=spec.name,
+            asset=spec.asset_key,
+            description=description,
+            additional_deps=spec.additional_deps,
+            metadata=spec.metadata,
+            blocking=spec.blocking,
+        )
+
+
+def describe_test(test: Mapping[str, Any], asset: dg.AssetKey) -> str:
+    """`not_null on marts/fct_deals.deal_id (error)`: a dbt test in one line."""
+    generic = test.get("test_metadata") or {}
+    kind = generic.get("name") or "singular test " + test["name"]
+    column = test.get("column_name")
+    where = asset.to_user_string() + (f".{column}" if column else "")
+    arguments = {
+        name: value
+        for name, value in (generic.get("kwargs") or {}).items()
+        if name not in ("column_name", "model")
+    }
+    shown = "".join(f", {name}={value}" for name, value in arguments.items())
+    severity = (test.get("config") or {}).get("severity", "error").lower()
+    return f"dbt {kind} on {where}{shown} ({severity})"[:500]
+
 
 def _layer(props: Mapping[str, Any]) -> str:
     return props.get("config", {}).get("schema") or props["resource_type"] + "s"

@@ -110,7 +110,7 @@ history_backfill = dg.define_asset_job(
     partitions_def=as_of_dates,
     # The same single writer as the nightly job: one process, one working file.
     executor_def=dg.in_process_executor,
-    tags={"trustgap/warehouse": "default"},
+    tags={wh.WAREHOUSE_TAG: str(wh.published_path())},
     description=(
         "Compute past as-of dates from the CRM history already landed "
         "and add them to the published history."

@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from pipelines.defs.alerts import record_failure
 from pipelines.defs.history import HISTORY_KEY
 from pipelines.settings import Settings
+from pipelines.warehouse import WAREHOUSE_TAG, published_path
 
 SETTINGS = Settings.from_env()
 
@@ -15,9 +15,10 @@ nightly = dg.define_asset_job(
     # Everything but the partitioned history: publishing adds the run's date to it.
     selection=dg.AssetSelection.all() - dg.AssetSelection.assets(HISTORY_KEY),
     executor_def=dg.in_process_executor,
-    hooks={record_failure},
     tags={
-        "trustgap/warehouse": "default",
+        # The run queue's one-run-per-warehouse key (dagster.yaml); the CLI tags its
+        # runs with the warehouse it was given.
+        WAREHOUSE_TAG: str(published_path()),
         # Run retries (enabled in the dagster.yaml Trustgap writes) are for runs whose
         # process died or never started. A failed step is not run again: transient
         # CRM errors were already retried inside the run (pipelines/retries.py), and
@@ -36,4 +37,10 @@ nightly_schedule = dg.ScheduleDefinition(
     cron_schedule=SETTINGS.schedule_cron,
     execution_timezone=SETTINGS.timezone,
     default_status=dg.DefaultScheduleStatus.STOPPED,
+    description=(
+        f"The nightly run at {SETTINGS.schedule_cron} ({SETTINGS.timezone}; "
+        "TRUSTGAP_SCHEDULE_CRON, TRUSTGAP_TIMEZONE). Off until turned on: "
+        "`make schedule-on`, or the toggle here; it fires while `make dev` runs."
+    ),
+    tags={"owner": "team:data-engineering"},
 )

@@ -1,29 +1,55 @@
 """Publishing: swap the finished working warehouse in for readers, atomically."""
 
+import datetime as dt
 from pathlib import Path
 
 import dagster as dg
 
-from pipelines import freshness, run_ledger
+from pipelines import freshness, history, run_ledger
 from pipelines import warehouse as wh
 from pipelines.defs.dbt_models import trustgap_dbt_models
 from pipelines.defs.history import HISTORY_KEY, as_of_dates
 from pipelines.resources import CrmSource, RunParams, Warehouse
 from pipelines.settings import Settings
 
+# What the published file holds (the lineage shows these, not all ~90 dbt assets).
+PUBLISHED_LAYERS = ("marts", "quarantine", history.RUN_SCHEMA)
+DESCRIPTION = (
+    "The DuckDB file BI tools and RevOps read. Replaced atomically, and only "
+    "when every blocking check of this run passed. With TRUSTGAP_PARQUET_DIR set, "
+    "the marts are also exported there as Parquet (read `current/<table>.parquet`). "
+    "Holds marts, history, quarantine and run metadata; raw CRM tables stay in "
+    "the working file."
+)
+
+
+def last_publish(published: Path) -> tuple[str, dict[str, str]]:
+    """The description and metadata that say when `published` was last replaced.
+
+    Read when the code location loads: after a failed run the catalog shows red
+    steps, and this says the file BI reads is still the last good one.
+    """
+    last = next((r for r in run_ledger.history(published, 200) if r.status == "published"), None)
+    if last is None:
+        return f"{DESCRIPTION}\n\nNot published yet.", {}
+    when = f"{last.finished_at} (run {last.run_id[:8]}), as of {last.as_of}"
+    return f"{DESCRIPTION}\n\nLast published {when}.", {
+        "last_published_at": last.finished_at,
+        "last_published_as_of": str(last.as_of),
+        "last_published_run": last.run_id,
+    }
+
+
+_description, _metadata = last_publish(wh.published_path())
+
 
 @dg.asset(
     key=["published_warehouse"],
-    deps=[trustgap_dbt_models],
+    deps=[key for key in trustgap_dbt_models.keys if key.path[0] in PUBLISHED_LAYERS],
     group_name="publish",
     kinds={"duckdb"},
-    description=(
-        "The DuckDB file BI tools and RevOps read. Replaced atomically, and only "
-        "when every blocking check of this run passed. With TRUSTGAP_PARQUET_DIR set, "
-        "the marts are also exported there as Parquet (read `current/<table>.parquet`). "
-        "Holds marts, history, quarantine and run metadata; raw CRM tables stay in "
-        "the working file."
-    ),
+    description=_description,
+    metadata={"path": dg.MetadataValue.path(str(wh.published_path())), **_metadata},
 )
 def published_warehouse(
     context: dg.AssetExecutionContext, warehouse: Warehouse, run_params: RunParams, crm: CrmSource
@@ -50,6 +76,7 @@ def published_warehouse(
         "path": dg.MetadataValue.path(str(result.path)),
         "size_mb": round(result.bytes / 1e6, 2),
         "as_of": as_of.isoformat(),
+        "published_at": dg.MetadataValue.timestamp(dt.datetime.now(dt.UTC)),
         **{f"history_{table}_rows": rows for table, rows in result.history_rows.items()},
     }
     parquet_dir = Settings.from_env().parquet_dir

@@ -5,6 +5,8 @@ look (the check's metadata says how many, why and which ids), while a large shar
 means something systemic (a renamed stage, a broken date format) and the marts
 would silently miss much of the business: above TRUSTGAP_QUARANTINE_MAX_SHARE
 (default 5 % of the table's records) the check fails and the run does not publish.
+Quarantined users (manager cycles) stay in the metrics, so they only warn, unless
+no user at all has a place in the hierarchy.
 """
 
 import dagster as dg
@@ -21,6 +23,9 @@ def _quarantine_check(table: str) -> dg.AssetChecksDefinition:
         description=(
             f"Rows of {table} held back from the metrics: warn when any, fail (no publish) "
             f"above {quarantine.MAX_SHARE_ENV} of all {table}."
+            if table != "users"
+            else "Users the manager hierarchy cannot place (cycles, self-managers): warn "
+            "when any, fail (no publish) when no user has a place."
         ),
     )
     def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
@@ -36,14 +41,12 @@ def _quarantine_check(table: str) -> dg.AssetChecksDefinition:
             "sample_ids": dg.MetadataValue.json(held.sample_ids),
             "query": f"select * from {quarantine.SCHEMA}.{table} order by reason",
         }
-        if held.share > limit:
+        blocking = quarantine.blocking_problem(held, limit)
+        if blocking:
             return dg.AssetCheckResult(
                 passed=False,
                 severity=dg.AssetCheckSeverity.ERROR,
-                description=(
-                    f"{held.describe()}: {held.share:.1%} of {held.total:,} is above "
-                    f"{quarantine.MAX_SHARE_ENV}={limit:g}; not publishing."
-                ),
+                description=blocking,
                 metadata=metadata,
             )
         return dg.AssetCheckResult(

@@ -34,9 +34,11 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             **default_resources(Settings.from_env()),
-            # The dbt next to this interpreter: the venv may not be on PATH.
+            # dbt next to this interpreter (the venv may not be on PATH), through the
+            # wrapper that stops it when the run's process dies (pipelines/dbt_process.py).
             "dbt": TrustgapDbtCli(
-                project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))
+                project_dir=dbt_project,
+                dbt_executable=str(Path(sys.executable).with_name("trustgap-dbt")),
             ),
         }
     )

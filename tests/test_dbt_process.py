@@ -1,0 +1,64 @@
+"""dbt does not outlive the run that started it.
+
+(#15 D6) A parent process starts dbt exactly as the nightly's dbt resource is
+configured to (its `dbt_executable`), and is then killed outright. An orphaned
+dbt would keep the working DuckDB file locked for seconds; it must stop at once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.dbt_runner import DBT_PROJECT_DIR
+
+PARENT = """
+import subprocess, sys, time
+from pipelines.defs.resources import resources
+dbt = resources().resources["dbt"]
+child = subprocess.Popen(
+    [dbt.dbt_executable, "parse", "--project-dir", sys.argv[1], "--profiles-dir", sys.argv[1],
+     "--target-path", sys.argv[2], "--log-path", sys.argv[2]],
+    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+)
+print(child.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for its new parent to reap it is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_dbt_stops_when_the_process_that_started_it_is_killed(tmp_path):
+    env = os.environ | {"TRUSTGAP_WORKING_DB": str(tmp_path / "working.duckdb")}
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, str(DBT_PROJECT_DIR), str(tmp_path / "target")],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    dbt_pid = int(parent.stdout.readline())
+    time.sleep(1.0)  # dbt is importing and parsing (about 20 s for this project)
+    assert alive(dbt_pid)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while alive(dbt_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    still_running = alive(dbt_pid)
+    if still_running:
+        os.kill(dbt_pid, signal.SIGKILL)
+    assert not still_running
