@@ -59,6 +59,8 @@ def show_status(warehouse_path: str | None) -> int:
     print("\n".join(status_lines(status["freshness"])))
     if status["quarantine"]:
         print(quarantine.summary_line(status["quarantine"]))
+    if status["reconciliation"]:
+        print("\n".join(reconciliation_lines(status["reconciliation"])))
     dates, first, last = status["history"]
     if dates:
         print(f"History: {dates} as-of date(s), {first} to {last} (schema history)")
@@ -89,6 +91,12 @@ def read_published_status(published: Path) -> dict:
         ).fetchall()
         freshness = raw_table_ages(con, dt.datetime.now(dt.UTC))
         quarantined = quarantine.counts(con)
+        reconciliation = None
+        if has_table(con, "marts", "pipeline_reconciliation"):
+            cursor = con.execute("select * from marts.pipeline_reconciliation")
+            names = [column[0] for column in cursor.description]
+            row = cursor.fetchone()
+            reconciliation = dict(zip(names, row, strict=True)) if row else None
         history = (0, None, None)
         if has_table(con, "history", "rep_hygiene"):
             history = con.execute(
@@ -105,6 +113,7 @@ def read_published_status(published: Path) -> dict:
         "checks_failed": [(a, n, s, d) for a, n, s, ok, d in checks if not ok],
         "freshness": freshness,
         "quarantine": quarantined,
+        "reconciliation": reconciliation,
         "history": history,
     }
 
@@ -152,6 +161,7 @@ def status_json(warehouse_path: str | None) -> int:
             ],
             "quarantine": [asdict(q) for q in status["quarantine"]],
             "history": {"dates": dates, "first": first, "last": last_date},
+            "reconciliation": status["reconciliation"],
         }
     print(json.dumps(facts, default=_iso, indent=2))
     failed = runs and runs[0].status == "failed"
@@ -160,3 +170,24 @@ def status_json(warehouse_path: str | None) -> int:
 
 def _iso(value) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def reconciliation_lines(row: dict) -> list[str]:
+    """The open pipeline, the CRM's beside the marts' and what explains the difference
+    (marts.pipeline_reconciliation); the change since as_of only when there is one."""
+    parts = [
+        ("CRM (every landed deal)", "crm_open_deals", "crm_open_value"),
+        ("quarantined", "quarantined_open_deals", "quarantined_open_value"),
+        (
+            "changed since as-of date",
+            "changed_since_as_of_open_deals",
+            "changed_since_as_of_open_value",
+        ),
+        ("marts", "mart_open_deals", "mart_open_value"),
+        ("unexplained", "unexplained_open_deals", "unexplained_difference"),
+    ]
+    return [f"Open pipeline as of {row['as_of']}:"] + [
+        f"  {label:<25} {row[deals]:>6,} deals {row[value]:>16,.2f}"
+        for label, deals, value in parts
+        if label != "changed since as-of date" or row[deals] or row[value]
+    ]

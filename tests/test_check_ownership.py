@@ -74,6 +74,11 @@ MART_CHECKS = [
     ("rep_hygiene", "rep_id", "unique", "error"),
     ("rep_hygiene", "completeness", "values_between:0..1", "error"),
     ("rep_hygiene", "open_deals", "values_between:0..", "error"),
+    ("rep_hygiene", "orphaned_open_deals", "values_between:0..", "error"),
+    ("pipeline_reconciliation", "as_of", "contract:not_null", "error"),
+    ("pipeline_reconciliation", "as_of", "unique", "error"),
+    ("pipeline_reconciliation", "unexplained_open_deals", "values_between:0..0", "error"),
+    ("pipeline_reconciliation", "unexplained_difference", "values_between:0..0", "error"),
     ("rep_hygiene", "rep_id", USERS, "warn"),
     ("rep_hygiene", None, names("rep_id", "manager_id"), "error"),
     ("rep_skills", "rep_id", "contract:not_null", "error"),
@@ -105,7 +110,13 @@ MART_CHECKS = [
     ("team_scorecard", "team_leader_id", "contract:not_null", "error"),
     ("team_scorecard", "quarter_start", "contract:not_null", "error"),
     ("team_scorecard", "team_leader_id || '/' || quarter_start", "unique", "error"),
-    ("team_scorecard", "team_leader_level", "accepted_values:director,manager", "error"),
+    (
+        "team_scorecard",
+        "team_leader_level",
+        "accepted_values:organisation,director,manager",
+        "error",
+    ),
+    ("team_scorecard", "orphaned_open_deals", "values_between:0..", "error"),
     *(
         ("team_scorecard", column, "values_between:0..1", "error")
         for column in (

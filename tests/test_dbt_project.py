@@ -290,7 +290,7 @@ def test_quiet_org_has_leader_weeks_without_breaches(built_warehouse):
 
 def test_kpi_catalog_reports_history_coverage_and_empty_raw_tables(built_warehouse):
     catalog = _rows(built_warehouse, "marts.kpi_catalog", "metric_id")
-    assert len(catalog) == 32
+    assert len(catalog) == 33
     # 006PUSHED and 006WON have field history; 006NEGLECTED has none (006DIRTY is
     # quarantined).
     assert catalog["K2"]["org_value"] == pytest.approx(2 / 3)

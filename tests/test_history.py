@@ -19,7 +19,13 @@ from pipelines import warehouse as wh
 from pipelines.backfill import backfill_dates
 from tests.conftest import DEMO_AS_OF
 
-HISTORY_TABLES = ("director_trends", "kpi_values", "rep_hygiene", "team_scorecard")
+HISTORY_TABLES = (
+    "director_trends",
+    "kpi_values",
+    "pipeline_reconciliation",
+    "rep_hygiene",
+    "team_scorecard",
+)
 WEEK_BEFORE = "2026-11-20"
 # Hours from a raw table's last load to the run's: two runs load at different moments.
 LOAD_TIMING = ("source_freshness_hours",)
@@ -70,8 +76,10 @@ def test_a_nightly_publish_records_its_date_in_every_history_table(tiny_nightly)
             union all select 'team_scorecard', count(*) from marts.team_scorecard
                 where is_current_quarter
             union all select 'kpi_values', count(*) from marts.kpi_catalog
+            union all select 'pipeline_reconciliation', count(*)
+                from marts.pipeline_reconciliation
             union all select 'director_trends', count(*) from marts.team_scorecard
-                where is_current_quarter and team_leader_level = 'director'
+                where is_current_quarter and team_leader_level in ('director', 'organisation')
             """,
         )
     )
@@ -82,7 +90,7 @@ def test_a_nightly_publish_records_its_date_in_every_history_table(tiny_nightly)
         ], table
 
 
-def test_director_trends_roll_up_each_directors_org(tiny_nightly):
+def test_director_trends_roll_up_each_directors_org_and_the_organisation(tiny_nightly):
     trends = rows(
         tiny_nightly.published,
         "select director_id, director_name, open_deals, stale_deals, stale_share, open_value "
@@ -91,8 +99,8 @@ def test_director_trends_roll_up_each_directors_org(tiny_nightly):
     scorecard = rows(
         tiny_nightly.published,
         "select team_leader_id, team_leader_name, open_deals, stale_deals "
-        "from marts.team_scorecard where is_current_quarter and team_leader_level = 'director' "
-        "order by team_leader_id",
+        "from marts.team_scorecard where is_current_quarter "
+        "and team_leader_level in ('director', 'organisation') order by team_leader_id",
     )
     assert [row[:4] for row in trends] == scorecard
     for _, name, open_deals, stale, share, open_value in trends:

@@ -51,7 +51,8 @@ MARTS_CONTRACT = {
         "is_missing_next_step": "BOOLEAN", "is_complete": "BOOLEAN",
         "is_single_threaded": "BOOLEAN", "has_stage_regression": "BOOLEAN",
         "has_stage_skip": "BOOLEAN", "has_slipped_this_quarter": "BOOLEAN",
-        "is_stale_value": "BOOLEAN", "hygiene_issue_count": "INTEGER",
+        "is_stale_value": "BOOLEAN", "is_owner_inactive": "BOOLEAN",
+        "hygiene_issue_count": "INTEGER",
     },
     "rep_hygiene": {
         "rep_id": "VARCHAR", "rep_name": "VARCHAR", "manager_id": "VARCHAR",
@@ -64,6 +65,7 @@ MARTS_CONTRACT = {
         "stage_skip_rate": "DOUBLE", "slipped_deals": "INTEGER", "due_value": "DOUBLE",
         "slipped_value": "DOUBLE", "slipped_rate": "DOUBLE", "stale_value_deals": "INTEGER",
         "stale_value_share": "DOUBLE", "clean_deal_share": "DOUBLE",
+        "orphaned_open_deals": "INTEGER", "orphaned_open_value": "DOUBLE",
     },
     "leader_signals_weekly": {
         "leader_id": "VARCHAR", "leader_name": "VARCHAR", "iso_week": "VARCHAR",
@@ -123,6 +125,14 @@ MARTS_CONTRACT = {
         "team_open_value": "DOUBLE", "leader_open_value": "DOUBLE",
         "leader_open_pipeline_share": "DOUBLE", "leader_won_value": "DOUBLE",
         "leader_won_value_share": "DOUBLE", "is_selling_instead_of_leading": "BOOLEAN",
+        "orphaned_open_deals": "INTEGER", "orphaned_open_value": "DOUBLE",
+    },
+    "pipeline_reconciliation": {
+        "as_of": "DATE", "crm_open_deals": "INTEGER", "crm_open_value": "DOUBLE",
+        "mart_open_deals": "INTEGER", "mart_open_value": "DOUBLE",
+        "quarantined_open_deals": "INTEGER", "quarantined_open_value": "DOUBLE",
+        "changed_since_as_of_open_deals": "INTEGER", "changed_since_as_of_open_value": "DOUBLE",
+        "unexplained_open_deals": "INTEGER", "unexplained_difference": "DOUBLE",
     },
     "kpi_catalog_as_of": {
         "metric_id": "VARCHAR", "name": "VARCHAR", "theme": "VARCHAR", "definition": "VARCHAR",
@@ -146,7 +156,7 @@ MARTS_CONTRACT["kpi_catalog"] = {
 }
 
 CATALOG_IDS = (
-    [f"H{n}" for n in range(1, 12)]
+    [f"H{n}" for n in range(1, 13)]
     + [f"M{n}" for n in range(1, 10)]
     + ["MI"]
     + [f"P{n}" for n in range(1, 9)]

@@ -189,6 +189,67 @@ def test_the_quarantine_counts_equal_the_quarantine_tables(tiny_nightly, report)
     assert f"{number(deals)} deals are in the metrics and {number(held_back)} more" in page
 
 
+def test_the_reconciliation_under_data_quality_equals_the_mart(tiny_nightly, report):
+    page = (report / "index.html").read_text(encoding="utf-8")
+    (rows,) = tables(section(page, "data-quality"), "How the marts reconcile with the CRM")
+    ((crm, crm_value, held, held_value, marts, marts_value, gap, gap_value),) = tiny_nightly.query(
+        "select crm_open_deals, crm_open_value, quarantined_open_deals, quarantined_open_value, "
+        "mart_open_deals, mart_open_value, unexplained_open_deals, unexplained_difference "
+        "from marts.pipeline_reconciliation"
+    )
+    assert [row[1:] for row in rows] == [
+        [number(crm), number(crm_value, "currency")],
+        [number(held), number(held_value, "currency")],
+        ["0", "0"],
+        [number(marts), number(marts_value, "currency")],
+        [number(gap), number(gap_value, "currency")],
+    ]
+    assert held > 0 and crm == held + marts
+
+
+def test_the_deactivated_reps_orphaned_pipeline_is_under_hygiene_on_both_pages(
+    tiny_nightly, report, directors
+):
+    gone = tiny_nightly.truth["planted"]["deactivated_owner"]["user_id"]
+    ((name, deals, value, director_id),) = tiny_nightly.query(
+        "select r.rep_name, r.orphaned_open_deals, r.orphaned_open_value, u.director_id "
+        "from marts.rep_hygiene r join marts.dim_users u on u.user_id = r.rep_id "
+        "where r.rep_id = ?",
+        [gone],
+    )
+    ((org_deals, org_value),) = tiny_nightly.query(
+        "select orphaned_open_deals, orphaned_open_value from marts.team_scorecard "
+        "where team_leader_level = 'organisation' and is_current_quarter"
+    )
+    for page, caption in (
+        ((report / "index.html").read_text(encoding="utf-8"), "Orphaned pipeline (whole org"),
+        (directors[director_id]["page"], "Orphaned pipeline (your org)"),
+    ):
+        (rows,) = tables(section(page, "pipeline-hygiene"), caption)
+        assert row_of(rows, name)[2:] == [number(deals), number(value, "currency")]
+    index = html.unescape((report / "index.html").read_text(encoding="utf-8"))
+    assert f"{number(org_deals)} open deals worth {number(org_value, 'currency')}" in index
+    for other_id, other in directors.items():
+        if other_id != director_id:
+            assert tables(section(other["page"], "pipeline-hygiene"), "Orphaned pipeline") == []
+
+
+def test_the_org_median_on_a_director_page_is_over_teams_not_the_organisation(
+    tiny_nightly, directors
+):
+    director = next(iter(directors.values()))
+    medians = tiny_nightly.query(
+        "select quarter_label, median(hygiene_score) from marts.team_scorecard "
+        "where team_leader_level != 'organisation' and is_current_quarter group by all"
+    )
+    with_organisation = tiny_nightly.query(
+        "select median(hygiene_score) from marts.team_scorecard where is_current_quarter"
+    )
+    assert medians[0][1] != with_organisation[0][0]
+    (rows,) = tables(director["page"], "This quarter's scores")
+    assert row_of(rows, "Org median (all teams)")[4] == number(medians[0][1], "score")
+
+
 def test_a_kpis_org_value_equals_the_catalog(tiny_nightly, report):
     page = (report / "index.html").read_text(encoding="utf-8")
     (rows,) = tables(section(page, "freshness"), "Every metric")

@@ -162,12 +162,16 @@ def _short_term(r: Reader, d: ReportDates, director_id: str) -> Section:
 
 def _hygiene(r: Reader, d: ReportDates, director_id: str) -> Section:
     reps = queries.rep_hygiene(r, director_id)
+    orphaned = sections.orphaned_pipeline(
+        queries.orphaned_pipeline(r, director_id), queries.orphaned_total(r, director_id), WHO
+    )
     return Section(
         "pipeline-hygiene",
         "Your reps' pipeline hygiene",
         "Each rep's open deals that nobody worked for two weeks (stale), that are past their "
-        "close date, slipping, stuck or without a next step.",
-        [sections.rep_hygiene_chart(reps, WHO)] if reps else [],
+        "close date, slipping, stuck or without a next step"
+        + ("; and the open deals still held by people who have left." if orphaned else "."),
+        ([sections.rep_hygiene_chart(reps, WHO)] if reps else []) + orphaned,
         empty="No rep in your org has an open deal.",
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pipelines.report.data import Reader
+from pipelines.warehouse import has_table
 
 
 def quarantine_counts(r: Reader) -> list[dict]:
@@ -23,6 +24,15 @@ def deal_totals(r: Reader) -> tuple[int, int]:
         "select (select count(*) from marts.fct_deals), "
         "(select count(distinct deal_id) from quarantine.deals)"
     ).fetchone()
+
+
+def reconciliation(r: Reader) -> dict | None:
+    """marts.pipeline_reconciliation's row: the CRM's open pipeline, the marts', and what
+    explains the difference (None for a warehouse published before the mart existed)."""
+    if not has_table(r.con, "marts", "pipeline_reconciliation"):
+        return None
+    rows = r.rows("select * from marts.pipeline_reconciliation")
+    return rows[0] if rows else None
 
 
 def check_summary(r: Reader) -> dict:

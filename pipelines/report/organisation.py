@@ -242,6 +242,9 @@ def _hygiene(r: Reader, d: ReportDates) -> Section:
                 trends.latest_and_previous(history, d, "director_id"), WHO, first
             ),
             sections.rep_hygiene_chart(queries.rep_hygiene(r, limit=15), WHO),
+            *sections.orphaned_pipeline(
+                queries.orphaned_pipeline(r), queries.orphaned_total(r), WHO
+            ),
         ],
     )
 
@@ -265,6 +268,9 @@ def _quality(r: Reader) -> Section:
             ],
         ),
     ]
+    reconciliation = governance.reconciliation(r)
+    if reconciliation:
+        items.insert(0, sections.reconciliation_table(reconciliation))
     quarantined = sum(c["rows"] for c in counts)
     deals, held_back = governance.deal_totals(r)
     return Section(
@@ -273,7 +279,8 @@ def _quality(r: Reader) -> Section:
         f"{number(deals)} deals are in the metrics and {number(held_back)} more the CRM sent "
         f"are held back. Rows that break a rule are kept out of the metrics and listed in the "
         f"quarantine ({number(quarantined)} in all); fix them in the CRM and they flow in on "
-        f"the next run. A blocking check that fails stops the publish, so these figures are "
+        f"the next run. The reconciliation shows how the marts' open pipeline adds up to the "
+        f"CRM's own. A blocking check that fails stops the publish, so these figures are "
         f"from a run whose blocking checks all passed.",
         items,
     )

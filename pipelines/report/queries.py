@@ -11,6 +11,8 @@ from pipelines.report.data import WEEKS_SHOWN, Reader, ReportDates
 
 # Rows of a director's subtree, for tables keyed by a user id.
 IN_SUBTREE = "(select user_id from marts.dim_users where director_id = ?)"
+# team_scorecard's teams: its organisation row (the CEO's, over every deal) is not one.
+TEAMS = "team_leader_level != 'organisation'"
 
 
 def _scope(column: str, director_id: str | None) -> tuple[str, list]:
@@ -94,7 +96,7 @@ def end_of_quarter_concentration(
     r: Reader, d: ReportDates, director_id: str | None = None
 ) -> list[dict]:
     """End-of-quarter concentration by team and quarter, the most concentrated team first."""
-    where, params = ("true", []) if director_id is None else ("director_id = ?", [director_id])
+    where, params = (TEAMS, []) if director_id is None else ("director_id = ?", [director_id])
     return r.rows(
         f"""
         select team_leader_id, team_leader_name, team_leader_level, quarter_label,
@@ -124,7 +126,9 @@ def stage_funnel(r: Reader, d: ReportDates) -> list[dict]:
 
 def process_by_team(r: Reader, d: ReportDates, director_id: str | None = None) -> list[dict]:
     """This quarter's process figures per team, with the open deals' stage regressions."""
-    where, params = ("true", []) if director_id is None else ("s.director_id = ?", [director_id])
+    where, params = (
+        ("s." + TEAMS, []) if director_id is None else ("s.director_id = ?", [director_id])
+    )
     return r.rows(
         f"""
         with regressions as (
@@ -191,4 +195,39 @@ def rep_hygiene(r: Reader, director_id: str | None = None, limit: int | None = N
         {f"limit {int(limit)}" if limit else ""}
         """,
         params,
+    )
+
+
+def orphaned_pipeline(r: Reader, director_id: str | None = None) -> list[dict]:
+    """Deactivated reps still holding open deals (H12), the most value first."""
+    where, params = _scope("rep_id", director_id)
+    return r.rows(
+        f"""
+        select rep_name, manager_name, orphaned_open_deals, orphaned_open_value
+        from marts.rep_hygiene
+        where {where} and orphaned_open_deals > 0
+        order by orphaned_open_value desc, rep_name
+        """,
+        params,
+    )
+
+
+def orphaned_total(r: Reader, director_id: str | None = None) -> dict:
+    """This quarter's orphaned pipeline of the organisation (its team_scorecard row), or of
+    a director's org (the director's row)."""
+    where, params = (
+        ("team_leader_level = 'organisation'", [])
+        if director_id is None
+        else ("team_leader_id = ? and team_leader_level = 'director'", [director_id])
+    )
+    rows = r.rows(
+        f"""
+        select open_deals, orphaned_open_deals, orphaned_open_value
+        from marts.team_scorecard
+        where is_current_quarter and {where}
+        """,
+        params,
+    )
+    return (
+        rows[0] if rows else {"open_deals": 0, "orphaned_open_deals": 0, "orphaned_open_value": 0}
     )

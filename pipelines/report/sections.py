@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipelines.report import charts
 from pipelines.report.content import Chart, Table
-from pipelines.report.formatting import delta, number
+from pipelines.report.formatting import MISSING, delta, number
 from pipelines.report.trends import DIRECTOR_MEASURES
 
 SCORE_LABELS = {
@@ -279,3 +279,62 @@ def since_last_report(pairs: list[tuple[dict, dict | None]], who: str, first: bo
             )
         rows.append(cells)
     return Table(f"Since the last report ({who})", headers, rows)
+
+
+def orphaned_pipeline(reps: list[dict], total: dict, who: str) -> list[Table]:
+    """Open deals held by deactivated reps (H12), with the total and its share of the open
+    deals; nothing when there are none."""
+    if not reps:
+        return []
+    share = (
+        number(total["orphaned_open_deals"] / total["open_deals"], "share")
+        if total["open_deals"]
+        else MISSING
+    )
+    return [
+        Table(
+            f"Orphaned pipeline ({who}): {number(total['orphaned_open_deals'])} open deals "
+            f"worth {number(total['orphaned_open_value'], 'currency')} ({share} of the open "
+            f"deals) held by people who have left; reassign them",
+            ["Rep (deactivated)", "Manager", "Open deals", "Open value"],
+            [
+                [
+                    row["rep_name"] or "",
+                    row["manager_name"] or "",
+                    number(row["orphaned_open_deals"]),
+                    number(row["orphaned_open_value"], "currency"),
+                ]
+                for row in reps
+            ],
+        )
+    ]
+
+
+def reconciliation_table(row: dict) -> Table:
+    """How the marts' open pipeline reconciles with the CRM's own (pipeline_reconciliation)."""
+    lines = [
+        ("The CRM's open pipeline (every deal landed)", "crm_open_deals", "crm_open_value"),
+        ("less: held back by the quarantine", "quarantined_open_deals", "quarantined_open_value"),
+        (
+            "less: changed in the CRM since the as-of date",
+            "changed_since_as_of_open_deals",
+            "changed_since_as_of_open_value",
+        ),
+        ("The marts' open pipeline", "mart_open_deals", "mart_open_value"),
+    ]
+    return Table(
+        f"How the marts reconcile with the CRM's own totals, as of {row['as_of']}: "
+        f"unexplained difference {number(row['unexplained_difference'], 'currency')}",
+        ["Open pipeline", "Deals", "Value"],
+        [
+            [label, number(row[deals]), number(row[value], "currency")]
+            for label, deals, value in lines
+        ]
+        + [
+            [
+                "Unexplained",
+                number(row["unexplained_open_deals"]),
+                number(row["unexplained_difference"], "currency"),
+            ]
+        ],
+    )

@@ -25,13 +25,15 @@ DIRECTOR_MEASURES = {
 
 
 def director_trends(r: Reader, d: ReportDates, director_id: str | None = None) -> list[dict]:
-    """history.director_trends up to the report's date, one row per director and date."""
+    """history.director_trends up to the report's date, one row per director and date
+    (not the organisation's row; dates recorded before it existed have no level)."""
     where, params = ("true", []) if director_id is None else ("director_id = ?", [director_id])
     return r.rows(
         f"""
         select as_of, director_id, director_name, {", ".join(DIRECTOR_MEASURES)}
         from history.director_trends
-        where as_of <= ? and {where}
+        where as_of <= ? and coalesce(team_leader_level, 'director') = 'director'
+            and {where}
         order by director_name, director_id, as_of
         """,
         [d.as_of, *params],
@@ -63,7 +65,8 @@ def kpi_values(r: Reader, d: ReportDates) -> list[dict]:
 
 
 def scores_by_quarter(r: Reader, d: ReportDates, director_id: str) -> list[dict]:
-    """The director's teams' scores by quarter, and the org median over every team."""
+    """The director's teams' scores by quarter, and the org median over every team (the
+    organisation's own row is not a team)."""
     return r.rows(
         """
         with org as (
@@ -71,7 +74,8 @@ def scores_by_quarter(r: Reader, d: ReportDates, director_id: str) -> list[dict]
                    median(autonomy_score) as autonomy_score,
                    median(process_score) as process_score,
                    median(hygiene_score) as hygiene_score
-            from marts.team_scorecard where quarter_start >= ?
+            from marts.team_scorecard
+            where quarter_start >= ? and team_leader_level != 'organisation'
             group by quarter_label, quarter_start
         )
         select team_leader_name as team, 0 as is_median, quarter_label, quarter_start,

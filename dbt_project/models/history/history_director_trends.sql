@@ -4,11 +4,14 @@
     hygiene and autonomy of their org (the director's team_scorecard row for the
     current quarter: their whole subtree plus their own deals), and whether the
     director sells instead of leading (M8), so that a week-over-week chart is one
-    query on history. Columns named as in team_scorecard keep its descriptions. -#}
+    query on history; and the same for the whole organisation (team_leader_level
+    organisation: the CEO's row, every deal), the total the directors' rows add up
+    to with the CEO's own deals. Columns named as in team_scorecard keep its
+    descriptions. -#}
 
 with scorecard as (
     select * from {{ ref('team_scorecard') }}
-    where team_leader_level = 'director' and is_current_quarter
+    where team_leader_level in ('organisation', 'director') and is_current_quarter
 ),
 
 team_members as (
@@ -36,6 +39,7 @@ final as (
         scorecard.as_of,
         scorecard.team_leader_id as director_id,
         scorecard.team_leader_name as director_name,
+        scorecard.team_leader_level,
         scorecard.quarter_label,
         scorecard.team_members,
         scorecard.open_deals,
@@ -56,7 +60,9 @@ final as (
         scorecard.process_score,
         scorecard.leader_open_pipeline_share,  -- M8, the director's own
         scorecard.leader_won_value_share,
-        scorecard.is_selling_instead_of_leading
+        scorecard.is_selling_instead_of_leading,
+        scorecard.orphaned_open_deals,  -- H12
+        scorecard.orphaned_open_value
     from scorecard
     left join open_values
         on scorecard.team_leader_id = open_values.team_leader_id

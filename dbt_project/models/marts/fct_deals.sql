@@ -53,7 +53,7 @@ deal_contacts as (
 measures as (
     select
         deals.*,
-        users.manager_id,
+        users.manager_id, users.is_active as is_owner_active,
         greatest(activity_facts.last_activity_on, deals.last_activity_date) as last_activity_on,
         coalesce(activity_facts.has_open_future_activity, false) as has_open_future_activity,
         pushes.last_changed_on,
@@ -145,7 +145,8 @@ flags as (
         not is_closed and has_skip as has_stage_skip,  -- H9
         not is_closed and has_slipped as has_slipped_this_quarter,  -- H10
         not is_closed
-        and days_since_change >= {{ var('stale_value_days') | int }} as is_stale_value  -- H11
+        and days_since_change >= {{ var('stale_value_days') | int }} as is_stale_value,  -- H11
+        not is_closed and not coalesce(is_owner_active, true) as is_owner_inactive  -- H12
     from metrics
 ),
 
@@ -187,10 +188,9 @@ final as (
         is_missing_next_step,
         is_complete,
         is_single_threaded,
-        has_stage_regression,
-        has_stage_skip,
+        has_stage_regression, has_stage_skip,
         has_slipped_this_quarter,
-        is_stale_value,
+        is_stale_value, is_owner_inactive,
         cast(
             is_stale::integer
             + is_past_due::integer

@@ -24,7 +24,9 @@ per_rep as (
         count(*) filter (where has_slipped_this_quarter) as slipped_deals,
         count(*) filter (where is_stale_value) as stale_value_deals,
         count(*) filter (where not is_closed and hygiene_issue_count = 0) as clean_deals,
-        coalesce({{ exact_sum('amount', 'is_stale_value') }}, 0) as stale_value
+        coalesce({{ exact_sum('amount', 'is_stale_value') }}, 0) as stale_value,
+        count(*) filter (where is_owner_inactive) as orphaned_open_deals,
+        coalesce({{ exact_sum('amount', 'is_owner_inactive') }}, 0) as orphaned_open_value
     from deals
     group by owner_id
 ),
@@ -90,7 +92,11 @@ final as (
         coalesce(slips.slipped_value, 0) / nullif(slips.due_value, 0) as slipped_rate,  -- H10
         cast(coalesce(per_rep.stale_value_deals, 0) as integer) as stale_value_deals,
         per_rep.stale_value / nullif(per_rep.open_value, 0) as stale_value_share,  -- H11
-        per_rep.clean_deals / nullif(per_rep.open_deals, 0) as clean_deal_share
+        per_rep.clean_deals / nullif(per_rep.open_deals, 0) as clean_deal_share,
+        -- H12: a deactivated rep's open deals (summed per manager_id: the manager's
+        -- orphaned pipeline)
+        cast(coalesce(per_rep.orphaned_open_deals, 0) as integer) as orphaned_open_deals,
+        cast(coalesce(per_rep.orphaned_open_value, 0) as double) as orphaned_open_value
     from reps
     left join per_rep
         on reps.rep_id = per_rep.rep_id

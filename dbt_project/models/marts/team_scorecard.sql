@@ -1,12 +1,14 @@
 {#- One row per Sales Director (depth 1) and manager (anyone else with direct
-    reports) per fiscal quarter, over the team (int_team_members: the leader's whole
-    subtree plus the leader's own deals). Each component is its own model, kept
+    reports) per fiscal quarter, and one for the organisation (the CEO's: every user,
+    so every deal), over the team (int_team_leaders, int_team_members: the leader's
+    whole subtree plus the leader's own deals). Each component is its own model, kept
     beside the scores: autonomy (int_team_autonomy), process (int_team_stage_process:
     H9, P1, P2; int_team_outcomes: P3, H10, M7), skills (int_team_skills), hygiene
     (int_team_hygiene: the team's open deals on as_of, so the current quarter only),
     freshness (K1) and the leader's own selling (int_leader_own_selling: M8). -#}
 
-with users as (
+-- name_of() reads users
+with users as (  -- noqa: ST03
     select * from {{ ref('dim_users') }}
 ),
 
@@ -14,15 +16,8 @@ quarters as (
     select * from {{ ref('int_fiscal_quarters') }}
 ),
 
-team_members as (
-    select * from {{ ref('int_team_members') }}
-),
-
--- every team has its leader as a member
 team_leaders as (
-    select users.*
-    from users
-    where users.user_id in (select team_members.team_leader_id from team_members)
+    select * from {{ ref('int_team_leaders') }}
 ),
 
 autonomy as (
@@ -60,7 +55,7 @@ combined as (
     select
         team_leaders.user_id as team_leader_id,
         team_leaders.name as team_leader_name,
-        case when team_leaders.depth = 1 then 'director' else 'manager' end as team_leader_level,
+        team_leaders.team_level as team_leader_level,
         team_leaders.manager_id as team_leader_manager_id,
         team_leaders.director_id,
         team_leaders.is_active as team_leader_is_active,
@@ -69,8 +64,7 @@ combined as (
         quarters.quarter_label,
         quarters.is_current as is_current_quarter,
         team_leaders.span_of_control,
-        (select count(*) filter (where team_leader_id = team_leaders.user_id) - 1 from team_members)
-            as team_members,
+        team_leaders.team_members,
         -- autonomy
         coalesce(autonomy.team_actions, 0) as team_actions,
         coalesce(autonomy.interventions_above, 0) as interventions_above,
@@ -109,6 +103,10 @@ combined as (
             as slipping_deals,
         case when quarters.is_current then team_hygiene.completeness end as completeness,
         case when quarters.is_current then team_hygiene.clean_deal_share end as clean_deal_share,
+        case when quarters.is_current then coalesce(team_hygiene.orphaned_open_deals, 0) end
+            as orphaned_open_deals,
+        case when quarters.is_current then coalesce(team_hygiene.orphaned_open_value, 0) end
+            as orphaned_open_value,
         -- freshness
         freshness.source_freshness_hours,
         freshness.is_data_fresh
@@ -199,7 +197,9 @@ final as (
         source_freshness_hours,
         is_data_fresh,
         team_open_value, leader_open_value, leader_open_pipeline_share, leader_won_value,
-        leader_won_value_share, is_selling_instead_of_leading
+        leader_won_value_share, is_selling_instead_of_leading,
+        cast(orphaned_open_deals as integer) as orphaned_open_deals,  -- H12
+        cast(orphaned_open_value as double) as orphaned_open_value
     from combined
     left join own_selling
         on

@@ -1,6 +1,6 @@
 {{ config(materialized='ephemeral') }}
 
-{#- Org-wide values of the pipeline-hygiene metrics H1-H11 on as_of, rolled up from
+{#- Org-wide values of the pipeline-hygiene metrics H1-H12 on as_of, rolled up from
     fct_deals (open deals), the stage transitions (H9, trailing window) and the
     quarter states (H10). Part of int_metric_org_values. -#}
 
@@ -52,6 +52,12 @@ hygiene as (
     select
         'H11',
         coalesce({{ exact_sum('amount', 'is_stale_value') }}, 0)
+        / nullif({{ exact_sum('amount') }}, 0)
+    from open_deals
+    union all
+    select
+        'H12',
+        coalesce({{ exact_sum('amount', 'is_owner_inactive') }}, 0)
         / nullif({{ exact_sum('amount') }}, 0)
     from open_deals
 ),

@@ -43,7 +43,8 @@ other as (
     -- M8: the share of team leaders (directors and managers) selling instead of leading
     select 'M8', count(*) filter (where is_selling_instead_of_leading) / nullif(count(*), 0)
     from {{ ref('team_scorecard') }}
-    where is_current_quarter
+    -- the organisation row is not a team leader's
+    where is_current_quarter and team_leader_level != 'organisation'
     union all
     select 'M9', median(span_of_control::double)
     from {{ ref('dim_users') }}

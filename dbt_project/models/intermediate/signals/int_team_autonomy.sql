@@ -19,6 +19,7 @@ actions as (
 team_actions as (
     select
         team_members.team_leader_id,
+        team_members.team_level,
         actions.quarter_start,
         count(*) as team_actions,
         count(above.leader_id) as interventions_above,
@@ -75,8 +76,11 @@ final as (
         team_actions.interventions_above,
         team_actions.late_quarter_interventions_above,
         team_actions.takeovers_above,
-        team_actions.interventions_above / nullif(team_actions.team_actions, 0)
-            as intervention_share_above,
+        -- nobody is above the organisation: no share to judge its autonomy by
+        case
+            when coalesce(team_actions.team_level, '') != 'organisation'
+                then team_actions.interventions_above / nullif(team_actions.team_actions, 0)
+        end as intervention_share_above,
         top_interveners.top_intervener_id,
         top_interveners.top_intervener_interventions,
         own_signals.own_micromanagement_index,
