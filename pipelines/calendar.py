@@ -175,3 +175,19 @@ def status_lines(published: Path) -> list[str]:
     if chosen.warning:
         lines.append(f"WARNING: {chosen.warning}")
     return lines
+
+
+def published_timezone(published: Path) -> str | None:
+    """The org time zone the last publish recorded, or None (no publish, none recorded).
+
+    The default as-of date is "today" there when TRUSTGAP_TIMEZONE is unset. The published
+    file is read because it changes only when a run ends, so every step of a run agrees.
+    """
+    if not published.exists():
+        return None
+    try:
+        with duckdb.connect(str(published), read_only=True) as con:
+            recorded = recorded_calendar(con)
+    except duckdb.Error:
+        return None  # a damaged or foreign file: the run says so where it opens it
+    return recorded.timezone if recorded else None

@@ -58,7 +58,9 @@ def land_crm(
             return
         with (
             crm.connect(
-                run_params.as_of_date(), full_refresh=run_params.full_refresh, log=context.log
+                run_params.as_of_date(warehouse.published),
+                full_refresh=run_params.full_refresh,
+                log=context.log,
             ) as connection,
             warehouse.connect() as con,
         ):

@@ -27,7 +27,7 @@ class RunParams(dg.ConfigurableResource):
     changed since the last run (`--full-refresh`). `org_chart` is the hierarchy CSV
     (`user_email,manager_email[,team]`). Empty fields mean the setting
     (TRUSTGAP_TIMEZONE, TRUSTGAP_ORG_CHART; no org chart: the `org_chart` dbt seed;
-    no time zone: the CRM org's for the marts, UTC for the as-of date):
+    no time zone: the CRM org's, as the last publish recorded it, else UTC):
     a run config replaces the resource's values instead of merging with them.
     """
 
@@ -44,10 +44,25 @@ class RunParams(dg.ConfigurableResource):
         """The hierarchy CSV of this run, or "" for the `org_chart` seed."""
         return self.org_chart or str(Settings.from_env().org_chart or "")
 
-    def as_of_date(self) -> dt.date:
+    def as_of_date(self, published: Path | None = None) -> dt.date:
+        """The configured as-of date, else today where the org is (`default_zone`)."""
         if not self.as_of:
-            return dt.datetime.now(self.zone).date()
+            return dt.datetime.now(self.default_zone(published)).date()
         return check_as_of(self.as_of, self.zone.key)
+
+    def default_zone(self, published: Path | None = None) -> ZoneInfo:
+        """Where "today" is: the configured zone (TRUSTGAP_TIMEZONE); unset, the org's,
+        as `published` (the last publish) recorded it from the CRM; else UTC.
+
+        A Los Angeles org's nightly at 02:00 UTC is then as of its own day, not one that
+        has not begun there.
+        """
+        if self.timezone or Settings.from_env().timezone_set or published is None:
+            return self.zone
+        from pipelines.calendar import published_timezone
+
+        recorded = published_timezone(published)
+        return ZoneInfo(recorded) if recorded else self.zone
 
 
 class Warehouse(dg.ConfigurableResource):

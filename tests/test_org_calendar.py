@@ -153,3 +153,29 @@ def test_the_demo_quarters_are_named_after_its_april_fiscal_year(tiny_nightly):
     scorecard = "select distinct quarter_label from marts.team_scorecard"
     labels = {label for (label,) in tiny_nightly.query(scorecard)}
     assert set(ceo["quarters"]) <= labels
+
+
+def test_the_default_as_of_is_today_in_the_org_time_zone_the_last_publish_recorded(
+    tmp_path, monkeypatch
+):
+    """Unset TRUSTGAP_TIMEZONE: "today" is the org's day, not UTC's. Kiritimati (UTC+14)
+    and Pago Pago (UTC-11) are always on different dates, so the test cannot pass by luck."""
+    from zoneinfo import ZoneInfo
+
+    from pipelines.resources import RunParams
+
+    published = tmp_path / "trustgap.duckdb"
+    with duckdb.connect(str(published)) as con:
+        calendar.record_calendar(
+            con, Calendar(timezone="Pacific/Kiritimati", timezone_source="crm")
+        )
+    monkeypatch.delenv("TRUSTGAP_TIMEZONE", raising=False)
+    org_day = RunParams().as_of_date(published)
+    assert org_day == dt.datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
+    # No publish yet: UTC, as before.
+    assert RunParams().as_of_date(tmp_path / "none.duckdb") == dt.datetime.now(dt.UTC).date()
+    # A configured zone wins over the org's.
+    monkeypatch.setenv("TRUSTGAP_TIMEZONE", "Pacific/Pago_Pago")
+    configured_day = RunParams().as_of_date(published)
+    assert configured_day == dt.datetime.now(ZoneInfo("Pacific/Pago_Pago")).date()
+    assert configured_day != org_day

@@ -109,7 +109,9 @@ def trustgap_dbt_models(
     # Unit tests pin formulas on hand-made rows: they belong to CI (`make test`
     # builds the project with them), not to every night, where they were about a
     # third of the dbt step whatever the org's size (benchmarks/RESULTS.md).
-    with dbt_environment(warehouse.working, run_params.as_of_date(), org_chart, chosen):
+    with dbt_environment(
+        warehouse.working, run_params.as_of_date(warehouse.published), org_chart, chosen
+    ):
         invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
         yield from invocation.stream()
     keep_parse_state(Path(invocation.target_path))

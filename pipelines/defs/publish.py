@@ -54,7 +54,7 @@ _description, _metadata = last_publish(wh.published_path())
 def published_warehouse(
     context: dg.AssetExecutionContext, warehouse: Warehouse, run_params: RunParams, crm: CrmSource
 ) -> dg.MaterializeResult:
-    as_of = run_params.as_of_date()
+    as_of = run_params.as_of_date(warehouse.published)
     checks = run_check_outcomes(context)
     with warehouse.connect() as con:
         freshness.record_landings(con)

@@ -86,7 +86,9 @@ def _validation_context(
         landings = freshness.raw_table_landings(con)
         fresh = {
             "reference_at": freshness.reference_moment(
-                landings, as_of=run_params.as_of_date(), zone=run_params.zone
+                landings,
+                as_of=run_params.as_of_date(warehouse.published),
+                zone=run_params.default_zone(warehouse.published),
             ),
             "last_synced_at": landings.get(suite.table),
             "freshness_hours": freshness.thresholds().by_severity(),
