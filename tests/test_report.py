@@ -250,6 +250,28 @@ def test_the_org_median_on_a_director_page_is_over_teams_not_the_organisation(
     assert row_of(rows, "Org median (all teams)")[4] == number(medians[0][1], "score")
 
 
+def test_a_director_page_shows_no_org_median_of_fewer_teams_than_the_minimum(
+    tiny_nightly, tmp_path, monkeypatch
+):
+    """A median of a handful of teams is one of them: below the minimum it is not shown."""
+    from pipelines.report import trends
+    from pipelines.report.build import build_report
+
+    ((teams,),) = tiny_nightly.query(
+        "select count(*) from marts.team_scorecard "
+        "where is_current_quarter and team_leader_level != 'organisation'"
+    )
+    assert teams >= trends.MIN_TEAMS_FOR_MEDIAN  # so the page above shows it
+    monkeypatch.setattr(trends, "MIN_TEAMS_FOR_MEDIAN", teams + 1)
+    out = build_report(tiny_nightly.published, tmp_path / "report")
+    pages = list((tmp_path / "report" / "directors").glob("*.html"))
+    assert out and pages
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "Your scores" in text
+        assert "Org median" not in text, page.name
+
+
 def test_a_kpis_org_value_equals_the_catalog(tiny_nightly, report):
     page = (report / "index.html").read_text(encoding="utf-8")
     (rows,) = tables(section(page, "freshness"), "Every metric")

@@ -91,7 +91,8 @@ def _scores(r: Reader, d: ReportDates, director_id: str) -> Section:
         "scores",
         "Your scores",
         "Autonomy, process and hygiene scores (0 to 1, higher is better) of your org and each "
-        "of its teams, beside the median of every team in the organisation; hygiene is scored "
+        "of its teams, beside the median of every team in the organisation (shown only where "
+        f"at least {trends.MIN_TEAMS_FOR_MEDIAN} teams make it); hygiene is scored "
         "on the current quarter only. Then your org's trend and what changed since the last "
         "report.",
         [

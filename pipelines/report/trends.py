@@ -24,6 +24,11 @@ DIRECTOR_MEASURES = {
 }
 
 
+# A median over a handful of teams is one of them, and a director who knows the others'
+# sizes could tell whose: below this many teams a director page shows no org median.
+MIN_TEAMS_FOR_MEDIAN = 5
+
+
 def director_trends(r: Reader, d: ReportDates, director_id: str | None = None) -> list[dict]:
     """history.director_trends up to the report's date, one row per director and date
     (not the organisation's row; dates recorded before it existed have no level)."""
@@ -66,7 +71,7 @@ def kpi_values(r: Reader, d: ReportDates) -> list[dict]:
 
 def scores_by_quarter(r: Reader, d: ReportDates, director_id: str) -> list[dict]:
     """The director's teams' scores by quarter, and the org median over every team (the
-    organisation's own row is not a team)."""
+    organisation's own row is not a team) in quarters with MIN_TEAMS_FOR_MEDIAN teams."""
     return r.rows(
         """
         with org as (
@@ -77,6 +82,7 @@ def scores_by_quarter(r: Reader, d: ReportDates, director_id: str) -> list[dict]
             from marts.team_scorecard
             where quarter_start >= ? and team_leader_level != 'organisation'
             group by quarter_label, quarter_start
+            having count(*) >= ?
         )
         select team_leader_name as team, 0 as is_median, quarter_label, quarter_start,
                autonomy_score, process_score, hygiene_score
@@ -87,5 +93,5 @@ def scores_by_quarter(r: Reader, d: ReportDates, director_id: str) -> list[dict]
         from org
         order by is_median, team, quarter_start
         """,
-        [d.first_quarter, d.first_quarter, director_id],
+        [d.first_quarter, MIN_TEAMS_FOR_MEDIAN, d.first_quarter, director_id],
     )
