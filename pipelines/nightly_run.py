@@ -177,16 +177,60 @@ def summary(published: Path, elapsed: float, *, ui_command: str = "make dev") ->
             "select count(*), count(*) filter (where not is_closed) from marts.fct_deals"
         ).fetchone()
         quarantined = quarantine.counts(con)
+        orphaned = con.execute(
+            """
+            select coalesce(rep_name, rep_id), orphaned_open_deals, orphaned_open_value
+            from marts.rep_hygiene where orphaned_open_deals > 0
+            order by orphaned_open_value desc, rep_name
+            """
+        ).fetchall()
+        reconciliation = con.execute(
+            "select crm_open_deals, mart_open_deals, quarantined_open_deals, "
+            "unexplained_open_deals from marts.pipeline_reconciliation"
+        ).fetchone()
     finally:
         con.close()
+    from pipelines import calendar
+
     lines = [f"\nNightly run succeeded in {elapsed:.1f} s (as of {as_of})."]
+    lines += calendar.status_lines(published)
     lines += _rows_landed(working_path(published))
     lines.append(f"Deals: {deals[0]:,} ({deals[1]:,} open)")
+    lines += _reconciliation(reconciliation)
     lines.append(quarantine.summary_line(quarantined))
     lines += _hygiene_problems(problems)
+    lines += _orphaned(orphaned)
     lines.append(f"Published warehouse (read-only for BI tools): {published}")
     lines += _next_steps(published, as_of, ui_command)
     return "\n".join(lines)
+
+
+def _reconciliation(row) -> list[str]:
+    """One line: the CRM's open deals are the marts' plus the quarantined (plus, on a
+    back-dated run, those changed since); `trustgap status` has the values."""
+    if row is None:
+        return []
+    crm, marts, quarantined, unexplained = row
+    line = f"Open deals in the CRM: {crm:,} = {marts:,} in the marts + {quarantined:,} quarantined"
+    changed = crm - marts - quarantined - unexplained
+    if changed:
+        line += f" + {changed:,} changed since the as-of date"
+    if unexplained:
+        line += f"; {unexplained:,} UNEXPLAINED (see marts.pipeline_reconciliation)"
+    return [line]
+
+
+def _orphaned(rows) -> list[str]:
+    """Open pipeline still held by deactivated owners (H12): who, how many, how much."""
+    if not rows:
+        return []
+    deals = sum(count for _, count, _ in rows)
+    value = sum(amount or 0 for *_, amount in rows)
+    owners = ", ".join(name for name, *_ in rows[:3]) + (" and others" if len(rows) > 3 else "")
+    return [
+        f"Orphaned pipeline: {deals:,} open deals worth {value:,.0f} held by deactivated "
+        f"owners ({owners}); reassign them"
+    ]
 
 
 def _rows_landed(working: Path) -> list[str]:

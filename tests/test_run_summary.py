@@ -76,3 +76,28 @@ def test_the_next_steps_name_the_ui_status_backfill_and_a_query_by_name(tiny_nig
     assert EXAMPLE_QUERY in text
     rows = tiny_nightly.query(EXAMPLE_QUERY)
     assert rows and all(rep_name for rep_name, *_ in rows)
+
+
+def test_the_summary_names_the_calendar_the_reconciliation_and_orphaned_pipeline(tiny_nightly):
+    text = summary(tiny_nightly.published, 1.0)
+    assert "Calendar: fiscal year from April (crm), time zone America/Los_Angeles (crm)" in text
+    ((crm, marts, quarantined),) = tiny_nightly.query(
+        "select crm_open_deals, mart_open_deals, quarantined_open_deals "
+        "from marts.pipeline_reconciliation"
+    )
+    assert crm == marts + quarantined > marts > 0
+    assert (
+        f"Open deals in the CRM: {crm:,} = {marts:,} in the marts + {quarantined:,} quarantined\n"
+        in text
+    )
+    ((deals, value),) = tiny_nightly.query(
+        "select sum(orphaned_open_deals), sum(orphaned_open_value) from marts.rep_hygiene"
+    )
+    (owner,) = tiny_nightly.query(
+        "select rep_name from marts.rep_hygiene where orphaned_open_deals > 0"
+    )
+    assert deals > 0
+    assert (
+        f"Orphaned pipeline: {deals:,} open deals worth {value:,.0f} held by deactivated "
+        f"owners ({owner[0]}); reassign them"
+    ) in text
