@@ -55,6 +55,20 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def replace_table(con: duckdb.DuckDBPyConnection, name: str, rows: pa.Table) -> None:
+    """Create or replace the table `schema.table` with `rows` (a small Arrow table)."""
+    schema, table = name.split(".")
+    con.execute(f"create schema if not exists {quote_ident(schema)}")
+    con.register("_replacing_rows", rows)
+    try:
+        con.execute(
+            f"create or replace table {quote_ident(schema)}.{quote_ident(table)} "
+            "as select * from _replacing_rows"
+        )
+    finally:
+        con.unregister("_replacing_rows")
+
+
 @dataclass(frozen=True)
 class CursorKey:
     """Names one incremental cursor: a source ('salesforce') and an object ('Task')."""

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 import pyarrow as pa
 
-from connectors.landing import quote_ident
+from connectors.landing import replace_table
 
 ORG_SETTINGS = "sync_state.org_settings"
 _SCHEMA = pa.schema(
@@ -102,12 +102,7 @@ def record_org_settings(
         },
         schema=_SCHEMA,
     )
-    con.execute(f"create schema if not exists {quote_ident(ORG_SETTINGS.split('.')[0])}")
-    con.register("_org_settings_row", row)
-    try:
-        con.execute(f"create or replace table {ORG_SETTINGS} as select * from _org_settings_row")
-    finally:
-        con.unregister("_org_settings_row")
+    replace_table(con, ORG_SETTINGS, row)
 
 
 def read_org_settings(con: duckdb.DuckDBPyConnection) -> OrgSettings | None:

@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 import yaml
 
+from connectors.landing import replace_table
 from connectors.org_settings import OrgSettings, read_org_settings
 from pipelines import warehouse as wh
 
@@ -140,12 +141,7 @@ def record_calendar(con: duckdb.DuckDBPyConnection, chosen: Calendar) -> None:
     row = pa.table(
         {name: [getattr(chosen, name) or None] for name in _COLUMNS.names}, schema=_COLUMNS
     )
-    con.execute("create schema if not exists trustgap_meta")
-    con.register("_calendar_row", row)
-    try:
-        con.execute(f"create or replace table {CALENDAR} as select * from _calendar_row")
-    finally:
-        con.unregister("_calendar_row")
+    replace_table(con, CALENDAR, row)
 
 
 def recorded_calendar(con: duckdb.DuckDBPyConnection) -> Calendar | None:
