@@ -106,6 +106,25 @@ def test_every_check_and_the_schedule_have_a_description():
     assert "0 2 * * *" in definitions.resolve_schedule_def("nightly_schedule").description
 
 
+def test_the_checks_on_what_bi_reads_have_short_names():
+    """dbt names a generic test after its arguments (`relationships_fct_deals_owner_id__
+    user_id__ref_dim_users_`); the checks on the marts and the quarantine are named for
+    what they mean, short enough to read in the UI's check list."""
+    graph = defs().resolve_asset_graph()
+    names = {
+        key.name
+        for key in graph.asset_check_keys
+        if key.asset_key.path[0] in ("marts", "quarantine")
+    }
+    assert [name for name in names if len(name) > 50] == []
+    assert {
+        "fct_deals_owner_is_a_user",
+        "quarantine_deals_reason_is_known",
+        "pipeline_reconciliation_no_unexplained_value",
+        "team_scorecard_key_is_unique",
+    } <= names
+
+
 def test_published_warehouse_depends_on_what_it_publishes_only():
     import dagster as dg
 
