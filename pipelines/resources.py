@@ -40,6 +40,13 @@ class RunParams(dg.ConfigurableResource):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone or Settings.from_env().timezone)
 
+    def configured_timezone(self) -> str:
+        """The zone this run was given (its config, else TRUSTGAP_TIMEZONE), or "" when
+        none was: then the CRM org's applies. A run config replaces the resource's values,
+        so the setting is read here rather than trusted to be in `timezone`."""
+        settings = Settings.from_env()
+        return self.timezone or (settings.timezone if settings.timezone_set else "")
+
     def org_chart_path(self) -> str:
         """The hierarchy CSV of this run, or "" for the `org_chart` seed."""
         return self.org_chart or str(Settings.from_env().org_chart or "")
@@ -57,7 +64,7 @@ class RunParams(dg.ConfigurableResource):
         A Los Angeles org's nightly at 02:00 UTC is then as of its own day, not one that
         has not begun there.
         """
-        if self.timezone or Settings.from_env().timezone_set or published is None:
+        if self.configured_timezone() or published is None:
             return self.zone
         from pipelines.calendar import published_timezone
 

@@ -179,3 +179,15 @@ def test_the_default_as_of_is_today_in_the_org_time_zone_the_last_publish_record
     configured_day = RunParams().as_of_date(published)
     assert configured_day == dt.datetime.now(ZoneInfo("Pacific/Pago_Pago")).date()
     assert configured_day != org_day
+
+
+def test_trustgap_timezone_applies_to_a_run_whose_config_left_the_zone_empty(monkeypatch):
+    """The CLI's run config sets as_of and full_refresh only, and a run config replaces
+    the resource's values: the setting must still win over the CRM's zone."""
+    from pipelines.resources import RunParams
+
+    monkeypatch.setenv("TRUSTGAP_TIMEZONE", "Europe/Paris")
+    assert RunParams(as_of="2026-11-27").configured_timezone() == "Europe/Paris"
+    assert RunParams(timezone="Asia/Tokyo").configured_timezone() == "Asia/Tokyo"
+    monkeypatch.delenv("TRUSTGAP_TIMEZONE")
+    assert RunParams(as_of="2026-11-27").configured_timezone() == ""

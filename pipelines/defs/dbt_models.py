@@ -97,7 +97,7 @@ def trustgap_dbt_models(
     record_org_chart(warehouse.working, org_chart)
     chosen = build_calendar(
         warehouse.working,
-        timezone_setting=run_params.timezone,
+        timezone_setting=run_params.configured_timezone(),
         project_yml=Path(dbt_project.project_dir) / "dbt_project.yml",
         fiscal_setting=crm.fiscal_year_start_month(),
     )
