@@ -421,3 +421,23 @@ def test_an_earlier_as_of_reads_the_history_up_to_that_date(two_reports, tmp_pat
     index = (result.path / "index.html").read_text(encoding="utf-8")
     assert f"trends as of {earlier}" in index
     assert "First report" in index
+
+
+def test_chart_legends_keep_whole_names():
+    """A legend names people and the org median: a cut label ("Org median (all team…")
+    reads as another name."""
+    from pipelines.report import charts
+
+    name = "Org median over every team in the organisation"
+    svg = charts.render(
+        charts.dots(
+            [{"team": name, "score": "Autonomy", "value": 0.5}],
+            category="score",
+            value="value",
+            series="team",
+            title="Scores",
+            value_title="Score",
+        )
+    )
+    assert name in svg
+    assert "…" not in svg

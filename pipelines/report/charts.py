@@ -37,7 +37,14 @@ _charts = itertools.count(1)
 
 def render(chart: alt.TopLevelMixin) -> str:
     """The chart as an inline <svg> element."""
-    spec = chart.configure(font=FONT, background="white").configure_view(stroke=None).to_dict()
+    # Legend labels are names ("Org median (all teams)"): never cut them (Vega-Lite's
+    # default stops at 160 px and ends them with an ellipsis).
+    spec = (
+        chart.configure(font=FONT, background="white")
+        .configure_view(stroke=None)
+        .configure_legend(labelLimit=0)
+        .to_dict()
+    )
     svg = vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])
     prefix = f"chart{next(_charts)}-"
     return _IDS.sub(lambda m: m.group(1) + prefix + m.group(2), _NAMESPACES.sub("", svg))
