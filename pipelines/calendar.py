@@ -14,6 +14,7 @@ are cut the same way.
 from __future__ import annotations
 
 import calendar as months
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -178,11 +179,19 @@ def published_timezone(published: Path) -> str | None:
 
     The default as-of date is "today" there when TRUSTGAP_TIMEZONE is unset. The published
     file is read because it changes only when a run ends, so every step of a run agrees.
+    Every step (and each check suite) asks: the answer is kept per version of the file.
     """
-    if not published.exists():
-        return None
     try:
-        with duckdb.connect(str(published), read_only=True) as con:
+        stat = published.stat()
+    except FileNotFoundError:
+        return None
+    return _recorded_timezone(str(published), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _recorded_timezone(published: str, _mtime_ns: int, _size: int) -> str | None:
+    try:
+        with duckdb.connect(published, read_only=True) as con:
             recorded = recorded_calendar(con)
     except duckdb.Error:
         return None  # a damaged or foreign file: the run says so where it opens it
