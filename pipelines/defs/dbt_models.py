@@ -182,12 +182,17 @@ def dbt_environment(
     (macros/hubspot.sql) is the CRM's own (the HubSpot demo writes one), else the
     run's (--org-chart, TRUSTGAP_ORG_CHART), else ("") the org_chart seed. The
     fiscal calendar and time zone are `chosen`'s (pipelines/calendar.py).
+
+    dbt's own log file (the run's target folder) keeps info-level events unless
+    DBT_LOG_LEVEL_FILE says otherwise: at debug, its default, it serialised every SQL
+    statement and connection event of every node, ~9 MB of JSON a run.
     """
     with _environment(
         {
             "TRUSTGAP_WORKING_DB": str(working),
             "TRUSTGAP_AS_OF": as_of.isoformat(),
             "TRUSTGAP_ORG_CHART": org_chart,
+            "DBT_LOG_LEVEL_FILE": os.environ.get("DBT_LOG_LEVEL_FILE") or "info",
             **chosen.environment(),
         }
     ):
