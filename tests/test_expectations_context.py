@@ -512,7 +512,7 @@ def test_nightly_runs_every_suite_and_no_error_level_check_fails(tiny_nightly):
 
 def test_the_asset_check_compares_row_counts_with_the_published_run(tiny_nightly, tmp_path):
     """The check attaches the published warehouse beside the run's working one."""
-    from pipelines.defs.quality_checks import _suite_check
+    from pipelines.defs.quality_checks import check_suites
     from pipelines.resources import RunParams, Warehouse
 
     published = tmp_path / "trustgap.duckdb"
@@ -526,11 +526,9 @@ def test_the_asset_check_compares_row_counts_with_the_published_run(tiny_nightly
             "create table marts.fct_deals as select * from run.marts.fct_deals "
             "qualify row_number() over (order by deal_id) % 3 = 0"
         )
-    check = _suite_check(load_suites()["marts.fct_deals"])
+    suite = load_suites()["marts.fct_deals"]
 
-    result = check(
-        warehouse=Warehouse(path=str(published)), run_params=RunParams(as_of="2026-11-27")
-    )
+    (result,) = check_suites([suite], Warehouse(path=str(published)), RunParams(as_of="2026-11-27"))
 
     (before,) = tiny_nightly.query("select count(*) from marts.fct_deals")[0]
     with duckdb.connect(str(working), read_only=True) as con:

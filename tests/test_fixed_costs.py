@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from expectations import load_suites
 from pipelines.calendar import Calendar
 from pipelines.defs.dbt_models import dbt_environment
 from pipelines.defs.resources import resources
@@ -48,3 +49,15 @@ def test_dbt_logs_info_to_its_file_unless_asked_for_more(monkeypatch, tmp_path):
     monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
     with dbt_environment(tmp_path / "w.duckdb", dt.date(2026, 11, 27), "", Calendar()):
         assert os.environ["DBT_LOG_LEVEL_FILE"] == "debug"
+
+
+def test_great_expectations_suites_run_in_one_step_per_schema(tiny_nightly):
+    events = tiny_nightly.result.all_events
+    steps = {e.step_key for e in events if e.event_type_value == "STEP_START"}
+    evaluated = {e.check_name for e in tiny_nightly.result.get_asset_check_evaluations()}
+
+    schemas = {table.split(".")[0] for table in load_suites()}
+    assert {step for step in steps if step.startswith("gx_")} == {f"gx_{s}" for s in schemas}
+    assert not any("_gx_" in step for step in steps)
+    # Every suite is still its own check, as before.
+    assert {f"gx_{table.split('.')[1]}" for table in load_suites()} <= evaluated

@@ -107,7 +107,7 @@ def test_changing_the_dbt_var_changes_the_check_and_the_status_alike(
     con, tmp_path, strict_vars, tiny_nightly, capsys
 ):
     from pipelines.cli import main as trustgap
-    from pipelines.defs.quality_checks import _suite_check
+    from pipelines.defs.quality_checks import check_suites
 
     # The check on raw_crm.accounts, 3 h old: fresh under 12 h, stale under 2 h.
     published = tmp_path / "warehouse" / "trustgap.duckdb"
@@ -128,11 +128,7 @@ def test_changing_the_dbt_var_changes_the_check_and_the_status_alike(
             ],
         }
     )
-    check = _suite_check(suite)
-
-    result = check(
-        warehouse=Warehouse(path=str(published)), run_params=RunParams(as_of="2026-11-27")
-    )
+    (result,) = check_suites([suite], Warehouse(path=str(published)), RunParams(as_of="2026-11-27"))
 
     assert (result.passed, result.severity.value) == (False, "WARN")
     (failure,) = result.metadata["failures"].value
