@@ -10,6 +10,7 @@ import importlib.util
 import os
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from expectations import load_suites
@@ -61,3 +62,29 @@ def test_great_expectations_suites_run_in_one_step_per_schema(tiny_nightly):
     assert not any("_gx_" in step for step in steps)
     # Every suite is still its own check, as before.
     assert {f"gx_{table.split('.')[1]}" for table in load_suites()} <= evaluated
+
+
+def test_a_suite_that_cannot_run_fails_its_step_after_the_others_verdicts(tmp_path):
+    from expectations import ExpectationTableMissing, Suite
+    from pipelines.defs.quality_checks import check_suites
+    from pipelines.resources import RunParams, Warehouse
+
+    warehouse = Warehouse(path=str(tmp_path / "trustgap.duckdb"))
+    with duckdb.connect(str(warehouse.working)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.deals as select 'd1' as deal_id union all select null")
+    not_null = {
+        "type": "expect_column_values_to_not_be_null",
+        "kwargs": {"column": "deal_id"},
+        "severity": "error",
+    }
+    missing = Suite.from_dict({"table": "marts.gone", "expectations": [not_null]})
+    deals = Suite.from_dict({"table": "marts.deals", "expectations": [not_null]})
+
+    verdicts = []
+    with pytest.raises(ExpectationTableMissing, match=r"marts\.gone"):
+        for result in check_suites([missing, deals], warehouse, RunParams(as_of="2026-11-27")):
+            verdicts.append(result)
+
+    (only,) = verdicts
+    assert (only.check_name, only.passed, only.severity.value) == ("gx_deals", False, "ERROR")

@@ -20,7 +20,9 @@ import dagster as dg
 import duckdb
 
 from expectations import (
+    ExpectationTableMissing,
     Suite,
+    SuiteError,
     ValidationContext,
     attach_baseline,
     load_suites,
@@ -82,14 +84,25 @@ def _check_key(suite: Suite) -> dg.AssetCheckKey:
 def check_suites(
     suites: list[Suite], warehouse: Warehouse, run_params: RunParams
 ) -> Iterator[dg.AssetCheckResult]:
-    """Each suite's check result, validated on one connection to the run's working file."""
+    """Each suite's check result, validated on one connection to the run's working file.
+
+    A suite that cannot run (its table missing, a suite GX rejects) raises, as when it
+    had a step of its own, but only once the others have given their verdicts.
+    """
+    errors: list[Exception] = []
     with (
         warehouse.connect(read_only=True) as con,
         _validation_contexts(con, suites, warehouse, run_params) as context_for,
     ):
         for suite in suites:
-            result = validate_table(con, suite, context=context_for(suite))
+            try:
+                result = validate_table(con, suite, context=context_for(suite))
+            except (ExpectationTableMissing, SuiteError) as exc:
+                errors.append(exc)
+                continue
             yield _check_result(_check_key(suite), result)
+    if errors:
+        raise errors[0]
 
 
 def _check_result(key: dg.AssetCheckKey, result) -> dg.AssetCheckResult:
