@@ -1,14 +1,24 @@
-"""REST query pages as Arrow batches.
+"""REST query pages as Arrow batches, fetched one page ahead, landed in chunks.
 
 One SOQL query, paged with ``nextRecordsUrl``: ceil(rows / page size) requests.
 Each page's records become one ``RecordBatch``, column by column, never row by
 row into the warehouse. Fields the org lacks land as nulls.
+
+While the caller lands a page, one thread already fetches and decodes the next
+(``rest_pages``): the HTTP wait and the JSON decoding overlap DuckDB's insert,
+which releases the GIL. Never more than one page is ahead, so the order of pages
+is the server's, and a page's error (typed by ``SalesforceApi``) is raised where
+the caller asks for that page. ``landing_chunks`` joins consecutive pages into
+one table to land at once: a landing costs a transaction and a cursor commit
+whatever its size, so 2,000-row pages landed one by one spent more time there
+than in reading them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -23,6 +33,16 @@ class Page:
     batch: pa.RecordBatch
     # Rows in the whole result (Salesforce repeats it on every page).
     total_size: int
+    # The next page's locator; None on the last page.
+    next_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive pages joined to land in one transaction."""
+
+    table: pa.Table
+    pages: int
 
 
 def records_to_batch(records: Sequence[dict], fields: ObjectFields) -> pa.RecordBatch:
@@ -72,23 +92,65 @@ def rest_pages(
     first: dict,
     on_rows: Callable[[int], None] | None = None,
 ) -> Iterator[Page]:
-    """The pages of a query whose first page is ``first``, as Arrow batches."""
-    page = first
+    """The pages of a query whose first page is ``first``, as Arrow batches.
+
+    The next page is requested as soon as a page is handed out (one page ahead, in
+    a thread); a page is only ever fetched after the one before it.
+    """
     name = fields.obj.name
-    rows = 0
-    while True:
-        records = page.get("records")
-        if not isinstance(records, list):
-            raise CrmRequestError(
-                f"Salesforce sent a query page for {name} without records; nothing of it "
-                "was landed and the sync can simply run again."
-            )
-        batch = records_to_batch(records, fields)
-        rows += batch.num_rows
-        if on_rows:
-            on_rows(rows)
-        yield Page(batch, int(page.get("totalSize", rows)))
-        next_url = page.get("nextRecordsUrl")
-        if page.get("done", True) or not next_url:
-            return
-        page = api.query_more(next_url, object_name=name)
+    prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"salesforce-{name}")
+    try:
+        page = _page(first, fields)
+        rows = 0
+        while True:
+            ahead = None
+            if page.next_url:
+                ahead = prefetch.submit(_fetch_page, api, fields, page.next_url)
+            rows += page.batch.num_rows
+            if on_rows:
+                on_rows(rows)
+            yield page
+            if ahead is None:
+                return
+            page = ahead.result()
+    finally:
+        # A caller that stops early (a failed landing, a kill) leaves at most one
+        # request in flight; its page is dropped, never landed.
+        prefetch.shutdown(wait=False, cancel_futures=True)
+
+
+def _fetch_page(api: SalesforceApi, fields: ObjectFields, next_url: str) -> Page:
+    return _page(api.query_more(next_url, object_name=fields.obj.name), fields)
+
+
+def _page(body: dict, fields: ObjectFields) -> Page:
+    records = body.get("records")
+    if not isinstance(records, list):
+        raise CrmRequestError(
+            f"Salesforce sent a query page for {fields.obj.name} without records; nothing "
+            "of it was landed and the sync can simply run again."
+        )
+    batch = records_to_batch(records, fields)
+    next_url = body.get("nextRecordsUrl")
+    done = body.get("done", True) or not next_url
+    return Page(batch, int(body.get("totalSize", batch.num_rows)), None if done else next_url)
+
+
+def landing_chunks(
+    pages: Iterable[Page], schema: pa.Schema, *, max_rows: int, max_bytes: int
+) -> Iterator[Chunk]:
+    """Consecutive pages joined up to ``max_rows`` rows or ``max_bytes`` of Arrow data.
+
+    Always at least one chunk (an empty result is one empty chunk), in page order.
+    """
+    batches: list[pa.RecordBatch] = []
+    rows = size = 0
+    for page in pages:
+        batches.append(page.batch)
+        rows += page.batch.num_rows
+        size += page.batch.nbytes
+        if rows >= max_rows or size >= max_bytes:
+            yield Chunk(pa.Table.from_batches(batches, schema), len(batches))
+            batches, rows, size = [], 0, 0
+    if batches:
+        yield Chunk(pa.Table.from_batches(batches, schema), len(batches))
