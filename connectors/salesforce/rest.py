@@ -4,14 +4,14 @@ One SOQL query, paged with ``nextRecordsUrl``: ceil(rows / page size) requests.
 Each page's records become one ``RecordBatch``, column by column, never row by
 row into the warehouse. Fields the org lacks land as nulls.
 
-While the caller lands a page, one thread already fetches and decodes the next
-(``rest_pages``): the HTTP wait and the JSON decoding overlap DuckDB's insert,
-which releases the GIL. Never more than one page is ahead, so the order of pages
-is the server's, and a page's error (typed by ``SalesforceApi``) is raised where
-the caller asks for that page. ``landing_chunks`` joins consecutive pages into
-one table to land at once: a landing costs a transaction and a cursor commit
-whatever its size, so 2,000-row pages landed one by one spent more time there
-than in reading them.
+While a page is converted and landed, one thread already fetches and decodes the
+next (``rest_pages``): the HTTP wait overlaps the conversion, and the decoding
+overlaps DuckDB's insert, which releases the GIL. Never more than one page is
+ahead, so the order of pages is the server's, and a page's error (typed by
+``SalesforceApi``) is raised where the caller asks for that page.
+``landing_chunks`` joins consecutive pages into one table to land at once: a
+landing costs a transaction and a cursor commit whatever its size, so 2,000-row
+pages landed one by one spent more time there than in reading them.
 """
 
 from __future__ import annotations
@@ -33,8 +33,6 @@ class Page:
     batch: pa.RecordBatch
     # Rows in the whole result (Salesforce repeats it on every page).
     total_size: int
-    # The next page's locator; None on the last page.
-    next_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +45,14 @@ class Chunk:
 
 def records_to_batch(records: Sequence[dict], fields: ObjectFields) -> pa.RecordBatch:
     """Columns straight from a page's records; fields the org lacks become nulls."""
+    try:
+        # One pass in C++ over the records (keys outside the schema, like
+        # "attributes", are ignored). Values that do not fit their column take the
+        # column-by-column path, which explains or converts them.
+        rows = pa.array(records, type=pa.struct(fields.arrow_schema))
+        return pa.RecordBatch.from_struct_array(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
     arrays = []
     for name, arrow_type in fields.columns:
         if not fields.has(name):
@@ -94,46 +100,37 @@ def rest_pages(
 ) -> Iterator[Page]:
     """The pages of a query whose first page is ``first``, as Arrow batches.
 
-    The next page is requested as soon as a page is handed out (one page ahead, in
-    a thread); a page is only ever fetched after the one before it.
+    The next page is requested as soon as a page's body is in (one page ahead, in a
+    thread), so it travels while this one is converted and landed; a page is only
+    ever requested after the one before it arrived.
     """
     name = fields.obj.name
     prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"salesforce-{name}")
     try:
-        page = _page(first, fields)
-        rows = 0
+        body, rows = first, 0
         while True:
+            records = body.get("records")
+            if not isinstance(records, list):
+                raise CrmRequestError(
+                    f"Salesforce sent a query page for {name} without records; nothing of "
+                    "it was landed and the sync can simply run again."
+                )
+            next_url = body.get("nextRecordsUrl")
             ahead = None
-            if page.next_url:
-                ahead = prefetch.submit(_fetch_page, api, fields, page.next_url)
-            rows += page.batch.num_rows
+            if next_url and not body.get("done", True):
+                ahead = prefetch.submit(api.query_more, next_url, object_name=name)
+            batch = records_to_batch(records, fields)
+            rows += batch.num_rows
             if on_rows:
                 on_rows(rows)
-            yield page
+            yield Page(batch, int(body.get("totalSize", rows)))
             if ahead is None:
                 return
-            page = ahead.result()
+            body = ahead.result()
     finally:
         # A caller that stops early (a failed landing, a kill) leaves at most one
         # request in flight; its page is dropped, never landed.
         prefetch.shutdown(wait=False, cancel_futures=True)
-
-
-def _fetch_page(api: SalesforceApi, fields: ObjectFields, next_url: str) -> Page:
-    return _page(api.query_more(next_url, object_name=fields.obj.name), fields)
-
-
-def _page(body: dict, fields: ObjectFields) -> Page:
-    records = body.get("records")
-    if not isinstance(records, list):
-        raise CrmRequestError(
-            f"Salesforce sent a query page for {fields.obj.name} without records; nothing "
-            "of it was landed and the sync can simply run again."
-        )
-    batch = records_to_batch(records, fields)
-    next_url = body.get("nextRecordsUrl")
-    done = body.get("done", True) or not next_url
-    return Page(batch, int(body.get("totalSize", batch.num_rows)), None if done else next_url)
 
 
 def landing_chunks(
