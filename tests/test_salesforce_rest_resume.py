@@ -11,8 +11,11 @@ import time
 import types
 
 import duckdb
+import pytest
 
+from connectors.errors import ConfigurationError
 from connectors.landing import CursorKey, read_cursor
+from connectors.salesforce.settings import SyncOptions
 from tests.salesforce_org import fake_org, land, live_rows, org
 
 OPP = CursorKey("salesforce", "Opportunity")
@@ -87,3 +90,10 @@ def test_a_sync_killed_with_a_fetched_page_not_yet_landed_resumes_without_loss_o
         "select count(*), count(distinct Id) from raw_salesforce.opportunity"
     ).fetchone() == (10_000, 10_000)
     assert live_rows(con) == live_rows(reference)
+
+
+def test_rows_per_rest_landing_come_from_the_environment():
+    assert SyncOptions.from_env({}).rest_landing_rows == 50_000
+    assert SyncOptions.from_env({"SALESFORCE_REST_LANDING_ROWS": "2000"}).rest_landing_rows == 2000
+    with pytest.raises(ConfigurationError, match="SALESFORCE_REST_LANDING_ROWS"):
+        SyncOptions.from_env({"SALESFORCE_REST_LANDING_ROWS": "0"})
