@@ -26,6 +26,7 @@ from typing import Literal
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors.errors import SchemaDriftError
 
@@ -293,10 +294,16 @@ class RawTableWriter:
             self.con.unregister("_landing_batch")
 
     def _upsert(self, batch) -> None:
-        # The position column lets the last copy of a key within one page win.
         positioned = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
-        positioned = positioned.append_column("_landing_pos", pa.array(range(batch.num_rows)))
         key = quote_ident(self.key)
+        last_copy = ""
+        if pc.count_distinct(positioned.column(self.key), mode="all").as_py() < batch.num_rows:
+            # A key twice in one batch: the position column lets its last copy win.
+            # Checked first because the window costs as much as the insert itself.
+            positioned = positioned.append_column("_landing_pos", pa.array(range(batch.num_rows)))
+            last_copy = (
+                f"qualify row_number() over (partition by {key} order by _landing_pos desc) = 1"
+            )
         self.con.register("_landing_batch", positioned)
         try:
             self.con.execute("begin transaction")
@@ -306,9 +313,7 @@ class RawTableWriter:
                 )
                 self.con.execute(
                     f"insert into {self._target} ({self._columns()}, {LOADED_AT}) "
-                    f"select {self._columns()}, ?::timestamptz from _landing_batch "
-                    f"qualify row_number() over "
-                    f"(partition by {key} order by _landing_pos desc) = 1",
+                    f"select {self._columns()}, ?::timestamptz from _landing_batch {last_copy}",
                     [self.loaded_at],
                 )
             if self.cursor is not None and self._pending_cursor is not None:

@@ -160,10 +160,11 @@ def test_a_5xx_storm_past_the_request_retries_is_retried_and_lands_every_row(
 
 
 def test_a_retried_extract_resumes_from_the_watermark_committed_before_the_failure(
-    configured, extract_job, tmp_path
+    salesforce_env, configured, extract_job, tmp_path
 ):
     # Opportunity's first page (2000 rows, up to 2026-01-02) commits; its second
     # page fails twice, past the request retry: only that object fails.
+    salesforce_env.setenv("SALESFORCE_REST_LANDING_ROWS", "2000")
     configured.fail_next(2, 503, kinds={"query_more"})
     result = run_extract(extract_job, tmp_path)
     assert result.success

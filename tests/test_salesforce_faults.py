@@ -108,7 +108,8 @@ def test_a_truncated_page_fails_the_object_keeping_the_rows_already_committed():
         con = duckdb.connect()
         fake.add_fault(Truncate(kinds={"query_more"}, keep=0.5))
         with pytest.raises(SyncFailed):
-            land(fake, ["Opportunity"], con, bulk_threshold=0)
+            # One page per landed chunk, so that one is committed before the cut.
+            land(fake, ["Opportunity"], con, bulk_threshold=0, rest_landing_rows=2000)
         # Page one (2000 rows) committed with its watermark; page two never landed.
         assert con.execute("select count(*) from raw_salesforce.opportunity").fetchone() == (2000,)
         assert read_cursor(con, OPP) == "2026-01-02T00:00:00.000+0000"

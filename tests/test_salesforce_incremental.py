@@ -120,8 +120,10 @@ def test_a_run_killed_after_pages_resumes_without_duplicates_or_gaps(killed_in):
         return progress
 
     def run(fake, con, on_progress=None):
+        # One page per landed chunk, so that pages land before the kill.
+        chunked = options(bulk_threshold=0, rest_landing_rows=2000)
         reports = sync_salesforce(
-            SalesforceConnection(connect(settings(fake)), options(bulk_threshold=0)),
+            SalesforceConnection(connect(settings(fake)), chunked),
             con,
             objects=[OBJECTS_BY_NAME["Opportunity"]],
             loaded_at=LOADED_AT,

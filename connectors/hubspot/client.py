@@ -5,8 +5,9 @@
 `client.crm.…_api` would build a new connection pool), paces every request with
 the rate limiter, retries through `HubSpotRetry` (POST included), sets a timeout
 on every call and asks the SDK for the raw response (`_preload_content=False`):
-the JSON is decoded straight into Arrow columns, because the SDK's model
-deserialisation is ~40x slower than `json.loads`. SDK and transport errors
+the JSON is decoded (orjson, ~3x faster again than `json.loads`) straight into
+Arrow columns, because the SDK's model deserialisation is ~40x slower than
+`json.loads`. SDK and transport errors
 become the typed, secret-free errors of `connectors.errors`.
 """
 
@@ -17,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import orjson
 import urllib3
 from hubspot import HubSpot
 from hubspot.crm.associations.v4.exceptions import ApiException as AssociationsApiException
@@ -168,7 +170,7 @@ class HubSpotApi:
                 finally:
                     response.release_conn()
                 self.limiter.observe(response.headers)
-                return json.loads(body)
+                return orjson.loads(body)
             except API_ERRORS as exc:
                 raise _translate(exc, what) from None
             except urllib3.exceptions.ProtocolError:

@@ -61,7 +61,9 @@ HISTORY_LIST_LIMIT = 50
 BATCH_READ_LIMIT = 100
 HISTORY_BATCH_READ_LIMIT = 50
 ASSOCIATION_INPUTS = 1000
-DEFAULT_CHUNK_ROWS = 1000
+# Records landed per transaction (with the cursor): each landing costs a few
+# transactions whatever its size; a killed run re-reads at most this many (#18).
+DEFAULT_CHUNK_ROWS = 10_000
 DEFAULT_OVERLAP = dt.timedelta(minutes=10)
 
 

@@ -18,6 +18,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (
@@ -70,16 +71,16 @@ class SalesforceApi:
         return int(page["totalSize"])
 
     def query(self, soql: str, *, include_deleted: bool, object_name: str) -> dict:
+        url = self.sf.base_url + ("queryAll/" if include_deleted else "query/")
         return self.call(
-            self.sf.query, soql, include_deleted=include_deleted, what=f"querying {object_name}"
+            self._get_json, url, "query", params={"q": soql}, what=f"querying {object_name}"
         )
 
     def query_more(self, next_url: str, *, object_name: str) -> dict:
+        # The same URL simple-salesforce's query_more(identifier_is_url=True) builds.
+        url = f"https://{self.sf.sf_instance}{next_url}"
         return self.call(
-            self.sf.query_more,
-            next_url,
-            identifier_is_url=True,
-            what=f"reading the next page of {object_name}",
+            self._get_json, url, "query_more", what=f"reading the next page of {object_name}"
         )
 
     def deleted(self, object_name: str, start: dt.datetime, end: dt.datetime) -> dict:
@@ -110,6 +111,14 @@ class SalesforceApi:
             page = self.query_more(page["nextRecordsUrl"], object_name=object_name)
             records += page["records"]
         return records
+
+    def _get_json(self, url: str, name: str, **kwargs: Any) -> Any:
+        # simple-salesforce decodes every body with the stdlib parser into
+        # OrderedDicts: for query pages, the bulk of a sync's bytes, that was the
+        # largest CPU cost after landing. orjson into plain dicts is several times
+        # faster. The SDK still sends the request (headers, session refresh, errors).
+        response = self.sf._call_salesforce("GET", url, name=name, **kwargs)
+        return orjson.loads(response.content)
 
     @property
     def base_url(self) -> str:

@@ -7,7 +7,8 @@ Per object, per run:
 - **incremental objects** with a committed watermark: the deleted-records log
   since the last check flags hard-deleted rows, then one ``queryAll`` window
   (``watermark >= cursor - overlap ORDER BY watermark, Id``) is upserted by Id,
-  page by page, each page committing the watermark it reached;
+  in chunks of pages (``rest.landing_chunks``), each committing the watermark it
+  reached;
 - **incremental objects without one** (first run, ``--full-refresh``, another
   org, a field that changed type, a gap in the deleted log): ``SELECT COUNT()``
   decides the transport. Above the Bulk threshold a Bulk 2.0 job replaces the
@@ -43,7 +44,7 @@ from connectors.salesforce.deletes import DeleteLogGap, apply_deleted_log
 from connectors.salesforce.fields import ObjectFields, compare_with_table, resolve_fields
 from connectors.salesforce.objects import RAW_SCHEMA, SalesforceObject
 from connectors.salesforce.org_settings import read_org_settings
-from connectors.salesforce.rest import rest_pages, select_soql
+from connectors.salesforce.rest import Chunk, landing_chunks, rest_pages, select_soql
 from connectors.salesforce.settings import SyncOptions
 from connectors.salesforce.status import ObjectSyncResult, record_status
 
@@ -178,9 +179,9 @@ class SalesforceSync:
         with RawTableWriter(
             con, RAW_SCHEMA, obj.table, fields.arrow_schema, loaded_at=loaded_at
         ) as writer:
-            for page in rest_pages(self.api, fields, first, self._progress(obj)):
-                writer.write(page.batch)
-                result.pages += 1
+            for chunk in self._rest_chunks(fields, first):
+                writer.write(chunk.table)
+                result.pages += chunk.pages
         result.rows = writer.rows
 
     def _full(self, con, fields: ObjectFields, result: ObjectSyncResult, loaded_at) -> None:
@@ -292,15 +293,17 @@ class SalesforceSync:
     def _upsert_rest(
         self, con, fields, first: dict, watermark, result, loaded_at, *, empty_mark=None
     ) -> None:
-        """REST pages upserted by Id, each committing the watermark it reached."""
+        """REST pages upserted by Id in chunks, each committing the watermark it reached."""
         obj = fields.obj
         result.transport = "rest"
         high = watermark
         with _upsert_writer(con, fields, loaded_at) as writer:
-            for page in rest_pages(self.api, fields, first, self._progress(obj)):
-                high = state.later(high, _max_text(page.batch, obj.watermark))
-                writer.write(page.batch, cursor_value=high or empty_mark)
-                result.pages += 1
+            for chunk in self._rest_chunks(fields, first):
+                # Pages come in watermark order: rows not landed yet are at or above
+                # this chunk's highest, so resuming from it loses none.
+                high = state.later(high, _max_text(chunk.table, obj.watermark))
+                writer.write(chunk.table, cursor_value=high or empty_mark)
+                result.pages += chunk.pages
         result.rows, result.watermark = writer.rows, high or empty_mark
 
     def _unavailable(self, con, obj, result: ObjectSyncResult, loaded_at, why: str) -> None:
@@ -325,6 +328,15 @@ class SalesforceSync:
     def _first_page(self, soql: str, fields: ObjectFields) -> dict:
         return self.api.query(
             soql, include_deleted=fields.has_deleted_flag, object_name=fields.obj.name
+        )
+
+    def _rest_chunks(self, fields: ObjectFields, first: dict) -> Iterator[Chunk]:
+        pages = rest_pages(self.api, fields, first, self._progress(fields.obj))
+        return landing_chunks(
+            pages,
+            fields.arrow_schema,
+            max_rows=self.options.rest_landing_rows,
+            max_bytes=self.options.rest_landing_bytes,
         )
 
     def _progress(self, obj: SalesforceObject) -> Callable[[int], None]:

@@ -158,6 +158,11 @@ class SyncOptions:
     bulk_poll_seconds: float = 1.0
     bulk_max_poll_seconds: float = 15.0
     bulk_timeout_seconds: float = 3600.0
+    # REST pages are joined and landed (with their watermark) once they hold this
+    # many rows or Arrow bytes: a landing costs a transaction whatever its size. A
+    # killed sync re-reads at most this much; memory holds at most one chunk.
+    rest_landing_rows: int = 50_000
+    rest_landing_bytes: int = 64 * 2**20
     # Custom (__c) fields to land on objects that allow them: "all", or
     # "Object.Field__c" / "Object.*" entries. Empty: none.
     custom_fields: tuple[str, ...] = ()
@@ -203,6 +208,9 @@ class SyncOptions:
             ),
             "bulk_page_size": read.whole_number(
                 env, "SALESFORCE_BULK_PAGE_SIZE", 50_000, low=1000, high=1_000_000
+            ),
+            "rest_landing_rows": read.whole_number(
+                env, "SALESFORCE_REST_LANDING_ROWS", 50_000, low=1, high=1_000_000
             ),
             "custom_fields": entries,
         }
