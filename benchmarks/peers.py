@@ -41,7 +41,7 @@ from pathlib import Path
 from benchmarks import machine, report
 from benchmarks.fake_process import TOKEN, FakeProcess
 from benchmarks.harness import AS_OF, SIZES
-from benchmarks.probe import cpu_seconds
+from benchmarks.probe import cpu_seconds, memory_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER_DIR = Path(__file__).parent / "peer"
@@ -184,20 +184,6 @@ def live_rows(db: Path, tables: list[str]) -> dict[str, dict[str, int]]:
     return counts
 
 
-def _fake_memory(pid: int) -> dict[str, int]:
-    """The fake's resident set now and at its peak (VmHWM), in MB."""
-    figures = {}
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                key, _, value = line.partition(":")
-                if key in ("VmRSS", "VmHWM"):
-                    figures[key] = int(value.split()[0]) // 1024
-    except OSError:
-        pass
-    return {"rss_mb": figures.get("VmRSS", 0), "peak_rss_mb": figures.get("VmHWM", 0)}
-
-
 # -- a size: one fake, the arms alternated -------------------------------------------
 
 
@@ -245,7 +231,7 @@ def run_size(
     runs = []
     try:
         fake.call("set_clock", moment=dt.datetime.combine(AS_OF, dt.time(2), dt.UTC).isoformat())
-        fake_after_generation = _fake_memory(fake.pid)
+        fake_after_generation = memory_mb(fake.pid)
         for n, (round_no, arm) in enumerate(plan(rounds, arms, dict_rounds)):
             db = workdir / f"{arm}-{round_no}.duckdb"
             spec = {
@@ -290,7 +276,7 @@ def run_size(
                 f"{load_before[0]:.2f}"
             )
             runs.append(figures)
-        fake_memory = _fake_memory(fake.pid)
+        fake_memory = memory_mb(fake.pid)
     finally:
         fake.stop()
     result = {

@@ -91,7 +91,12 @@ def phase_table(r: dict) -> str:
     notes = [
         f"API: {r['api']['requests']} requests for {r['api']['min_pages']} minimum pages "
         f"({', '.join(f'{k} {v}' for k, v in sorted(r['api']['by_kind'].items()))}).",
-        f"Fake Salesforce CPU (its own process): {r.get('fake_server_cpu_s', 0):.1f} s.",
+        f"Fake Salesforce CPU (its own process): {r.get('fake_server_cpu_s', 0):.1f} s"
+        + (
+            f", peak resident {r['fake_server_peak_rss_mb']:,} MB (not in the pipeline's peak)."
+            if r.get("fake_server_peak_rss_mb")
+            else "."
+        ),
         f"Load average (1/5/15 min) before: {'/'.join(map(str, r['load_average_before']))}.",
     ]
     if r.get("report"):
