@@ -197,7 +197,7 @@ def peers_section(r: dict) -> str:
             f"| {name} | {arm['rounds']} | {_median(arm, 'wall_s')} | {_median(arm, 'work_s')} "
             f"| {_median(arm, 'cpu_s')} | {_num(arm['rows_landed'])} | "
             f"{_median(arm, 'rows_per_s')} | {_median(arm, 'peak_rss_mb', 0)} | "
-            f"{_num(arm['requests']['median'])} |"
+            f"{_num(arm['requests']['median'], 0)} |"
         )
     ratio = r["summary"].get("rest_over_dlt_arrow")
     notes = [
