@@ -66,11 +66,21 @@ screenshots: install browser
 	$(RUN) trustgap report --warehouse $(SCREENSHOTS)/trustgap.duckdb --out $(SCREENSHOTS)/report
 	$(RUN) python -m tests.report_screenshots $(SCREENSHOTS)/report --out docs/images
 
-# The benchmark (minutes; not part of `make test`): make bench BENCH="--sizes S --latency-ms 150"
-.PHONY: bench
-bench: BENCH ?= --sizes S,M --incremental
-bench: install
+# The benchmark (minutes; not part of `make test`; see benchmarks/README.md): every part, or
+# one of them: make bench-nightly BENCH="--sizes S --latency-ms 150", make bench-peers
+# BENCH_PEERS="--sizes S --rounds 1", make bench-hubspot BENCH_HUBSPOT="--tier professional".
+.PHONY: bench bench-nightly bench-peers bench-hubspot
+BENCH ?= --sizes S,M --incremental
+BENCH_PEERS ?= --sizes S,M --rounds 3
+BENCH_HUBSPOT ?= --sizes S
+bench: bench-nightly bench-peers bench-hubspot
+bench-nightly: install
 	$(RUN) python -m benchmarks.run $(BENCH)
+# The dlt arms run in .bench/dlt-venv, created here on first use (not in .venv).
+bench-peers: install
+	$(RUN) python -m benchmarks.peers $(BENCH_PEERS)
+bench-hubspot: install
+	$(RUN) python -m benchmarks.hubspot_api $(BENCH_HUBSPOT)
 
 lint: install
 	$(RUN) ruff check .

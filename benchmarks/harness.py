@@ -20,7 +20,7 @@ from benchmarks import machine
 from benchmarks.fake_process import TOKEN, FakeProcess
 from benchmarks.floor_arm import add_ratios, run_floor
 from benchmarks.nightly_run import PHASES, run_in_fresh_process
-from benchmarks.probe import cpu_seconds
+from benchmarks.probe import cpu_seconds, memory_mb
 
 __all__ = ["AS_OF", "PHASES", "SIZES", "run_scenario"]
 
@@ -135,6 +135,9 @@ def _run_plan(
                 )
             )
             result["fake_server_cpu_s"] = round(cpu_seconds(fake.pid) - fake_cpu, 2)
+            # The org lives in the fake's process: its memory is reported apart from
+            # the pipeline's (whose probe excludes the fake), never inside it.
+            result["fake_server_peak_rss_mb"] = memory_mb(fake.pid)["peak_rss_mb"]
             _add_api(result, fake.call("counts"))
             if floor and result["success"]:
                 since = _window_start(kind, AS_OF + dt.timedelta(days=1))

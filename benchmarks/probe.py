@@ -57,6 +57,20 @@ def rss_bytes(pid: int) -> int:
         return 0
 
 
+def memory_mb(pid: int) -> dict[str, int]:
+    """One process's resident set now and at its peak (VmRSS, VmHWM), in MB."""
+    figures = {}
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "VmHWM"):
+                    figures[key] = int(value.split()[0]) // 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return {"rss_mb": figures.get("VmRSS", 0), "peak_rss_mb": figures.get("VmHWM", 0)}
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of one live process (0 when it is gone)."""
     try:

@@ -31,8 +31,23 @@ def save(result: dict, directory: Path = RESULTS_DIR) -> Path:
 
 
 def load(directory: Path = RESULTS_DIR) -> list[dict]:
-    results = [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
+    """The nightly runs' results (`<size>-<latency>ms-<run>.json`)."""
+    results = [json.loads(p.read_text()) for p in sorted(directory.glob("?-*ms-*.json"))]
     return sorted(results, key=_order)
+
+
+def save_peers(result: dict, directory: Path = RESULTS_DIR) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"peers-{result['size']}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result, indent=2, sort_keys=True))
+    tmp.replace(path)
+    return path
+
+
+def _load_kind(directory: Path, pattern: str) -> list[dict]:
+    results = [json.loads(p.read_text()) for p in sorted(directory.glob(pattern))]
+    return sorted(results, key=lambda r: SIZE_ORDER.get(r["size"], 9))
 
 
 def _order(r: dict) -> tuple:
@@ -76,7 +91,12 @@ def phase_table(r: dict) -> str:
     notes = [
         f"API: {r['api']['requests']} requests for {r['api']['min_pages']} minimum pages "
         f"({', '.join(f'{k} {v}' for k, v in sorted(r['api']['by_kind'].items()))}).",
-        f"Fake Salesforce CPU (its own process): {r.get('fake_server_cpu_s', 0):.1f} s.",
+        f"Fake Salesforce CPU (its own process): {r.get('fake_server_cpu_s', 0):.1f} s"
+        + (
+            f", peak resident {r['fake_server_peak_rss_mb']:,} MB (not in the pipeline's peak)."
+            if r.get("fake_server_peak_rss_mb")
+            else "."
+        ),
         f"Load average (1/5/15 min) before: {'/'.join(map(str, r['load_average_before']))}.",
     ]
     if r.get("report"):
@@ -124,7 +144,110 @@ def machine_line(results: list[dict]) -> str:
     )
 
 
-def render(results: list[dict]) -> str:
+PEER_NOTES = """\
+Correctness notes (the same for every size):
+
+- *Same data*: every arm reads the catalog's fields of the same objects; the table
+  above compares the live (not deleted) rows each arm's DuckDB file holds, per table.
+- *Cursor semantics*: Trustgap commits each object's watermark in the same transaction
+  as the rows it covers, and its next window starts at `watermark - overlap (10 min)`
+  ordered by `(watermark, Id)` and upserted by Id, so rows committed late with an
+  older SystemModstamp, or sharing the cursor's timestamp, are read again rather than
+  lost. dlt's `incremental` keeps the highest SystemModstamp seen in its pipeline
+  state and the next SOQL asks `> last_value` (as the verified source does): rows
+  that share that exact timestamp but were committed after the read, and rows whose
+  SystemModstamp lands behind the cursor, are never read again. dlt's state is saved
+  with the load package, after the whole resource has been extracted: a run killed
+  mid-object re-reads that object from the previous cursor (no loss, no duplicates
+  thanks to the merge on Id); Trustgap resumes from the last landed page.
+- *Deletes*: Trustgap reads incremental objects with `queryAll` (soft-deleted rows
+  land flagged IsDeleted) and, on incremental runs, the deleted-records log
+  (`/sobjects/X/deleted`), which also catches rows purged from the recycle bin. The
+  dlt arms use `queryAll` here too, so full reads agree, but the verified source
+  uses `query` (soft deletes never arrive) and neither calls the deleted log: a hard
+  delete stays in dlt's table for good.
+- *Requests*: Trustgap also spends one describe and one `SELECT COUNT()` per object
+  (the count picks the transport); dlt spends a describe per object to intersect the
+  field list with the org's.
+"""
+
+
+def _median(arm: dict, figure: str, digits: int = 1) -> str:
+    value = arm.get(figure)
+    if not value:
+        return "-"
+    return f"{_num(value['min'], digits)} / {_num(value['median'], digits)}"
+
+
+def peers_section(r: dict) -> str:
+    """One size of the side-by-side peer benchmark (`benchmarks.peers`)."""
+    arms = r["summary"]["arms"]
+    lines = [
+        f"## Peer arms, {r['size']} ({r['generator_size']}): extract + land into DuckDB\n",
+        f"{len(r['object_counts'])} objects, "
+        f"{sum(r['object_counts'].values()):,} rows served; {r['rounds']} rounds, arms "
+        f"alternated; measured {r['measured_at']}.\n",
+        "| arm | rounds | process wall s (min / median) | extract + land s (min / median) "
+        "| CPU s (min / median) | rows landed | rows/s (min / median) | peak RSS MB "
+        "(min / median) | API requests |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for name, arm in arms.items():
+        lines.append(
+            f"| {name} | {arm['rounds']} | {_median(arm, 'wall_s')} | {_median(arm, 'work_s')} "
+            f"| {_median(arm, 'cpu_s')} | {_num(arm['rows_landed'])} | "
+            f"{_median(arm, 'rows_per_s')} | {_median(arm, 'peak_rss_mb', 0)} | "
+            f"{_num(arm['requests']['median'], 0)} |"
+        )
+    ratio = r["summary"].get("rest_over_dlt_arrow")
+    notes = [
+        "",
+        "Trustgap REST-only ÷ dlt-arrow, median extract + land: "
+        + (f"**{ratio:.2f}** (#18's goal: ≤ 0.80)." if ratio else "not measured."),
+    ]
+    if r.get("skipped_arms"):
+        notes.append(f"Skipped (no dlt venv): {', '.join(r['skipped_arms'])}.")
+    fake = r["fake"]
+    notes.append(
+        f"The fake Salesforce (its own process, not in any arm's figures): "
+        f"{fake['after_generation']['rss_mb']:,} MB resident after generating the org, "
+        f"peak {fake['end']['peak_rss_mb']:,} MB over the whole run."
+    )
+    lines += notes
+    lines += [
+        "",
+        "| round | arm | wall s | extract + land s | CPU s | peak RSS MB | requests "
+        "| fake CPU s | load avg (1 min) before → after |",
+        "|--:|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for run in r["runs"]:
+        if run["exit_code"] != 0:
+            lines.append(f"| {run['round']} | {run['arm']} | FAILED (exit {run['exit_code']}) |")
+            continue
+        lines.append(
+            f"| {run['round']} | {run['arm']} | {_num(run['wall_s'])} | {_num(run['work_s'])} "
+            f"| {_num(run['cpu_s'])} | {_num(run['peak_rss_mb'], 0)} | {_num(run['requests'])} "
+            f"| {_num(run['fake_cpu_s'])} | {run['load_average_before'][0]:.2f} → "
+            f"{run['load_average_after'][0]:.2f} |"
+        )
+    live = r["correctness"]["live_rows"]
+    if live:
+        names = list(live)
+        tables = sorted({t for counts in live.values() for t in counts})
+        lines += [
+            "",
+            "Live rows landed per table: "
+            + ("**the same in every arm**." if r["correctness"]["same"] else "**DIFFERENT**."),
+            "",
+            "| table | " + " | ".join(names) + " |",
+            "|---|" + "--:|" * len(names),
+        ]
+        for t in tables:
+            lines.append(f"| {t} | " + " | ".join(_num(live[n].get(t)) for n in names) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def render(results: list[dict], peers: list[dict] = (), hubspot: list[dict] = ()) -> str:
     parts = [
         "# Benchmark results\n",
         "Generated by `python -m benchmarks.run` (`make bench`) from `benchmarks/results/*.json`;"
@@ -135,14 +258,61 @@ def render(results: list[dict]) -> str:
     ]
     for r in results:
         parts += [f"## {title(r)}\n", phase_table(r)]
+    for r in peers:
+        parts.append(peers_section(r))
+    if peers:
+        parts.append(PEER_NOTES)
+    for r in hubspot:
+        parts.append(hubspot_section(r))
     return "\n".join(parts)
 
 
-def write_markdown(results: list[dict], path: Path = RESULTS_MD) -> Path:
+def write_markdown(
+    results: list[dict], path: Path = RESULTS_MD, directory: Path = RESULTS_DIR
+) -> Path:
+    """RESULTS.md from the nightly `results` and the peer and HubSpot JSONs in `directory`."""
+    peers = _load_kind(directory, "peers-*.json")
+    hubspot = _load_kind(directory, "hubspot-api-*.json")
     notes = ""
     if path.exists():
         text = path.read_text()
         if NOTES_MARKER in text:
             notes = text[text.index(NOTES_MARKER) + len(NOTES_MARKER) :]
-    path.write_text(render(results) + "\n" + NOTES_MARKER + (notes or "\n"))
+    path.write_text(render(results, peers, hubspot) + "\n" + NOTES_MARKER + (notes or "\n"))
     return path
+
+
+def hubspot_section(r: dict) -> str:
+    """The API-bound HubSpot arm (`benchmarks.hubspot_api`)."""
+    run, needed, allowed = r["run"], r["needed"], r["allowed"]
+    head = (
+        f"## HubSpot, API-bound: {r['size']} ({r['generator_size']}), {r['tier']} limits, "
+        f"{r['latency_ms']:g} ms latency\n"
+    )
+    if run.get("exit_code") != 0:
+        return head + f"FAILED (exit {run.get('exit_code')}).\n"
+    pages = ", ".join(f"{k} {v:,}" for k, v in needed["pages"].items())
+    refused = sum(r["refused_429"].values())
+    lines = [
+        head,
+        "| wall s (sync) | process wall s | floor s | x floor | requests | needed "
+        "| 429s | peak in any 10 s | allowed per 10 s | CPU s | peak RSS MB "
+        "| load avg (1 min) before → after |",
+        "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        f"| {_num(run['work_s'])} | {_num(run['wall_s'])} | {_num(r['floor_s'])} | "
+        f"**{r['ratio']:.2f}** | {_num(r['requests'])} | {_num(needed['total'])} | "
+        f"{refused} | {r['peak_requests_10s']} | {allowed['requests_per_10s']} | "
+        f"{_num(run['cpu_s'])} | {_num(run['peak_rss_mb'], 0)} | "
+        f"{run['load_average_before'][0]:.2f} → {run['load_average_after'][0]:.2f} |",
+        "",
+        f"Floor = {needed['total']:,} requests needed ÷ {allowed['rate_per_s']:g} requests/s "
+        f"allowed. Needed: list pages {pages}, plus {needed['other']} other calls "
+        f"(associations, watermark searches, account, pipelines: as counted). "
+        f"Requests by kind: "
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(r["requests_by_kind"].items()))
+        + f". Strictly one request after another, the latency alone costs "
+        f"{r['latency_bound_s']:.1f} s ({r['requests']:,} x {r['latency_ms']:g} ms); "
+        f"the client's own limiter waited {run.get('limiter_waited_s', 0):.1f} s. "
+        f"Rows landed: {run['rows_landed']:,}.",
+    ]
+    return "\n".join(lines) + "\n"
