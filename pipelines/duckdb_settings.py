@@ -14,9 +14,10 @@ and dbt through `dbt_project/profiles.yml`, which reads `dbt_environment()`) get
 - ``threads`` (TRUSTGAP_DUCKDB_THREADS, default the CPUs this process may use):
   each thread holds its own partitions of a join or aggregate, so fewer threads
   also means less memory.
-- ``temp_directory``: the spill folder, beside the database file it serves
-  (``<file>.tmp``, as DuckDB would for a file but explicit, and on the same disk
-  as the warehouse whatever the process's working directory).
+- the spill folder is DuckDB's own for a file, ``<file>.tmp`` beside it (on the
+  warehouse's disk whatever the working directory). It is not set: DuckDB refuses
+  to set it again once it has spilled ("Cannot switch temporary directory"), and
+  dbt-duckdb applies its settings on every connection it opens.
 - ``preserve_insertion_order = false``: no table Trustgap builds promises an
   order (every reader that needs one says ORDER BY), and keeping insertion order
   makes DuckDB buffer whole results of big CREATE TABLE AS / INSERT statements.
@@ -30,15 +31,12 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from connectors import env as read
 from connectors.errors import ConfigurationError
 
 MEMORY_LIMIT_VAR = "TRUSTGAP_DUCKDB_MEMORY_LIMIT"
 THREADS_VAR = "TRUSTGAP_DUCKDB_THREADS"
-# What profiles.yml reads for the spill folder of the dbt process.
-TEMP_DIRECTORY_VAR = "TRUSTGAP_DUCKDB_TEMP_DIRECTORY"
 
 # Per DuckDB process. The L org's whole nightly (13.3M raw rows) measured at this
 # limit stays under 3 GB for both processes together (README "Memory").
@@ -113,32 +111,34 @@ class DuckDBSettings:
         threads = read.whole_number(env, THREADS_VAR, available_cpus(), low=1, high=1024)
         return cls(memory_limit=limit.replace(" ", ""), threads=threads)
 
-    def config(self, database: Path) -> dict[str, str]:
-        """`duckdb.connect(..., config=...)` for `database` (spilling beside it)."""
-        return {
-            "memory_limit": self.memory_limit,
-            "threads": str(self.threads),
-            "temp_directory": str(spill_directory(database)),
-            "preserve_insertion_order": "false",
-        }
+    def statements(self) -> list[str]:
+        """The SET statements that bound a DuckDB instance (values validated on reading).
 
-    def environment(self, database: Path) -> dict[str, str]:
+        SET rather than `duckdb.connect(config=...)`: a process may already hold a plain
+        connection to the same file (a test, a notebook), and DuckDB refuses a second one
+        with another config. Memory limit, threads and insertion order are the
+        instance's, so every connection to the file gets them.
+        """
+        return [
+            f"set memory_limit = '{self.memory_limit}'",
+            f"set threads = {self.threads}",
+            "set preserve_insertion_order = false",
+        ]
+
+    def apply(self, con) -> None:
+        """Bound the DuckDB instance behind `con` (see `statements`)."""
+        for statement in self.statements():
+            con.execute(statement)
+
+    def environment(self) -> dict[str, str]:
         """What profiles.yml reads, so the dbt process gets the same settings."""
-        return {
-            MEMORY_LIMIT_VAR: self.memory_limit,
-            THREADS_VAR: str(self.threads),
-            TEMP_DIRECTORY_VAR: str(spill_directory(database)),
-        }
+        return {MEMORY_LIMIT_VAR: self.memory_limit, THREADS_VAR: str(self.threads)}
 
 
-def spill_directory(database: Path) -> Path:
-    """Where DuckDB spills for `database`: ``<file>.tmp`` beside it (created on demand)."""
-    return database.with_name(f"{database.name}.tmp")
-
-
-def connection_config(database: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The settings every Trustgap connection to `database` opens with."""
-    return DuckDBSettings.from_env(env).config(database)
+def bound(con, env: Mapping[str, str] | None = None):
+    """`con`, its DuckDB instance bounded by the TRUSTGAP_DUCKDB_* settings."""
+    DuckDBSettings.from_env(env).apply(con)
+    return con
 
 
 __all__ = [
@@ -146,6 +146,5 @@ __all__ = [
     "MEMORY_LIMIT_VAR",
     "THREADS_VAR",
     "DuckDBSettings",
-    "connection_config",
-    "spill_directory",
+    "bound",
 ]

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from connectors.errors import TrustgapError
 from pipelines import history
-from pipelines.duckdb_settings import connection_config
+from pipelines.duckdb_settings import bound
 from pipelines.settings import Settings
 
 
@@ -53,7 +53,7 @@ def connect(path: Path, *, read_only: bool = False):
     (`pipelines.duckdb_settings`), whatever step opens it.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only, config=connection_config(path))
+    con = bound(duckdb.connect(str(path), read_only=read_only))
     try:
         yield con
     finally:

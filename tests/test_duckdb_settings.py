@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import pytest
+import yaml
 
 from connectors.errors import ConfigurationError
 from pipelines import warehouse
@@ -20,7 +22,7 @@ from pipelines.duckdb_settings import (
     default_memory_limit,
     size_bytes,
 )
-from tests.dbt_runner import run_dbt
+from tests.dbt_runner import DBT_PROJECT_DIR, run_dbt
 
 SETTINGS_SQL = (
     "select current_setting('memory_limit') as memory_limit, "
@@ -94,14 +96,38 @@ def test_a_query_bigger_than_the_limit_spills_beside_the_file_and_finishes(tmp_p
         ).fetchone()
         # DuckDB creates its spill folder when it first spills, and removes it on close.
         spilled = working.with_name("w.duckdb.tmp").is_dir()
+        # Another step's connection to the same file while this one is open (dbt-duckdb
+        # too re-applies its settings per connection): settings apply again after a spill.
+        with warehouse.connect(working, read_only=False) as again:
+            assert again.execute("select count(*) from keys").fetchone() == (4_000_000,)
+        # dbt-duckdb SETs the profile's settings on each connection it opens: each must
+        # be settable after a spill (DuckDB refuses to move its temp_directory then).
+        profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
+        for name in profile["trustgap"]["outputs"]["dev"]["settings"]:
+            (value,) = con.execute("select current_setting(?)", [name]).fetchone()
+            con.execute(f"set {name} = '{value}'")
     assert groups == 4_000_000
     assert spilled
+
+
+def test_a_plain_connection_already_open_on_the_file_does_not_stop_the_pipeline(
+    tmp_path, monkeypatch
+):
+    # A reader in the same process (a notebook, a test) opened the file first.
+    monkeypatch.setenv(MEMORY_LIMIT_VAR, "600MiB")
+    published = tmp_path / "trustgap.duckdb"
+    with duckdb.connect(str(published)) as reader:
+        reader.execute("create table t as select 1 as x")
+        with warehouse.connect(published) as con:
+            assert con.execute("select x from t").fetchone() == (1,)
+        (limit,) = reader.execute("select current_setting('memory_limit')").fetchone()
+    assert limit == "600.0 MiB"
 
 
 def test_dbt_runs_with_the_same_settings_as_the_pipeline(tmp_path, monkeypatch):
     working = tmp_path / "working.duckdb"
     chosen = DuckDBSettings.from_env({MEMORY_LIMIT_VAR: "900MiB", THREADS_VAR: "1"})
-    for name, value in chosen.environment(working).items():
+    for name, value in chosen.environment().items():
         monkeypatch.setenv(name, value)
     shown = run_dbt(
         ["show", "--inline", SETTINGS_SQL, "--output", "json", "--log-format", "text"],

@@ -191,7 +191,7 @@ def dbt_environment(
             "TRUSTGAP_ORG_CHART": org_chart,
             **chosen.environment(),
             # Memory limit, threads and spill folder: the same as every other connection.
-            **DuckDBSettings.from_env().environment(working),
+            **DuckDBSettings.from_env().environment(),
         }
     ):
         yield
