@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from connectors.errors import TrustgapError
 from pipelines import history
+from pipelines.duckdb_settings import bound
 from pipelines.settings import Settings
 
 
@@ -46,9 +47,13 @@ def working_path(published: Path) -> Path:
 
 @contextmanager
 def connect(path: Path, *, read_only: bool = False):
-    """An open DuckDB connection that is always closed (DuckDB allows one writer)."""
+    """An open DuckDB connection that is always closed (DuckDB allows one writer).
+
+    It opens with Trustgap's memory limit, threads and spill folder
+    (`pipelines.duckdb_settings`), whatever step opens it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = bound(duckdb.connect(str(path), read_only=read_only))
     try:
         yield con
     finally:

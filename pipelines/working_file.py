@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from connectors.errors import TrustgapError
+from pipelines.duckdb_settings import bound
 from pipelines.warehouse import published_run_id, working_path
 
 
@@ -47,7 +48,7 @@ def check_working_file(published: Path) -> None:
     if not working.exists():
         return
     try:
-        with duckdb.connect(str(working)) as con:
+        with bound(duckdb.connect(str(working))) as con:
             con.execute("select count(*) from duckdb_tables()").fetchall()
     except duckdb.Error as exc:
         if not is_corrupt_file_error(exc):

@@ -18,6 +18,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines import warehouse as wh
 from pipelines.calendar import Calendar, build_calendar, record_calendar
+from pipelines.duckdb_settings import DuckDBSettings
 from pipelines.project import dbt_project, ensure_manifest
 from pipelines.resources import CrmSource, RunParams, Warehouse
 
@@ -194,6 +195,8 @@ def dbt_environment(
             "TRUSTGAP_ORG_CHART": org_chart,
             "DBT_LOG_LEVEL_FILE": os.environ.get("DBT_LOG_LEVEL_FILE") or "info",
             **chosen.environment(),
+            # Memory limit, threads and spill folder: the same as every other connection.
+            **DuckDBSettings.from_env().environment(),
         }
     ):
         yield
