@@ -122,3 +122,23 @@ def test_a_failed_sync_is_not_recorded():
         writer.write(batch(("b", 2.0, False)), cursor_value="c1")
         raise RuntimeError("connection reset")
     assert last_synced(con, "raw_x", "opp") == T0
+
+
+def test_a_full_landing_holds_no_landed_batch_in_memory_until_its_commit():
+    # A full landing is one transaction; the batches it already wrote must not stay
+    # pinned by DuckDB until the commit (at L scale that was gigabytes of Arrow).
+    con = duckdb.connect()
+    pages = 40
+    size = 20_000
+
+    def page(i: int) -> pa.RecordBatch:
+        ids = pa.array([f"{i:03d}-{j:015d}-padding-padding" for j in range(size)])
+        return pa.record_batch([ids, pa.array([1.0] * size), pa.array([False] * size)], SCHEMA)
+
+    one_page = page(0).nbytes
+    with RawTableWriter(con, "raw_x", "opp", SCHEMA, loaded_at=T1) as writer:
+        for i in range(pages):
+            writer.write(page(i))
+        held = pa.total_allocated_bytes()
+    assert con.execute("select count(*) from raw_x.opp").fetchone() == (pages * size,)
+    assert held < 3 * one_page, f"{held / one_page:.1f} pages of Arrow memory held"
