@@ -25,7 +25,7 @@
                     case when {{ rule.condition }} then {
                         'reason': '{{ rule.reason }}',
                         'field': '{{ rule.field }}',
-                        'value': cast({{ rule.value }} as varchar)
+                        'value': cast({{ rule.value }} as string)
                     } end{{ ',' if not loop.last }}
                     {%- endfor %}
                 ],

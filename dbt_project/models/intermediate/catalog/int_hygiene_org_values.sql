@@ -67,7 +67,7 @@ final as (
         metric_id,
         cast(org_value as double) as org_value,
         null::double as threshold_value,
-        null::varchar as note
+        null::string as note
     from hygiene
 )
 

@@ -36,9 +36,9 @@ with loads as (
             {{ 'union all' if not loop.last }}
     {%- else %}
         select
-            null::varchar as source,
-            null::varchar as table_name,
-            null::varchar as crm_object,
+            null::string as source,
+            null::string as table_name,
+            null::string as crm_object,
             0 as row_count,
             null::timestamptz as last_row_loaded_at
         where false

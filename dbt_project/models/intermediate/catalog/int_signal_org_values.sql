@@ -45,7 +45,7 @@ other_signal_notes as (
         from signals
         union all
         {% endfor %}
-        select null::varchar as metric_id, null::varchar as note
+        select null::string as metric_id, null::string as note
         where false
     )
     group by metric_id

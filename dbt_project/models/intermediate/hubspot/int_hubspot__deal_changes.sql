@@ -79,7 +79,7 @@ final as (
                 '%.2f', try_cast(changes.previous_value as double) / rates.conversion_rate
             )
             when 'closedate' then
-                cast({{ crm_date(hubspot_timestamp('changes.previous_value')) }} as varchar)
+                cast({{ crm_date(hubspot_timestamp('changes.previous_value')) }} as string)
             when 'hs_manual_forecast_category' then
                 {{ hubspot_forecast_category('changes.previous_value') }}
             else changes.previous_value
@@ -91,7 +91,7 @@ final as (
                 '%.2f', try_cast(changes.value as double) / rates.conversion_rate
             )
             when 'closedate' then
-                cast({{ crm_date(hubspot_timestamp('changes.value')) }} as varchar)
+                cast({{ crm_date(hubspot_timestamp('changes.value')) }} as string)
             when 'hs_manual_forecast_category' then
                 {{ hubspot_forecast_category('changes.value') }}
             else changes.value

@@ -46,7 +46,7 @@ salesforce_events as (
         created_at,
         coalesce(activity_at, created_at) as occurred_at,
         null::boolean as is_closed,
-        null::varchar as unparsed_date_text
+        null::string as unparsed_date_text
     from events
 ),
 

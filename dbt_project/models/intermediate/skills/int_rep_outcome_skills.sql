@@ -97,7 +97,7 @@ skills as (
         close_stats.period_start,
         'P3' as metric_id,
         'win_rate_count' as metric_name,
-        null::varchar as stage,
+        null::string as stage,
         close_stats.won_deals / nullif(close_stats.closed_deals, 0) as value,  -- P3
         close_stats.closed_deals as deals,
         {{ share_standard_error(
