@@ -24,10 +24,10 @@
     raw keeps the original string. -#}
 {% macro hubspot_timestamp(column) -%}
     coalesce(
-        try_cast({{ column }} as {{ trustgap.type_timestamptz() }}),
+        try_cast({{ column }} as {{ type_timestamptz() }}),
         case
-            when {{ trustgap.regex_full_match(column, '[0-9]{10,13}') }}
-                then {{ trustgap.from_epoch_ms('cast(' ~ column ~ ' as bigint)') }}
+            when {{ regex_full_match(column, '[0-9]{10,13}') }}
+                then {{ from_epoch_ms('cast(' ~ column ~ ' as bigint)') }}
         end
     )
 {%- endmacro %}

@@ -2,7 +2,7 @@
     trailing Z (Bulk 2.0 CSV). Malformed values become null, never an error:
     raw keeps the original string for quarantine. -#}
 {% macro salesforce_datetime(column) -%}
-    {{ trustgap.try_parse_timestamp(
+    {{ try_parse_timestamp(
         "regexp_replace(" ~ column ~ ", 'Z$', '+0000')",
         ['%Y-%m-%dT%H:%M:%S.%g%z', '%Y-%m-%dT%H:%M:%S%z']
     ) }}
@@ -11,5 +11,5 @@
 
 {#- Salesforce dates are YYYY-MM-DD; anything else becomes null. -#}
 {% macro salesforce_date(column) -%}
-    cast({{ trustgap.try_parse_timestamp(column, '%Y-%m-%d') }} as date)
+    cast({{ try_parse_timestamp(column, '%Y-%m-%d') }} as date)
 {%- endmacro %}

@@ -51,7 +51,7 @@
 {% macro spark__try_parse_timestamp(text, formats) -%}
     coalesce(
         {%- for f in formats %}
-        try_to_timestamp({{ text }}, '{{ trustgap.spark_datetime_pattern(f) }}')
+        try_to_timestamp({{ text }}, '{{ spark_datetime_pattern(f) }}')
         {{- ',' if not loop.last }}
         {%- endfor %}
     )
@@ -66,4 +66,50 @@
         | replace('%H', 'HH') | replace('%M', 'mm') | replace('%S', 'ss')
         | replace('.%g', '.SSS') | replace('%z', 'Z') -%}
     {{- java -}}
+{%- endmacro %}
+
+{#- Seconds from instant `start` to instant `stop`, as a double. -#}
+{% macro seconds_between(start, stop) -%}
+    {{ return(adapter.dispatch('seconds_between', 'trustgap')(start, stop)) }}
+{%- endmacro %}
+{% macro default__seconds_between(start, stop) -%}
+    epoch({{ stop }} - {{ start }})
+{%- endmacro %}
+{% macro spark__seconds_between(start, stop) -%}
+    cast(unix_micros({{ stop }}) - unix_micros({{ start }}) as double) / 1000000
+{%- endmacro %}
+
+{#- The ISO week of a date as text, e.g. 2026-W48 (ISO year, two-digit week). -#}
+{% macro iso_week(date_value) -%}
+    {{ return(adapter.dispatch('iso_week', 'trustgap')(date_value)) }}
+{%- endmacro %}
+{% macro default__iso_week(date_value) -%}
+    strftime({{ date_value }}, '%G-W%V')
+{%- endmacro %}
+{% macro spark__iso_week(date_value) -%}
+    concat(
+        cast(extract(yearofweek from {{ date_value }}) as string), '-W',
+        lpad(cast(extract(week from {{ date_value }}) as string), 2, '0')
+    )
+{%- endmacro %}
+
+{#- One row per date from `start` to `stop` (inclusive) every `step_days` days: a
+    select-list item named `alias` (the row multiplies, as unnest does). -#}
+{% macro date_series_item(start, stop, step_days, alias) -%}
+    {{ return(adapter.dispatch('date_series_item', 'trustgap')(start, stop, step_days, alias)) }}
+{%- endmacro %}
+{% macro default__date_series_item(start, stop, step_days, alias) -%}
+    cast(unnest(generate_series({{ start }}, {{ stop }}, interval {{ step_days }} day)) as date)
+        as {{ alias }}
+{%- endmacro %}
+{% macro spark__date_series_item(start, stop, step_days, alias) -%}
+    explode(sequence(
+        cast({{ start }} as date), cast({{ stop }} as date), interval {{ step_days }} day
+    )) as {{ alias }}
+{%- endmacro %}
+
+{#- Month boundaries crossed from date `start` to date `stop` (DuckDB's
+    date_diff('month', ...)), in SQL every engine speaks. -#}
+{% macro month_boundaries(start, stop) -%}
+    ((year({{ stop }}) - year({{ start }})) * 12 + month({{ stop }}) - month({{ start }}))
 {%- endmacro %}

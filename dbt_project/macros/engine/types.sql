@@ -10,3 +10,16 @@
 {%- endmacro %}
 {% macro default__type_timestamptz() -%}timestamptz{%- endmacro %}
 {% macro spark__type_timestamptz() -%}timestamp{%- endmacro %}
+
+{#- Instants before and after every real one, for open-ended validity periods. -#}
+{% macro timestamp_min() -%}
+    {{ return(adapter.dispatch('timestamp_min', 'trustgap')()) }}
+{%- endmacro %}
+{% macro default__timestamp_min() -%}cast('-infinity' as timestamptz){%- endmacro %}
+{% macro spark__timestamp_min() -%}timestamp '0001-01-01 00:00:00'{%- endmacro %}
+
+{% macro timestamp_max() -%}
+    {{ return(adapter.dispatch('timestamp_max', 'trustgap')()) }}
+{%- endmacro %}
+{% macro default__timestamp_max() -%}cast('infinity' as timestamptz){%- endmacro %}
+{% macro spark__timestamp_max() -%}timestamp '9999-12-31 23:59:59'{%- endmacro %}

@@ -62,7 +62,7 @@ measures as (
         coalesce(pushes.push_count, 0) as push_count,
         coalesce(pushes.quarter_push_count, 0) as quarter_push_count,
         coalesce(deal_contacts.contact_count, 0) as contact_count,
-        coalesce(regexp_matches(deals.next_step, '^\s*$'), true) as is_next_step_blank,
+        coalesce({{ regex_contains('deals.next_step', '^\\s*$') }}, true) as is_next_step_blank,
         stages.funnel_order,
         outcomes.closed_on,
         outcomes.close_owner_id,
@@ -192,16 +192,16 @@ final as (
         has_slipped_this_quarter,
         is_stale_value, is_owner_inactive,
         cast(
-            is_stale::integer
-            + is_past_due::integer
-            + is_slipping::integer
-            + coalesce(is_stuck, false)::integer
-            + is_missing_next_step::integer
-            + coalesce(is_single_threaded, false)::integer
-            + has_stage_regression::integer
-            + has_stage_skip::integer
-            + has_slipped_this_quarter::integer
-            + is_stale_value::integer
+            cast(is_stale as integer)
+            + cast(is_past_due as integer)
+            + cast(is_slipping as integer)
+            + cast(coalesce(is_stuck, false) as integer)
+            + cast(is_missing_next_step as integer)
+            + cast(coalesce(is_single_threaded, false) as integer)
+            + cast(has_stage_regression as integer)
+            + cast(has_stage_skip as integer)
+            + cast(has_slipped_this_quarter as integer)
+            + cast(is_stale_value as integer)
             as integer
         ) as hygiene_issue_count
     from flags

@@ -54,8 +54,8 @@ current_periods as (
         deals.stage,
         coalesce(last_stage_changes.changed_at, deals.created_at) as entered_at,
         coalesce(last_stage_changes.changed_on, deals.created_on) as entered_on,
-        null::timestamptz as exited_at,
-        null::date as exited_on,
+        cast(null as {{ type_timestamptz() }}) as exited_at,
+        cast(null as date) as exited_on,
         true as is_current
     from deals
     left join last_stage_changes

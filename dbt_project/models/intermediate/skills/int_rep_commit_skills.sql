@@ -38,7 +38,7 @@ skills as (
         period_start,
         'P8' as metric_id,
         'commit_accuracy' as metric_name,
-        null::string as stage,
+        cast(null as string) as stage,
         coalesce(won_committed_amount, 0) / nullif(committed_amount, 0) as value,  -- P8
         committed_deals as deals,
         {{ share_standard_error(
