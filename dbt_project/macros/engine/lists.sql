@@ -72,10 +72,12 @@
 {% macro default__first_value_by(expression, order_by) -%}
     list({{ expression }} order by {{ order_by }})[1]
 {%- endmacro %}
-{#- Spark 4 aggregates in order with WITHIN GROUP (listagg, array_agg do not take it):
-    collect the pairs and sort them. -#}
+{#- Spark 4 orders only listagg (WITHIN GROUP): the first of the joined texts, so
+    `expression` must be text without the separator chr(1). -#}
 {% macro spark__first_value_by(expression, order_by) -%}
-    element_at(collect_list({{ expression }}) within group (order by {{ order_by }}), 1)
+    nullif(split_part(
+        listagg({{ expression }}, chr(1)) within group (order by {{ order_by }}), chr(1), 1
+    ), '')
 {%- endmacro %}
 
 {#- A percentile with linear interpolation between values (DuckDB quantile_cont,

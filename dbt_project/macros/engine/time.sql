@@ -113,3 +113,11 @@
 {% macro month_boundaries(start, stop) -%}
     ((year({{ stop }}) - year({{ start }})) * 12 + month({{ stop }}) - month({{ start }}))
 {%- endmacro %}
+
+{#- Whole days from date `start` to date `stop` (DuckDB: date - date is an integer;
+    Spark: an interval). -#}
+{% macro days_between(start, stop) -%}
+    {{ return(adapter.dispatch('days_between', 'trustgap')(start, stop)) }}
+{%- endmacro %}
+{% macro default__days_between(start, stop) -%}({{ stop }} - {{ start }}){%- endmacro %}
+{% macro spark__days_between(start, stop) -%}datediff({{ stop }}, {{ start }}){%- endmacro %}

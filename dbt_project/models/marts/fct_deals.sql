@@ -104,7 +104,8 @@ metrics as (
         -- H1: no activity and no stage/amount/close-date change; creation if neither
         {{ as_of_date() }}
         - coalesce(greatest(last_activity_on, last_changed_on), created_on) as days_since_activity,
-        {{ as_of_date() }} - coalesce(last_changed_on, created_on) as days_since_change,
+        {{ days_between('coalesce(last_changed_on, created_on)', as_of_date()) }}
+            as days_since_change,
         -- H4: a zero-day baseline gives no ratio rather than infinity
         case
             when not is_closed then days_in_stage / nullif(stage_baseline_days, 0)

@@ -80,7 +80,10 @@ final as (
             as is_late_quarter_close,
         case
             when closes.is_closed and closes.created_on is not null
-                then cast(greatest(closes.closed_on - closes.created_on, 0) as integer)
+                then cast(
+                    greatest({{ days_between('closes.created_on', 'closes.closed_on') }}, 0)
+                    as integer
+                )
         end as cycle_days
     from closes
     left join owner_periods as first_owners

@@ -91,7 +91,10 @@ final as (
         -- time; an unknown entry date (unparseable created date) stays unknown
         case
             when periods.entered_on is not null
-                then cast(greatest(periods.exited_or_as_of - periods.entered_on, 0) as integer)
+                then cast(
+                    greatest({{ days_between('periods.entered_on', 'periods.exited_or_as_of') }}, 0)
+                    as integer
+                )
         end as days_in_stage
     from periods
     inner join deals
