@@ -58,6 +58,7 @@ RULES: dict[str, tuple[str, str]] = {
     "infinity": (r"'-?infinity'", "trustgap.timestamp_min/max"),
     "varchar": (r"\bvarchar\b", "Spark needs a length: write string"),
     "integer division //": (r"//", "trustgap.int_div"),
+    "caret": (r"\^", "DuckDB's power, Spark's bitwise xor: write power(x, y)"),
     "printf": (r"\bprintf\s*\(", "rounding differs: trustgap.fixed_text"),
     "try_strptime": (r"\btry_strptime\s*\(", "trustgap.try_parse_timestamp"),
     "string_split": (r"\bstring_split\s*\(", "trustgap.split_text"),

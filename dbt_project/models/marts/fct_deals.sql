@@ -102,8 +102,9 @@ metrics as (
     select
         *,
         -- H1: no activity and no stage/amount/close-date change; creation if neither
-        {{ as_of_date() }}
-        - coalesce(greatest(last_activity_on, last_changed_on), created_on) as days_since_activity,
+        {{ days_between(
+            'coalesce(greatest(last_activity_on, last_changed_on), created_on)', as_of_date()
+        ) }} as days_since_activity,
         {{ days_between('coalesce(last_changed_on, created_on)', as_of_date()) }}
             as days_since_change,
         -- H4: a zero-day baseline gives no ratio rather than infinity

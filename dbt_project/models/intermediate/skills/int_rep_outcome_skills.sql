@@ -41,7 +41,7 @@ close_stats as (
         coalesce({{ exact_sum('greatest(amount, 0)', 'is_won') }}, 0) as won_amount,
         {{ exact_avg('greatest(amount, 0)', 'is_won') }} as average_won_amount,
         -- Kish effective number of deals behind an amount-weighted share
-        coalesce({{ exact_sum('greatest(amount, 0)') }}, 0) ^ 2
+        power(coalesce({{ exact_sum('greatest(amount, 0)') }}, 0), 2)
         / nullif({{ exact_sum_of_squares('greatest(amount, 0)') }}, 0) as closed_amount_deals,
         median(cast(cycle_days as double)) filter (where is_won) as median_cycle_days,
         {{ exact_stddev('case when is_won then cycle_days end') }} as cycle_days_stddev
