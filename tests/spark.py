@@ -73,7 +73,7 @@ def spark_session(work: Path):
             f"jdbc:derby:;databaseName={work}/metastore_db;create=true",
         )
         .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={work}")
-        .config("spark.driver.memory", "1g")
+        .config("spark.driver.memory", "2g")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
