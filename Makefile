@@ -10,7 +10,7 @@ export GX_ANALYTICS_ENABLED := False
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: install browser demo test lint format dev dev-demo clean
+.PHONY: install browser java demo test lint format dev dev-demo clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -43,11 +43,26 @@ browser:
 	  [ -z "$$CI" ] && echo "make browser: the browser tests will skip" >&2; \
 	}
 
+# Debian's Java 17 for the Spark tests (PySpark's local session runs in a JVM; pyspark itself
+# comes from uv.lock): nothing when `java` is there. CI must have it; elsewhere, without root
+# or sudo, the Spark tests skip and say so (tests/spark.py).
+APT_INSTALL_JAVA := apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install \
+	-y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 openjdk-17-jre-headless
+java:
+	@command -v java >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then sh -c '$(APT_INSTALL_JAVA)'; \
+	  elif sudo -n true 2>/dev/null; then sudo -n sh -c '$(APT_INSTALL_JAVA)'; \
+	  else false; fi && command -v java >/dev/null; \
+	} || { \
+	  echo "make java: apt-get could not install openjdk-17-jre-headless (it needs root or sudo)" >&2; \
+	  [ -z "$$CI" ] && echo "make java: the Spark tests will skip" >&2; \
+	}
+
 # DEMO="--verbose" prints every step, check and dbt node (the run's log file has them anyway).
 demo: install
 	@$(RUN) trustgap demo --size $(SIZE) $(DEMO)
 
-test: install browser
+test: install browser java
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) lint-imports

@@ -46,13 +46,13 @@
 
 {#- The calendar date of a timestamptz in org_timezone(). -#}
 {% macro local_date(timestamp_tz) -%}
-    cast(timezone('{{ org_timezone() }}', {{ timestamp_tz }}) as date)
+    cast({{ wall_clock(org_timezone(), timestamp_tz) }} as date)
 {%- endmacro %}
 
 
 {#- Midnight of a date in org_timezone(), as a timestamptz. -#}
 {% macro local_midnight(date_value) -%}
-    timezone('{{ org_timezone() }}', cast({{ date_value }} as timestamp))
+    {{ instant_of(org_timezone(), 'cast(' ~ date_value ~ ' as timestamp)') }}
 {%- endmacro %}
 
 
@@ -62,8 +62,9 @@
     is a moment, taken on its day in org_timezone(). -#}
 {% macro crm_date(timestamp_tz) -%}
     case
-        when cast(timezone('UTC', {{ timestamp_tz }}) as time) = time '00:00:00'
-            then cast(timezone('UTC', {{ timestamp_tz }}) as date)
+        when {{ wall_clock('UTC', timestamp_tz) }}
+            = cast(cast({{ wall_clock('UTC', timestamp_tz) }} as date) as timestamp)
+            then cast({{ wall_clock('UTC', timestamp_tz) }} as date)
         else {{ local_date(timestamp_tz) }}
     end
 {%- endmacro %}

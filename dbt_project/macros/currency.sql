@@ -5,7 +5,7 @@
 {% macro corporate_amount_text(value, currency_code, rate) -%}
     case
         when {{ currency_code }} is null then {{ value }}
-        else printf('%.2f', try_cast({{ value }} as double) / {{ rate }})
+        else {{ fixed_text('try_cast(' ~ value ~ ' as double) / ' ~ rate, 2) }}
     end
 {%- endmacro %}
 

@@ -127,9 +127,9 @@
 {% macro fiscal_quarter_label(quarter_start) -%}
     {%- set month = fiscal_year_start_month() -%}
     {%- set standard -%}
-        cast(year({{ quarter_start }} - interval ({{ month }} - 1) month) as varchar)
+        cast(year({{ quarter_start }} - interval {{ month - 1 }} month) as string)
         || '-Q'
-        || cast((month({{ quarter_start }}) - {{ month }} + 12) % 12 // 3 + 1 as varchar)
+        || cast({{ int_div('(month(' ~ quarter_start ~ ') - ' ~ month ~ ' + 12) % 12', 3) }} + 1 as string)
     {%- endset -%}
     {%- set custom = fiscal_quarters() -%}
     {%- if custom -%}

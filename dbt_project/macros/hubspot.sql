@@ -24,10 +24,10 @@
     raw keeps the original string. -#}
 {% macro hubspot_timestamp(column) -%}
     coalesce(
-        try_cast({{ column }} as timestamptz),
+        try_cast({{ column }} as {{ type_timestamptz() }}),
         case
-            when regexp_full_match({{ column }}, '[0-9]{10,13}')
-                then to_timestamp(cast({{ column }} as bigint) / 1000)
+            when {{ regex_full_match(column, '[0-9]{10,13}') }}
+                then {{ from_epoch_ms('cast(' ~ column ~ ' as bigint)') }}
         end
     )
 {%- endmacro %}

@@ -17,6 +17,10 @@
 {#- The problems column. Only rows breaking some rule build a list: valid rows
     (nearly all of millions of activities) get an empty one without it. -#}
 {% macro quarantine_problems(rules) -%}
+    {{ return(adapter.dispatch('quarantine_problems', 'trustgap')(rules)) }}
+{%- endmacro %}
+
+{% macro default__quarantine_problems(rules) -%}
     case
         when {% for rule in rules %}({{ rule.condition }}){{ ' or ' if not loop.last }}{% endfor %}
             then list_filter(
@@ -25,7 +29,7 @@
                     case when {{ rule.condition }} then {
                         'reason': '{{ rule.reason }}',
                         'field': '{{ rule.field }}',
-                        'value': cast({{ rule.value }} as varchar)
+                        'value': cast({{ rule.value }} as string)
                     } end{{ ',' if not loop.last }}
                     {%- endfor %}
                 ],
@@ -35,6 +39,23 @@
     end
 {%- endmacro %}
 
+
+{#- Spark: an array of named structs, the rules that hold filtered out (an empty
+    array of the same type for a valid row). -#}
+{% macro spark__quarantine_problems(rules) -%}
+    filter(
+        array(
+            {%- for rule in rules %}
+            case when {{ rule.condition }} then named_struct(
+                'reason', '{{ rule.reason }}',
+                'field', '{{ rule.field }}',
+                'value', cast({{ rule.value }} as string)
+            ) end{{ ',' if not loop.last }}
+            {%- endfor %}
+        ),
+        problem -> problem is not null
+    )
+{%- endmacro %}
 
 {#- One rule: `condition` (SQL, true when broken), the reason, the canonical field
     and the offending value (SQL). -#}

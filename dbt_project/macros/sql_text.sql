@@ -1,7 +1,7 @@
 {#- A Jinja value as a SQL string literal (null for none). -#}
 {% macro sql_text(value) -%}
     {%- if value is none -%}
-        null::varchar
+        cast(null as string)
     {%- else -%}
         '{{ value | string | replace("'", "''") }}'
     {%- endif -%}

@@ -62,7 +62,7 @@ measures as (
         coalesce(pushes.push_count, 0) as push_count,
         coalesce(pushes.quarter_push_count, 0) as quarter_push_count,
         coalesce(deal_contacts.contact_count, 0) as contact_count,
-        coalesce(regexp_matches(deals.next_step, '^\s*$'), true) as is_next_step_blank,
+        coalesce({{ regex_contains('deals.next_step', '^\\s*$') }}, true) as is_next_step_blank,
         stages.funnel_order,
         outcomes.closed_on,
         outcomes.close_owner_id,
@@ -102,9 +102,11 @@ metrics as (
     select
         *,
         -- H1: no activity and no stage/amount/close-date change; creation if neither
-        {{ as_of_date() }}
-        - coalesce(greatest(last_activity_on, last_changed_on), created_on) as days_since_activity,
-        {{ as_of_date() }} - coalesce(last_changed_on, created_on) as days_since_change,
+        {{ days_between(
+            'coalesce(greatest(last_activity_on, last_changed_on), created_on)', as_of_date()
+        ) }} as days_since_activity,
+        {{ days_between('coalesce(last_changed_on, created_on)', as_of_date()) }}
+            as days_since_change,
         -- H4: a zero-day baseline gives no ratio rather than infinity
         case
             when not is_closed then days_in_stage / nullif(stage_baseline_days, 0)
@@ -192,16 +194,16 @@ final as (
         has_slipped_this_quarter,
         is_stale_value, is_owner_inactive,
         cast(
-            is_stale::integer
-            + is_past_due::integer
-            + is_slipping::integer
-            + coalesce(is_stuck, false)::integer
-            + is_missing_next_step::integer
-            + coalesce(is_single_threaded, false)::integer
-            + has_stage_regression::integer
-            + has_stage_skip::integer
-            + has_slipped_this_quarter::integer
-            + is_stale_value::integer
+            cast(is_stale as integer)
+            + cast(is_past_due as integer)
+            + cast(is_slipping as integer)
+            + cast(coalesce(is_stuck, false) as integer)
+            + cast(is_missing_next_step as integer)
+            + cast(coalesce(is_single_threaded, false) as integer)
+            + cast(has_stage_regression as integer)
+            + cast(has_stage_skip as integer)
+            + cast(has_slipped_this_quarter as integer)
+            + cast(is_stale_value as integer)
             as integer
         ) as hygiene_issue_count
     from flags

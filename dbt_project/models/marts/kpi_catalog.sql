@@ -23,7 +23,8 @@ aged as (
         catalog.*,
         published.published_at,
         -- K1 at read time: the clock is the point of this view
-        epoch(now() - catalog.source_last_loaded_at) / 3600.0 as source_freshness_hours
+        {{ seconds_between('catalog.source_last_loaded_at', 'now()') }} / 3600.0
+            as source_freshness_hours
     from catalog
     cross join published
 ),

@@ -54,9 +54,9 @@ with registry_entries as (
         {{ sql_text(metric.theme) }} as theme,
         {{ sql_text(metric.get('label')) }} as label,
         {{ sql_text(metric.get('unit')) }} as unit,
-        {{ 'null' if metric.get('higher_is_better') is none else metric.higher_is_better }}::boolean
+        cast({{ 'null' if metric.get('higher_is_better') is none else metric.higher_is_better }} as boolean)
             as higher_is_better,
-        {{ metric.get('display_order') or loop.index }}::integer as display_order,
+        cast({{ metric.get('display_order') or loop.index }} as integer) as display_order,
         {{ sql_text(metric.get('trust_gap_cause')) }} as trust_gap_cause,
         {{ sql_text(metric.definition) }} as definition,
         {{ sql_text(fill_vars(metric.formula, var_names)) }} as formula,
@@ -83,7 +83,7 @@ freshness as (
 -- the raw tables a metric reads are those of the CRM this run read (K1 measures them)
 registry as (
     select
-        registry_entries.* exclude (salesforce_source_tables, hubspot_source_tables),
+        {{ star_except('registry_entries', ['salesforce_source_tables', 'hubspot_source_tables']) }},
         case
             when (select any_value(source) from freshness) = 'hubspot'
                 then registry_entries.hubspot_source_tables
@@ -103,11 +103,13 @@ metric_freshness as (
         min(freshness.last_loaded_at) as source_last_loaded_at,
         max(freshness.freshness_hours) as source_freshness_hours,
         bool_and(freshness.freshness_status in ('pass', 'empty')) as is_fresh,
-        string_agg(freshness.table_name, ', ' order by freshness.table_name)
-            filter (where freshness.freshness_status = 'empty') as empty_tables
+        {{ string_agg_ordered(
+            'freshness.table_name', ', ', 'freshness.table_name',
+            where="freshness.freshness_status = 'empty'"
+        ) }} as empty_tables
     from registry
     inner join freshness
-        on list_contains(string_split(registry.source_tables, ', '), freshness.table_name)
+        on {{ list_contains(split_text('registry.source_tables', ', '), 'freshness.table_name') }}
     group by registry.metric_id
 ),
 

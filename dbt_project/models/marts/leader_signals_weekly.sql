@@ -131,13 +131,13 @@ breaches as (
 final as (
     select
         breaches.leader_id, {{ name_of('breaches.leader_id') }} as leader_name,
-        strftime(breaches.week_start, '%G-W%V') as iso_week,
+        {{ iso_week('breaches.week_start') }} as iso_week,
         breaches.week_start,
         -- an ISO week belongs to the quarter holding its Thursday
         {{ fiscal_quarter_start('breaches.week_start + 3') }} as quarter_start,
         -- the week reaches into the last late_quarter_days of a fiscal quarter
         {{ fiscal_quarter_next_start('breaches.week_start + 6') }}
-        - interval ({{ var('late_quarter_days') | int }}) day <= breaches.week_start + 6
+        - interval {{ var('late_quarter_days') | int }} day <= breaches.week_start + 6
         or {{ fiscal_quarter_start('breaches.week_start') }}
         != {{ fiscal_quarter_start('breaches.week_start + 6') }}
             as is_late_quarter_week,
@@ -167,7 +167,7 @@ final as (
         -- MI
         cast(
             {% for signal in signals %}
-            breaches.{{ signal.column }}_breached::integer{{ ' +' if not loop.last }}
+            cast(breaches.{{ signal.column }}_breached as integer){{ ' +' if not loop.last }}
             {% endfor %}
             as integer
         ) as micromanagement_index,

@@ -39,8 +39,8 @@ team_stats as (
         skill,
         count(*) as team_reps,
         median(value) as team_median,
-        quantile_cont(value, {{ var('skill_gap_percentile') }}) as team_p25,
-        quantile_cont(value, 1 - {{ var('skill_gap_percentile') }}) as team_p75
+        {{ percentile_cont('value', var('skill_gap_percentile')) }} as team_p25,
+        {{ percentile_cont('value', '1 - ' ~ var('skill_gap_percentile')) }} as team_p75
     from placed
     where has_enough_deals and team_leader_id is not null
     group by all

@@ -9,9 +9,9 @@ with problems as (
         deal_id,
         owner_id,
         created_at,
-        unnest(quarantine_problems) as problem
+        {{ unnest_item('quarantine_problems', 'problem') }}
     from {{ ref('int_activities_screened') }}
-    where len(quarantine_problems) > 0
+    where {{ list_length('quarantine_problems') }} > 0
 )
 
 select

@@ -9,9 +9,9 @@ with problems as (
         name,
         is_closed,
         amount,
-        unnest(quarantine_problems) as problem
+        {{ unnest_item('quarantine_problems', 'problem') }}
     from {{ ref('int_deals_screened') }}
-    where len(quarantine_problems) > 0
+    where {{ list_length('quarantine_problems') }} > 0
 )
 
 select

@@ -18,8 +18,8 @@ manager_walk as (
     select
         user_id as start_id,
         manager_id as current_id,
-        [user_id] as chain,
-        [shown_name] as chain_names
+        {{ list_of('user_id') }} as chain,
+        {{ list_of('shown_name') }} as chain_names
     from users
     where hierarchy_path is null
 
@@ -28,12 +28,12 @@ manager_walk as (
     select
         manager_walk.start_id,
         users.manager_id as current_id,
-        list_append(manager_walk.chain, users.user_id) as chain,
-        list_append(manager_walk.chain_names, users.shown_name) as chain_names
+        {{ list_append('manager_walk.chain', 'users.user_id') }} as chain,
+        {{ list_append('manager_walk.chain_names', 'users.shown_name') }} as chain_names
     from manager_walk
     inner join users
         on manager_walk.current_id = users.user_id
-    where not list_contains(manager_walk.chain, manager_walk.current_id)
+    where not {{ list_contains('manager_walk.chain', 'manager_walk.current_id') }}
 ),
 
 loops as (
@@ -41,15 +41,15 @@ loops as (
         manager_walk.start_id as user_id,
         manager_walk.current_id = manager_walk.start_id as is_in_cycle,
         -- e.g. "Rep > Manager A > Manager B > Manager A": where the chain loops
-        array_to_string(
-            list_append(
-                manager_walk.chain_names,
-                manager_walk.chain_names[list_position(manager_walk.chain, manager_walk.current_id)]
-            ),
-            ' > '
-        ) as chain
+        {{ list_join(list_append(
+            'manager_walk.chain_names',
+            list_at(
+                'manager_walk.chain_names',
+                list_position('manager_walk.chain', 'manager_walk.current_id')
+            )
+        ), ' > ') }} as chain
     from manager_walk
-    where list_contains(manager_walk.chain, manager_walk.current_id)
+    where {{ list_contains('manager_walk.chain', 'manager_walk.current_id') }}
 ),
 
 problems as (

@@ -17,11 +17,15 @@ governance_inputs as (
         'K1' as metric_id,
         max(freshness_hours) as org_value,
         'stalest: ' || coalesce(
-            list(table_name order by freshness_hours desc nulls last, table_name asc)[1], 'none'
+            {{ first_value_by('table_name', 'freshness_hours desc nulls last, table_name asc') }},
+            'none'
         )
         || coalesce(
-            '; empty: ' || string_agg(table_name, ', ' order by table_name)
-            filter (where freshness_status = 'empty'), ''
+            '; empty: '
+            || {{ string_agg_ordered(
+                'table_name', ', ', 'table_name', where="freshness_status = 'empty'"
+            ) }},
+            ''
         ) as note
     from freshness
     union all
@@ -35,7 +39,7 @@ governance_inputs as (
             where changes.changed_on <= {{ as_of_date() }}
         ) / nullif((select count(*) from deals), 0),
         'tracked fields in the history: ' || coalesce((
-            select string_agg(distinct field, ', ' order by field)
+            select {{ string_agg_ordered('field', ', ', 'field', distinct_values=true) }}
             from {{ ref('int_deal_changes') }}
             where changed_on <= {{ as_of_date() }}
         ), 'none')
@@ -45,7 +49,7 @@ final as (
     select
         metric_id,
         cast(org_value as double) as org_value,
-        null::double as threshold_value,
+        cast(null as double) as threshold_value,
         note
     from governance_inputs
 )

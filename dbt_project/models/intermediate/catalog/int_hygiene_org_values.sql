@@ -66,8 +66,8 @@ final as (
     select
         metric_id,
         cast(org_value as double) as org_value,
-        null::double as threshold_value,
-        null::varchar as note
+        cast(null as double) as threshold_value,
+        cast(null as string) as note
     from hygiene
 )
 

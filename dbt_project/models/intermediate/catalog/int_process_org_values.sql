@@ -46,7 +46,7 @@ other as (
     -- the organisation row is not a team leader's
     where is_current_quarter and team_leader_level != 'organisation'
     union all
-    select 'M9', median(span_of_control::double)
+    select 'M9', median(cast(span_of_control as double))
     from {{ ref('dim_users') }}
     where is_manager
     union all
@@ -59,11 +59,11 @@ other as (
         count(*) filter (where has_advanced) / nullif(count(*) filter (where is_resolved), 0)
     from entries
     union all
-    select 'P2', median(days_in_stage::double) from entries
+    select 'P2', median(cast(days_in_stage as double)) from entries
     union all
     select 'P3', count(*) filter (where is_won) / nullif(count(*), 0) from trailing_closes
     union all
-    select 'P4', median(cycle_days::double) filter (where is_won) from trailing_closes
+    select 'P4', median(cast(cycle_days as double)) filter (where is_won) from trailing_closes
     union all
     select
         'P5',
@@ -83,7 +83,7 @@ other as (
         )
         * (count(*) filter (where is_won) / nullif(count(*), 0))
         * {{ exact_avg('greatest(amount, 0)', 'is_won') }}
-        / nullif(median(cycle_days::double) filter (where is_won), 0)
+        / nullif(median(cast(cycle_days as double)) filter (where is_won), 0)
     from trailing_closes
     union all
     select 'P7', median(value)
@@ -106,8 +106,8 @@ final as (
     select
         metric_id,
         cast(org_value as double) as org_value,
-        null::double as threshold_value,
-        null::varchar as note
+        cast(null as double) as threshold_value,
+        cast(null as string) as note
     from other
 )
 

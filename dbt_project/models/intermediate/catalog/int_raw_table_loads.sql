@@ -31,16 +31,16 @@ with loads as (
             from {{ raw.relation }}
             {%- else %}
         0 as row_count,
-        null::timestamptz as last_row_loaded_at
+        cast(null as {{ type_timestamptz() }}) as last_row_loaded_at
         {%- endif %}
             {{ 'union all' if not loop.last }}
     {%- else %}
         select
-            null::varchar as source,
-            null::varchar as table_name,
-            null::varchar as crm_object,
+            cast(null as string) as source,
+            cast(null as string) as table_name,
+            cast(null as string) as crm_object,
             0 as row_count,
-            null::timestamptz as last_row_loaded_at
+            cast(null as {{ type_timestamptz() }}) as last_row_loaded_at
         where false
     {%- endfor %}
 )

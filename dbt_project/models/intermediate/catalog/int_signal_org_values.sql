@@ -25,7 +25,7 @@ leader_signals as (
     {% for signal in leading_signals %}
     select
         '{{ signal.metric_id }}' as metric_id,
-        median({{ signal.column }}::double) as org_value,
+        median(cast({{ signal.column }} as double)) as org_value,
         {{ signal_threshold(signal.column, signal.floor_var) }} as threshold_value
     from signals
     {% if not loop.last %}union all{% endif %}
@@ -45,7 +45,7 @@ other_signal_notes as (
         from signals
         union all
         {% endfor %}
-        select null::varchar as metric_id, null::varchar as note
+        select cast(null as string) as metric_id, cast(null as string) as note
         where false
     )
     group by metric_id

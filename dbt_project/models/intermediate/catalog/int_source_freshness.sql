@@ -60,12 +60,14 @@ final as (
         cast(loads.row_count as bigint) as row_count,
         loads.last_loaded_at,
         reference.reference_at,
-        epoch(reference.reference_at - loads.last_loaded_at) / 3600.0 as freshness_hours,  -- K1
+        -- K1
+        {{ seconds_between('loads.last_loaded_at', 'reference.reference_at') }} / 3600.0
+            as freshness_hours,
         case
             when loads.last_loaded_at is null then 'empty'
-            when epoch(reference.reference_at - loads.last_loaded_at) / 3600.0
+            when {{ seconds_between('loads.last_loaded_at', 'reference.reference_at') }} / 3600.0
                 >= {{ var('freshness_error_hours') }} then 'error'
-            when epoch(reference.reference_at - loads.last_loaded_at) / 3600.0
+            when {{ seconds_between('loads.last_loaded_at', 'reference.reference_at') }} / 3600.0
                 >= {{ var('freshness_warn_hours') }} then 'warn'
             else 'pass'
         end as freshness_status

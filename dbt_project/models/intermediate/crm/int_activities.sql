@@ -13,4 +13,4 @@ select
     is_completed,
     is_open_future
 from {{ ref('int_activities_screened') }}
-where len(quarantine_problems) = 0
+where {{ list_length('quarantine_problems') }} = 0

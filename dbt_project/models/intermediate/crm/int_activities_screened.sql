@@ -15,7 +15,7 @@ with crm_activities as (
 
     select
         activity_id, source, type, deal_id, owner_id, created_by, created_at, occurred_at,
-        is_closed, null::varchar as unparsed_date_text
+        is_closed, cast(null as string) as unparsed_date_text
     from {{ ref('int_hubspot__activities') }}
 ),
 

@@ -24,4 +24,4 @@ select
     created_by,
     last_activity_date
 from {{ ref('int_deals_screened') }}
-where len(quarantine_problems) = 0
+where {{ list_length('quarantine_problems') }} = 0

@@ -10,9 +10,8 @@ path_positions as (
     select
         user_id,
         source,
-        unnest(hierarchy_path) as leader_id,
-        unnest(range(len(hierarchy_path))) as path_index,
-        len(hierarchy_path) as path_length
+        {{ unnest_item('hierarchy_path', 'leader_id', index_alias='path_index') }},
+        {{ list_length('hierarchy_path') }} as path_length
     from users
 ),
 

@@ -14,7 +14,7 @@ with recursive canonical_users as (
 hierarchy as (
     select
         user_id,
-        [user_id] as hierarchy_path,
+        {{ list_of('user_id') }} as hierarchy_path,
         0 as depth
     from canonical_users
     where
@@ -26,12 +26,12 @@ hierarchy as (
 
     select
         reports.user_id,
-        list_append(hierarchy.hierarchy_path, reports.user_id) as hierarchy_path,
+        {{ list_append('hierarchy.hierarchy_path', 'reports.user_id') }} as hierarchy_path,
         hierarchy.depth + 1 as depth
     from hierarchy
     inner join canonical_users as reports
         on hierarchy.user_id = reports.manager_id
-    where not list_contains(hierarchy.hierarchy_path, reports.user_id)
+    where not {{ list_contains('hierarchy.hierarchy_path', 'reports.user_id') }}
 ),
 
 final as (
@@ -47,8 +47,10 @@ final as (
         canonical_users.created_at,
         hierarchy.hierarchy_path,
         cast(hierarchy.depth as integer) as depth,
-        hierarchy.hierarchy_path[1] as ceo_id,
-        case when hierarchy.depth >= 1 then hierarchy.hierarchy_path[2] end as director_id
+        {{ list_at('hierarchy.hierarchy_path', 1) }} as ceo_id,
+        case
+            when hierarchy.depth >= 1 then {{ list_at('hierarchy.hierarchy_path', 2) }}
+        end as director_id
     from canonical_users
     -- users caught in a manager cycle are not reached from any top: null path and depth
     left join hierarchy

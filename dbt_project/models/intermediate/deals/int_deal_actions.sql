@@ -40,12 +40,12 @@ field_actions as (
         case when changes.field = 'owner' then 'owner_change' else 'field_change' end
             as action_type,
         changes.field,
-        null::varchar as activity_type,
+        cast(null as string) as activity_type,
         changes.changed_by as actor_id,
         -- an owner change acts on the owner it takes the deal away from
         case when changes.field = 'owner' then changes.old_value end as previous_owner_id,
         case when changes.field = 'owner' then changes.new_value end as new_owner_id,
-        null::varchar as assignee_id,
+        cast(null as string) as assignee_id,
         changes.changed_at as acted_at,
         changes.changed_on as acted_on,
         changes.field = 'forecast_category' and stage_saves.deal_id is null as is_forecast_override
@@ -65,11 +65,11 @@ activity_actions as (
         activity_id as action_id,
         deal_id,
         'activity' as action_type,
-        null::varchar as field,
+        cast(null as string) as field,
         type as activity_type,
         created_by as actor_id,
-        null::varchar as previous_owner_id,
-        null::varchar as new_owner_id,
+        cast(null as string) as previous_owner_id,
+        cast(null as string) as new_owner_id,
         owner_id as assignee_id,
         created_at as acted_at,
         created_on as acted_on,
@@ -101,11 +101,11 @@ final as (
         actions.acted_at,
         actions.acted_on,
         cast(date_trunc('week', actions.acted_on) as date) as week_start,
-        strftime(actions.acted_on, '%G-W%V') as iso_week,
+        {{ iso_week('actions.acted_on') }} as iso_week,
         {{ fiscal_quarter_start('actions.acted_on') }} as quarter_start,
         actions.acted_on
         > {{ fiscal_quarter_next_start('actions.acted_on') }}
-        - interval ({{ var('late_quarter_days') | int }} + 1) day as is_late_quarter,
+        - interval {{ (var('late_quarter_days') | int) + 1 }} day as is_late_quarter,
         actions.action_type = 'field_change'
         and actions.field in ('stage', 'amount', 'close_date', 'forecast_category', 'next_step')
             as is_key_field_change,
@@ -121,8 +121,8 @@ final as (
     left join owner_periods
         on
             actions.deal_id = owner_periods.deal_id
-            and actions.acted_at >= coalesce(owner_periods.valid_from, '-infinity'::timestamptz)
-            and actions.acted_at < coalesce(owner_periods.valid_to, 'infinity'::timestamptz)
+            and actions.acted_at >= coalesce(owner_periods.valid_from, {{ timestamp_min() }})
+            and actions.acted_at < coalesce(owner_periods.valid_to, {{ timestamp_max() }})
     where actions.acted_on is not null
 )
 

@@ -30,7 +30,7 @@ values_on_as_of as (
     select
         deal_id,
         '{{ field }}' as field,
-        cast({{ 'owner_id' if field == 'owner' else field }} as varchar) as value_on_as_of
+        cast({{ 'owner_id' if field == 'owner' else field }} as string) as value_on_as_of
     from deals
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -46,8 +46,8 @@ first_periods as (
             when first_changes.deal_id is not null then first_changes.old_value
             else values_on_as_of.value_on_as_of
         end as value,
-        null::varchar as changed_by,
-        null::timestamptz as valid_from
+        cast(null as string) as changed_by,
+        cast(null as {{ type_timestamptz() }}) as valid_from
     from values_on_as_of
     left join changes as first_changes
         on

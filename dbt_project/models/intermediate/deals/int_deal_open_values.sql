@@ -20,7 +20,7 @@ deals_as_of as (
 final as (
     select
         screened.deal_id,
-        len(screened.quarantine_problems) > 0 as is_quarantined,
+        {{ list_length('screened.quarantine_problems') }} > 0 as is_quarantined,
         not screened.is_closed as is_open_in_crm,
         coalesce(screened.amount, 0) as crm_value,
         -- null for a quarantined deal: the metrics never see it

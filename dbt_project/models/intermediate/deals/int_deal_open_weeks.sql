@@ -32,8 +32,7 @@ deal_weeks as (
         source,
         open_from,
         open_to,
-        cast(unnest(generate_series(first_week, greatest(first_week, last_week), interval 7 day))
-            as date) as week_start
+        {{ date_series_item('first_week', 'greatest(first_week, last_week)', 7, 'week_start') }}
     from open_spans
 ),
 
@@ -42,18 +41,18 @@ final as (
         deal_weeks.deal_id,
         deal_weeks.source,
         deal_weeks.week_start,
-        strftime(deal_weeks.week_start, '%G-W%V') as iso_week,
+        {{ iso_week('deal_weeks.week_start') }} as iso_week,
         owner_periods.value as owner_id
     from deal_weeks
     inner join owner_periods
         on
             deal_weeks.deal_id = owner_periods.deal_id
             -- the owner period overlaps the part of the week the deal was open
-            and coalesce(owner_periods.valid_from, '-infinity'::timestamptz)
+            and coalesce(owner_periods.valid_from, {{ timestamp_min() }})
             < least(
                 deal_weeks.open_to, {{ local_midnight('deal_weeks.week_start') }} + interval 7 day
             )
-            and coalesce(owner_periods.valid_to, 'infinity'::timestamptz)
+            and coalesce(owner_periods.valid_to, {{ timestamp_max() }})
             > greatest(deal_weeks.open_from, {{ local_midnight('deal_weeks.week_start') }})
     where owner_periods.value is not null
 )

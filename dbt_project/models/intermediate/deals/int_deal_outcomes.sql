@@ -76,11 +76,14 @@ final as (
         {{ fiscal_quarter_start('closes.closed_on') }} as closed_quarter_start,
         -- closed in the last late_quarter_days days of its fiscal quarter (M7)
         closes.closed_on >= {{ fiscal_quarter_next_start('closes.closed_on') }}
-        - interval ({{ var('late_quarter_days') | int }}) day
+        - interval {{ var('late_quarter_days') | int }} day
             as is_late_quarter_close,
         case
             when closes.is_closed and closes.created_on is not null
-                then cast(greatest(closes.closed_on - closes.created_on, 0) as integer)
+                then cast(
+                    greatest({{ days_between('closes.created_on', 'closes.closed_on') }}, 0)
+                    as integer
+                )
         end as cycle_days
     from closes
     left join owner_periods as first_owners
@@ -90,8 +93,8 @@ final as (
     left join owner_periods as close_owners
         on
             closes.deal_id = close_owners.deal_id
-            and closes.closed_at >= coalesce(close_owners.valid_from, '-infinity'::timestamptz)
-            and closes.closed_at < coalesce(close_owners.valid_to, 'infinity'::timestamptz)
+            and closes.closed_at >= coalesce(close_owners.valid_from, {{ timestamp_min() }})
+            and closes.closed_at < coalesce(close_owners.valid_to, {{ timestamp_max() }})
 )
 
 select * from final

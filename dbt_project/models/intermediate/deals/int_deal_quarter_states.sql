@@ -45,12 +45,12 @@ field_values as (
         open_at_start.quarter_start,
         field_periods.field,
         field_periods.value,
-        open_at_start.starts_at >= coalesce(field_periods.valid_from, '-infinity'::timestamptz)
-        and open_at_start.starts_at < coalesce(field_periods.valid_to, 'infinity'::timestamptz)
+        open_at_start.starts_at >= coalesce(field_periods.valid_from, {{ timestamp_min() }})
+        and open_at_start.starts_at < coalesce(field_periods.valid_to, {{ timestamp_max() }})
             as held_at_start,
         -- held just before the quarter's end (or as_of's end)
-        open_at_start.ends_at > coalesce(field_periods.valid_from, '-infinity'::timestamptz)
-        and open_at_start.ends_at <= coalesce(field_periods.valid_to, 'infinity'::timestamptz)
+        open_at_start.ends_at > coalesce(field_periods.valid_from, {{ timestamp_min() }})
+        and open_at_start.ends_at <= coalesce(field_periods.valid_to, {{ timestamp_max() }})
             as held_at_end
     from open_at_start
     inner join field_periods

@@ -54,8 +54,8 @@ current_periods as (
         deals.stage,
         coalesce(last_stage_changes.changed_at, deals.created_at) as entered_at,
         coalesce(last_stage_changes.changed_on, deals.created_on) as entered_on,
-        null::timestamptz as exited_at,
-        null::date as exited_on,
+        cast(null as {{ type_timestamptz() }}) as exited_at,
+        cast(null as date) as exited_on,
         true as is_current
     from deals
     left join last_stage_changes
@@ -91,7 +91,10 @@ final as (
         -- time; an unknown entry date (unparseable created date) stays unknown
         case
             when periods.entered_on is not null
-                then cast(greatest(periods.exited_or_as_of - periods.entered_on, 0) as integer)
+                then cast(
+                    greatest({{ days_between('periods.entered_on', 'periods.exited_or_as_of') }}, 0)
+                    as integer
+                )
         end as days_in_stage
     from periods
     inner join deals

@@ -11,11 +11,10 @@ with bounds as (
 -- day by day rather than three months at a time: custom fiscal quarters (macros/fiscal.sql)
 -- need not last three months
 days as (
-    select cast(unnest(generate_series(
-        coalesce(first_quarter_start, last_quarter_start),
-        last_quarter_start,
-        interval 1 day
-    )) as date) as day
+    select
+        {{ date_series_item(
+            'coalesce(first_quarter_start, last_quarter_start)', 'last_quarter_start', 1, 'day'
+        ) }}
     from bounds
 ),
 
@@ -30,7 +29,7 @@ final as (
         cast({{ fiscal_quarter_next_start('quarter_start') }} - 1 as date) as quarter_end,
         {{ fiscal_quarter_label('quarter_start') }} as quarter_label,
         cast({{ fiscal_quarter_next_start('quarter_start') }}
-            - interval ({{ var('late_quarter_days') | int }}) day as date) as late_quarter_start,
+            - interval {{ var('late_quarter_days') | int }} day as date) as late_quarter_start,
         quarter_start = {{ fiscal_quarter_start(as_of_date()) }} as is_current,
         cast(
             least({{ fiscal_quarter_next_start('quarter_start') }} - 1, {{ as_of_date() }}) as date

@@ -49,8 +49,8 @@ open_at_end as (
     inner join field_periods
         on
             outcomes.deal_id = field_periods.deal_id
-            and quarters.ends_at > coalesce(field_periods.valid_from, '-infinity'::timestamptz)
-            and quarters.ends_at <= coalesce(field_periods.valid_to, 'infinity'::timestamptz)
+            and quarters.ends_at > coalesce(field_periods.valid_from, {{ timestamp_min() }})
+            and quarters.ends_at <= coalesce(field_periods.valid_to, {{ timestamp_max() }})
     group by all
 ),
 

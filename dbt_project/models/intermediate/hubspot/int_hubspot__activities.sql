@@ -28,7 +28,7 @@ deal_links as (
     from (
         select
             engagement_id,
-            unnest(deal_ids) as deal_id
+            {{ unnest_item('deal_ids', 'deal_id') }}
         from {{ ref('stg_hubspot__engagement_deal_associations') }}
     )
     group by engagement_id

@@ -75,11 +75,11 @@ final as (
         case changes.property
             when 'dealstage' then coalesce(old_stages.stage_label, changes.previous_value)
             -- history amounts are in the deal's own currency
-            when 'amount' then printf(
-                '%.2f', try_cast(changes.previous_value as double) / rates.conversion_rate
-            )
+            when 'amount' then {{ fixed_text(
+                'try_cast(changes.previous_value as double) / rates.conversion_rate', 2
+            ) }}
             when 'closedate' then
-                cast({{ crm_date(hubspot_timestamp('changes.previous_value')) }} as varchar)
+                cast({{ crm_date(hubspot_timestamp('changes.previous_value')) }} as string)
             when 'hs_manual_forecast_category' then
                 {{ hubspot_forecast_category('changes.previous_value') }}
             else changes.previous_value
@@ -87,11 +87,11 @@ final as (
         case changes.property
             when 'dealstage' then coalesce(new_stages.stage_label, changes.value)
             -- history amounts are in the deal's own currency
-            when 'amount' then printf(
-                '%.2f', try_cast(changes.value as double) / rates.conversion_rate
-            )
+            when 'amount' then {{ fixed_text(
+                'try_cast(changes.value as double) / rates.conversion_rate', 2
+            ) }}
             when 'closedate' then
-                cast({{ crm_date(hubspot_timestamp('changes.value')) }} as varchar)
+                cast({{ crm_date(hubspot_timestamp('changes.value')) }} as string)
             when 'hs_manual_forecast_category' then
                 {{ hubspot_forecast_category('changes.value') }}
             else changes.value

@@ -12,7 +12,7 @@ deals as (
 contacts as (
     select
         deal_id,
-        unnest(contacts) as contact
+        {{ unnest_item('contacts', 'contact') }}
     from associations
 ),
 
@@ -23,8 +23,8 @@ final as (
         contacts.deal_id,
         contacts.contact.id as contact_id,
         any_value(contacts.contact.label) as role,
-        null::boolean as is_primary,
-        null::timestamptz as created_at
+        cast(null as boolean) as is_primary,
+        cast(null as {{ type_timestamptz() }}) as created_at
     from contacts
     inner join deals
         on contacts.deal_id = deals.deal_id

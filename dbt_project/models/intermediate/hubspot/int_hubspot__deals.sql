@@ -22,7 +22,7 @@ final as (
         deals.pipeline_id as pipeline,
         deals.deal_name as name,
         -- companies are not synced
-        null::varchar as account_id,
+        cast(null as string) as account_id,
         deals.owner_id,
         -- an id no pipeline knows stays as it is (stage_order is then null)
         coalesce(stages.stage_label, deals.stage_id) as stage,

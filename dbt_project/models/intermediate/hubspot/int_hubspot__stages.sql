@@ -18,7 +18,7 @@ final as (
         coalesce(is_closed and probability >= 1.0, false) as is_won,
         probability * 100 as default_probability,
         -- HubSpot stages have no forecast category
-        null::varchar as forecast_category
+        cast(null as string) as forecast_category
     from stages
 )
 

@@ -15,7 +15,7 @@ final as (
         nullif(trim(concat_ws(' ', owners.first_name, owners.last_name)), '') as name,
         owners.email,
         -- HubSpot owners carry no job title
-        null::varchar as title,
+        cast(null as string) as title,
         managers.manager_id,
         not coalesce(owners.is_archived, false) as is_active,
         -- the closest HubSpot has to a role: the user's (primary) team

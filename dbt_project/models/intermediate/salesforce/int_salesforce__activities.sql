@@ -45,8 +45,8 @@ salesforce_events as (
         created_by_id as created_by,
         created_at,
         coalesce(activity_at, created_at) as occurred_at,
-        null::boolean as is_closed,
-        null::varchar as unparsed_date_text
+        cast(null as boolean) as is_closed,
+        cast(null as string) as unparsed_date_text
     from events
 ),
 

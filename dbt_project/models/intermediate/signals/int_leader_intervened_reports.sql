@@ -7,7 +7,7 @@ with interventions as (
     select * from {{ ref('int_deal_interventions') }}
 ),
 
-final as (
+per_report as (
     select
         leader_id,
         week_start,
@@ -15,9 +15,22 @@ final as (
         count(*) as interventions
     from interventions
     group by leader_id, week_start, via_report_id
-    qualify row_number() over (
-        partition by leader_id, week_start order by count(*) desc, via_report_id
-    ) = 1
+),
+
+-- ranked in a subquery, not with qualify: Spark takes no aggregate in qualify's window
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by leader_id, week_start order by interventions desc, via_report_id asc
+        ) as report_rank
+    from per_report
+),
+
+final as (
+    select leader_id, week_start, via_report_id, interventions
+    from ranked
+    where report_rank = 1
 )
 
 select * from final

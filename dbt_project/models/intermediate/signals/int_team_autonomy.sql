@@ -38,7 +38,7 @@ team_actions as (
     group by all
 ),
 
-top_interveners as (
+intervener_counts as (
     select
         team_members.team_leader_id,
         actions.quarter_start,
@@ -52,10 +52,21 @@ top_interveners as (
             team_members.team_leader_id = above.user_id
             and actions.actor_id = above.leader_id
     group by team_members.team_leader_id, actions.quarter_start, actions.actor_id
-    qualify row_number() over (
-        partition by team_members.team_leader_id, actions.quarter_start
-        order by count(*) desc, actions.actor_id
-    ) = 1
+),
+
+-- ranked in a subquery, not with qualify: Spark takes no aggregate in qualify's window
+top_interveners as (
+    select team_leader_id, quarter_start, top_intervener_id, top_intervener_interventions
+    from (
+        select
+            *,
+            row_number() over (
+                partition by team_leader_id, quarter_start
+                order by top_intervener_interventions desc, top_intervener_id asc
+            ) as intervener_rank
+        from intervener_counts
+    ) as ranked
+    where intervener_rank = 1
 ),
 
 own_signals as (

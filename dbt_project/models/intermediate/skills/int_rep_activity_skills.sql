@@ -83,7 +83,7 @@ skills as (
         activities_in_period.period_start as period_start,
         'P5' as metric_id,
         'activities_per_advance' as metric_name,
-        null::varchar as stage,
+        cast(null as string) as stage,
         -- P5
         activities_in_period.activities / nullif(advances_in_period.advances, 0) as value,
         coalesce(advances_in_period.advanced_deals, 0) as deals,

@@ -18,7 +18,7 @@ commitments as (
         {{ exact_sum('greatest(states.start_amount, 0)') }} as committed_amount,
         {{ exact_sum('greatest(states.start_amount, 0)', 'states.is_won_in_quarter') }}
             as won_committed_amount,
-        coalesce({{ exact_sum('greatest(states.start_amount, 0)') }}, 0) ^ 2
+        power(coalesce({{ exact_sum('greatest(states.start_amount, 0)') }}, 0), 2)
         / nullif({{ exact_sum_of_squares('greatest(states.start_amount, 0)') }}, 0)
             as committed_amount_deals
     from {{ ref('int_deal_quarter_states') }} as states
@@ -38,7 +38,7 @@ skills as (
         period_start,
         'P8' as metric_id,
         'commit_accuracy' as metric_name,
-        null::varchar as stage,
+        cast(null as string) as stage,
         coalesce(won_committed_amount, 0) / nullif(committed_amount, 0) as value,  -- P8
         committed_deals as deals,
         {{ share_standard_error(

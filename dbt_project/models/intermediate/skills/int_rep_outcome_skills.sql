@@ -41,9 +41,9 @@ close_stats as (
         coalesce({{ exact_sum('greatest(amount, 0)', 'is_won') }}, 0) as won_amount,
         {{ exact_avg('greatest(amount, 0)', 'is_won') }} as average_won_amount,
         -- Kish effective number of deals behind an amount-weighted share
-        coalesce({{ exact_sum('greatest(amount, 0)') }}, 0) ^ 2
+        power(coalesce({{ exact_sum('greatest(amount, 0)') }}, 0), 2)
         / nullif({{ exact_sum_of_squares('greatest(amount, 0)') }}, 0) as closed_amount_deals,
-        median(cycle_days::double) filter (where is_won) as median_cycle_days,
+        median(cast(cycle_days as double)) filter (where is_won) as median_cycle_days,
         {{ exact_stddev('case when is_won then cycle_days end') }} as cycle_days_stddev
     from closes
     group by all
@@ -54,7 +54,7 @@ tenure as (
         users.user_id as rep_id,
         periods.period_type,
         periods.period_start,
-        date_diff('month', {{ local_date('users.created_at') }}, periods.period_start)
+        {{ month_boundaries(local_date('users.created_at'), 'periods.period_start') }}
             as tenure_months
     from users
     cross join periods
@@ -97,7 +97,7 @@ skills as (
         close_stats.period_start,
         'P3' as metric_id,
         'win_rate_count' as metric_name,
-        null::varchar as stage,
+        cast(null as string) as stage,
         close_stats.won_deals / nullif(close_stats.closed_deals, 0) as value,  -- P3
         close_stats.closed_deals as deals,
         {{ share_standard_error(

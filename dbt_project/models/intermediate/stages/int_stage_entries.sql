@@ -86,10 +86,10 @@ final as (
     left join owner_periods
         on
             first_entries.deal_id = owner_periods.deal_id
-            and coalesce(first_entries.entered_at, '-infinity'::timestamptz)
-            >= coalesce(owner_periods.valid_from, '-infinity'::timestamptz)
-            and coalesce(first_entries.entered_at, '-infinity'::timestamptz)
-            < coalesce(owner_periods.valid_to, 'infinity'::timestamptz)
+            and coalesce(first_entries.entered_at, {{ timestamp_min() }})
+            >= coalesce(owner_periods.valid_from, {{ timestamp_min() }})
+            and coalesce(first_entries.entered_at, {{ timestamp_min() }})
+            < coalesce(owner_periods.valid_to, {{ timestamp_max() }})
 )
 
 select * from final

@@ -89,8 +89,8 @@ final as (
     left join owner_periods
         on
             placed.deal_id = owner_periods.deal_id
-            and placed.changed_at >= coalesce(owner_periods.valid_from, '-infinity'::timestamptz)
-            and placed.changed_at < coalesce(owner_periods.valid_to, 'infinity'::timestamptz)
+            and placed.changed_at >= coalesce(owner_periods.valid_from, {{ timestamp_min() }})
+            and placed.changed_at < coalesce(owner_periods.valid_to, {{ timestamp_max() }})
 )
 
 select * from final

@@ -22,7 +22,7 @@ renamed as (
     select
         lower(trim(user_email)) as user_email,
         nullif(lower(trim(manager_email)), '') as manager_email,
-        {% if has_team -%} nullif(trim(team), '') {%- else -%} null::varchar {%- endif %} as team
+        {% if has_team -%} nullif(trim(team), '') {%- else -%} cast(null as string) {%- endif %} as team
     from source
     where nullif(trim(user_email), '') is not null
 )
