@@ -59,8 +59,6 @@ def export_raw_tables(
     exported = []
     try:
         with wh.connect(working, read_only=True) as con:
-            # Timestamps are instants: written in UTC whatever the host's zone.
-            con.execute("set TimeZone = 'UTC'")
             for schema, name in tables:
                 if not wh.has_table(con, schema, name):
                     continue
@@ -85,7 +83,11 @@ def _export_table(
         for info in filesystem.get_file_info(fs.FileSelector(folder))
         if info.type == fs.FileType.File
     ]
-    reader = con.execute(f'select * from "{schema}"."{name}"').fetch_record_batch(BATCH_ROWS)
+    # A cursor of its own: the connection's last result (has_table's) stays unfinished.
+    cursor = con.cursor()
+    # Timestamps are instants: written in UTC whatever the host's zone.
+    cursor.execute("set TimeZone = 'UTC'")
+    reader = cursor.sql(f'select * from "{schema}"."{name}"').to_arrow_reader(BATCH_ROWS)
     rows = files = in_file = 0
     writer = None
     try:
@@ -104,6 +106,7 @@ def _export_table(
     finally:
         if writer is not None:
             writer.close()
+        cursor.close()
     for path in previous:
         if f"part-{run_id}-" not in path.rsplit("/", 1)[-1]:
             filesystem.delete_file(path)
