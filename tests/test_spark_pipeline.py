@@ -18,6 +18,7 @@ import yaml
 
 from connectors.errors import ConfigurationError
 from expectations import load_suite, validate_table
+from pipelines import quarantine
 from pipelines import warehouse as wh
 from pipelines.engine import lake, spark_steps
 from pipelines.engine.spark import BUILD_PREFIX, VERSIONS_SCHEMA, run_job, session_conf
@@ -136,8 +137,13 @@ def spark_build(tiny_nightly, tmp_path_factory):
         )
     ]
     built = lake.export_raw_tables(tiny_nightly.published, str(tmp / "built"), tables, run_id="b")
+    # What the quarantine checks divide by (pipelines/quarantine.py), in the working file.
+    screened = [tuple(table.split(".")) for _, table in quarantine.TABLES.values()]
+    working = wh.working_path(tiny_nightly.published)
+    built += lake.export_raw_tables(working, str(tmp / "built"), screened, run_id="b")
     statements = [
-        f"create database if not exists {BUILD_PREFIX}{s}" for s in ("marts", "quarantine")
+        f"create database if not exists {BUILD_PREFIX}{s}"
+        for s in ("marts", "quarantine", "intermediate")
     ]
     statements += [
         f"create table {BUILD_PREFIX}{t.schema}.{t.name} using parquet "
@@ -148,11 +154,14 @@ def spark_build(tiny_nightly, tmp_path_factory):
     first = spark_steps.publish(
         spark_dir, run_id="first-run", as_of=DEMO_AS_OF, source="demo", checks=[]
     )
-    return spark_dir, first, {f"{t.schema}.{t.name}": t.rows for t in built}
+    published = [t for t in built if t.schema != "intermediate"]
+    return spark_dir, first, {f"{t.schema}.{t.name}": t.rows for t in published}
 
 
-def published_rows(spark_dir, sql):
-    return spark_steps.query(spark_dir, sql)["rows"]
+def published_rows(spark_dir, *statements):
+    """Each statement's rows, run in one Spark job (a JVM start each costs seconds)."""
+    results = run_job(spark_dir, "sql", statements=list(statements))["results"]
+    return [result["rows"] for result in results]
 
 
 @NEEDS_JAVA
@@ -160,42 +169,38 @@ def test_publish_on_spark_points_every_published_view_at_one_new_version(spark_b
     spark_dir, first, built = spark_build
     assert set(first["tables"]) == set(built)
     assert set(first["tables"].values()) == {first["version"]}
-    rows = published_rows(
+    (rows,) = published_rows(
         spark_dir,
         "select (select count(*) from marts.fct_deals), (select count(*) from quarantine.deals),"
-        " (select max(as_of) from trustgap_meta.runs)",
+        " (select string(max(as_of)) from trustgap_meta.runs)",
     )
     assert rows == [[built["marts.fct_deals"], built["quarantine.deals"], DEMO_AS_OF]]
 
 
 @NEEDS_JAVA
-def test_a_failed_check_on_spark_leaves_the_published_marts_untouched(
-    spark_build, tmp_path, monkeypatch
-):
+def test_a_failed_check_on_spark_leaves_the_published_marts_untouched(spark_build, tmp_path):
     spark_dir, first, built = spark_build
-    before = published_rows(spark_dir, "select * from marts.fct_deals order by deal_id")
     # The next night's build holds a bad row: a copy of a deal with a negative amount.
     columns = ", ".join(
         "-abs(amount) - 1 as amount" if name == "amount" else f"`{name}`"
         for name in ds.dataset(built_path(spark_dir, "fct_deals"), format="parquet").schema.names
     )
-    run_job(
+    before, _ = published_rows(
         spark_dir,
-        "sql",
-        statements=[
-            f"insert into {BUILD_PREFIX}marts.fct_deals select {columns} "
-            f"from {BUILD_PREFIX}marts.fct_deals order by deal_id limit 1"
-        ],
+        "select * from marts.fct_deals order by deal_id",
+        f"insert into {BUILD_PREFIX}marts.fct_deals select {columns} "
+        f"from {BUILD_PREFIX}marts.fct_deals order by deal_id limit 1",
     )
     # The checks read the build through Spark, with the one suite definition DuckDB uses.
     working = tmp_path / "trustgap.working.duckdb"
     counts = spark_steps.read_marts_back(_Log(), working, spark_dir, run_id="second-run")
     assert counts["marts.fct_deals"] == built["marts.fct_deals"] + 1
     assert counts["intermediate.int_deals_screened"] > 0
-    (tmp_path / "suite.yml").write_text(STRICT_SUITE)
+    (tmp_path / "marts.fct_deals.yml").write_text(STRICT_SUITE)
     with duckdb.connect(str(working), read_only=True) as con:
-        result = validate_table(con, load_suite(tmp_path / "suite.yml"))
+        result = validate_table(con, load_suite(tmp_path / "marts.fct_deals.yml"))
     assert not result.success
+    assert result.expectations[0].observed["unexpected_count"] >= 2  # the planted one too
     outcome = wh.CheckOutcome("marts/fct_deals", "gx_fct_deals", False, "ERROR")
 
     with pytest.raises(spark_steps.ChecksFailedError, match="gx_fct_deals"):
@@ -203,12 +208,15 @@ def test_a_failed_check_on_spark_leaves_the_published_marts_untouched(
             spark_dir, run_id="second-run", as_of="2026-11-28", source="demo", checks=[outcome]
         )
 
-    assert result.expectations[0].observed["unexpected_count"] >= 2  # the planted one too
-    after = published_rows(spark_dir, "select * from marts.fct_deals order by deal_id")
+    after, runs, versions = published_rows(
+        spark_dir,
+        "select * from marts.fct_deals order by deal_id",
+        "select string(max(as_of)) from trustgap_meta.runs",
+        f"show tables in {VERSIONS_SCHEMA}",
+    )
     assert after == before
     assert len(after) == built["marts.fct_deals"]
-    assert published_rows(spark_dir, "select max(as_of) from trustgap_meta.runs") == [[DEMO_AS_OF]]
-    versions = published_rows(spark_dir, f"show tables in {VERSIONS_SCHEMA}")
+    assert runs == [[DEMO_AS_OF]]
     assert {row[1].rsplit("__", 1)[1] for row in versions} == {first["version"]}
 
 
@@ -219,3 +227,27 @@ def built_path(spark_dir, table):
 class _Log:
     def info(self, message):
         pass
+
+
+DEPLOY = Path(__file__).resolve().parents[1] / "docs" / "deploy"
+
+
+def test_the_kubernetes_instance_config_is_a_valid_dagster_yaml():
+    from dagster._core.instance.config import dagster_instance_config_schema, validate_config
+
+    instance = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())
+
+    checked = validate_config(dagster_instance_config_schema(), instance)
+
+    assert checked.success, [error.message for error in checked.errors]
+    assert (instance["run_launcher"]["module"], instance["run_launcher"]["class"]) == (
+        "dagster_k8s.launcher",
+        "K8sRunLauncher",
+    )
+    assert set(instance["storage"]["postgres"]["postgres_db"]["password"]) == {"env"}
+    # The same one-run-per-warehouse rule as the instance `trustgap` writes locally.
+    (limit,) = instance["run_coordinator"]["config"]["tag_concurrency_limits"]
+    assert (limit["key"], limit["limit"]) == (wh.WAREHOUSE_TAG, 1)
+    values = yaml.safe_load((DEPLOY / "values.yaml").read_text())
+    assert values["runLauncher"]["type"] == "K8sRunLauncher"
+    assert values["postgresql"]["enabled"] is False

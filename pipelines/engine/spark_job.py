@@ -63,11 +63,8 @@ def read_back(spark, out_dir: str, extra: list[str] = ()) -> dict:
 
 
 def sql(spark, statements: list[str]) -> dict:
-    """Run `statements` in order; the last one's rows (tests and one-off maintenance)."""
-    result = {"columns": [], "rows": []}
-    for statement in statements:
-        result = query(spark, statement)
-    return result
+    """Run `statements` in order; each one's rows (tests and one-off maintenance)."""
+    return {"results": [query(spark, statement) for statement in statements]}
 
 
 def publish(spark, run_id: str, as_of: str, source: str, keep: int = 2) -> dict:
