@@ -21,7 +21,7 @@ import pyarrow.dataset as ds
 from connectors.errors import TrustgapError
 from pipelines import quarantine
 from pipelines import warehouse as wh
-from pipelines.engine import lake
+from pipelines.engine import lake, spark
 from pipelines.engine.spark import BUILD_PREFIX, run_job
 from pipelines.settings import Settings
 
@@ -119,3 +119,34 @@ def publish(
 def query(spark_dir: Path, sql: str) -> dict:
     """`sql`'s columns and rows, run on the local Spark's catalog."""
     return run_job(spark_dir, "query", sql=sql)
+
+
+EXAMPLE_QUERY = "select * from marts.kpi_catalog"
+
+
+def summary(spark_dir: Path, elapsed: float, python: str) -> str:
+    """What `trustgap run`/`demo` prints after a Spark run: where the marts are, how to query."""
+    (counts,) = run_job(
+        spark_dir,
+        "sql",
+        statements=[
+            "select (select string(max(as_of)) from trustgap_meta.runs),"
+            " (select count(*) from marts.fct_deals),"
+            " (select count(*) from marts.fct_deals where not is_closed),"
+            " (select count(*) from quarantine.deals)"
+        ],
+    )["results"]
+    as_of, deals, open_deals, quarantined = counts["rows"][0]
+    return "\n".join(
+        [
+            f"\nNightly run succeeded on Spark in {elapsed:.1f} s (as of {as_of}).",
+            f"Deals: {deals:,} ({open_deals:,} open); quarantined deals: {quarantined:,}",
+            "Published on Spark: views marts.* and quarantine.* (each over a versioned copy "
+            f"in {spark.VERSIONS_SCHEMA}.*)",
+            f"  Spark warehouse: {spark_dir / 'warehouse'}",
+            f"  metastore:       {spark_dir / 'metastore_db'} (Derby: one Spark process at a time)",
+            "Next:",
+            f'  query:   {python} -m pipelines.engine.spark_sql {spark_dir} "{EXAMPLE_QUERY}"',
+            "  report:  skipped on Spark (the trust report reads the published DuckDB file)",
+        ]
+    )
