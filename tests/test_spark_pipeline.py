@@ -165,16 +165,19 @@ def published_rows(spark_dir, *statements):
 
 
 @NEEDS_JAVA
-def test_publish_on_spark_points_every_published_view_at_one_new_version(spark_build):
+def test_publish_on_spark_moves_every_view_to_one_new_version_and_says_where(spark_build):
     spark_dir, first, built = spark_build
     assert set(first["tables"]) == set(built)
     assert set(first["tables"].values()) == {first["version"]}
-    (rows,) = published_rows(
-        spark_dir,
-        "select (select count(*) from marts.fct_deals), (select count(*) from quarantine.deals),"
-        " (select string(max(as_of)) from trustgap_meta.runs)",
-    )
-    assert rows == [[built["marts.fct_deals"], built["quarantine.deals"], DEMO_AS_OF]]
+
+    printed = spark_steps.summary(spark_dir, 12.5, "python")
+
+    deals, quarantined = built["marts.fct_deals"], built["quarantine.deals"]
+    assert f"Nightly run succeeded on Spark in 12.5 s (as of {DEMO_AS_OF})." in printed
+    assert f"Deals: {deals:,} (" in printed
+    assert f"quarantined deals: {quarantined:,}" in printed
+    assert f"Spark warehouse: {spark_dir / 'warehouse'}" in printed
+    assert f'python -m pipelines.engine.spark_sql {spark_dir} "select' in printed
 
 
 @NEEDS_JAVA
