@@ -53,14 +53,14 @@ def test_the_engine_is_duckdb_unless_set_to_spark():
         Settings.from_env({"TRUSTGAP_ENGINE": "snowflake"})
 
 
-def test_the_lake_is_a_folder_or_an_object_store_url(tmp_path):
+def test_the_lake_is_a_folder_or_an_object_store_url(tmp_path, monkeypatch):
     def lake(value):
         return Settings.from_env({"TRUSTGAP_LAKE_URL": value}).lake_url
 
     assert lake("s3://bucket/trustgap/") == "s3://bucket/trustgap"
     assert lake("abfss://lake@acct.dfs.core.windows.net/tg").startswith("abfss://lake@")
     assert lake("gs://bucket/tg") == "gs://bucket/tg"
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)
     assert lake("lake") == str(tmp_path.resolve() / "lake")
     for bad in ("ftp://host/lake", "s3://", "s3://bucket/with space"):
         with pytest.raises(ConfigurationError, match="TRUSTGAP_LAKE_URL must be a folder"):
