@@ -101,6 +101,13 @@ def run_nightly(
     if not result.success:
         print(_failure_summary(result, published), file=sys.stderr)
         return 1
+    settings = Settings.from_env()
+    if settings.engine == "spark":
+        from pipelines.engine import spark_steps
+
+        spark_dir = settings.spark_dir(published)
+        print(spark_steps.summary(spark_dir, elapsed, _shown(Path(sys.executable))))
+        return 0
     text = summary(published, elapsed, ui_command=ui_command)
     if output == "quiet":
         lines = text.splitlines()

@@ -22,6 +22,9 @@ from connectors.errors import ConfigurationError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 CRMS = ("salesforce", "hubspot")
+ENGINES = ("duckdb", "spark")
+# Where a lake may live: a local folder, or an object store pyarrow.fs reaches.
+LAKE_SCHEMES = ("file", "s3", "gs", "abfss")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,11 @@ class Settings:
     history_start: str = "2025-01-01"
     # Where the trust report is written; unset: `report/` beside the published warehouse.
     report_dir: Path | None = None
+    # The engine dbt builds the marts on (pipelines/engine/): DuckDB, or Spark
+    # reading the raw tables from the lake and publishing into its own catalog.
+    engine: str = "duckdb"
+    lake_url: str | None = None
+    dbt_target: str = "dev"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -73,7 +81,13 @@ class Settings:
             raise ConfigurationError(
                 "TRUSTGAP_HISTORY_START must be a date like 2025-01-01"
             ) from None
+        engine = read.choice(env, "TRUSTGAP_ENGINE", cls.engine, ENGINES)
         return cls(
+            engine=engine,
+            lake_url=lake_url(read.text(env, "TRUSTGAP_LAKE_URL")),
+            dbt_target=read.text(
+                env, "TRUSTGAP_DBT_TARGET", "spark" if engine == "spark" else cls.dbt_target
+            ),
             warehouse=_path(read.text(env, "TRUSTGAP_WAREHOUSE")) or cls.warehouse,
             timezone=timezone,
             timezone_set=bool(read.text(env, "TRUSTGAP_TIMEZONE", "")),
@@ -90,6 +104,14 @@ class Settings:
             history_start=history_start,
             report_dir=_path(read.text(env, "TRUSTGAP_REPORT_DIR")),
         )
+
+    def lake(self, published: Path) -> str:
+        """The lake's location: TRUSTGAP_LAKE_URL, else `lake/` beside the published warehouse."""
+        return self.lake_url or str(Path(published).parent / "lake")
+
+    def spark_dir(self, published: Path) -> Path:
+        """The local Spark's warehouse folder and metastore: `spark/` beside the warehouse."""
+        return Path(published).parent / "spark"
 
     def report_path(self, published: Path) -> Path:
         """The trust report's folder for the published warehouse file `published`."""
@@ -228,6 +250,25 @@ def check_warehouse_folder(warehouse: str | os.PathLike) -> Path:
             "choose another with --warehouse or TRUSTGAP_WAREHOUSE"
         )
     return folder
+
+
+def lake_url(value: str) -> str | None:
+    """`value` as a lake location: an absolute local path, or an s3/gs/abfss URL.
+
+    Checked without importing pyarrow (it is opened with pyarrow.fs in pipelines/engine/lake.py).
+    """
+    if not value:
+        return None
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        return str(Path(value).expanduser().resolve())
+    if scheme.lower() not in LAKE_SCHEMES or not rest.strip("/") or any(c.isspace() for c in value):
+        raise ConfigurationError(
+            "TRUSTGAP_LAKE_URL must be a folder or an object-store URL such as "
+            "s3://bucket/trustgap, gs://bucket/trustgap or "
+            "abfss://container@account.dfs.core.windows.net/trustgap"
+        )
+    return value.rstrip("/")
 
 
 def _path(value: str) -> Path | None:

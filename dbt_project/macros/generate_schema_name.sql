@@ -1,9 +1,11 @@
 {#- Custom schema names are used verbatim (staging, intermediate, marts) instead
-    of dbt's default <target schema>_<custom schema>: BI tools read `marts`. -#}
+    of dbt's default <target schema>_<custom schema>: BI tools read `marts`.
+    TRUSTGAP_SCHEMA_PREFIX (build_ on Spark, pipelines/engine/spark.py) builds
+    into schemas readers never see; the publish swaps the marts in from there. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- if custom_schema_name is none -%}
         {{ target.schema }}
     {%- else -%}
-        {{ custom_schema_name | trim }}
+        {{ env_var('TRUSTGAP_SCHEMA_PREFIX', '') }}{{ custom_schema_name | trim }}
     {%- endif -%}
 {%- endmacro %}

@@ -19,8 +19,10 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from pipelines import warehouse as wh
 from pipelines.calendar import Calendar, build_calendar, record_calendar
 from pipelines.duckdb_settings import DuckDBSettings
+from pipelines.engine import spark_steps
 from pipelines.project import dbt_project, ensure_manifest
 from pipelines.resources import CrmSource, RunParams, Warehouse
+from pipelines.settings import Settings
 
 
 class TrustgapDbtTranslator(DagsterDbtTranslator):
@@ -110,12 +112,34 @@ def trustgap_dbt_models(
     # Unit tests pin formulas on hand-made rows: they belong to CI (`make test`
     # builds the project with them), not to every night, where they were about a
     # third of the dbt step whatever the org's size (benchmarks/RESULTS.md).
-    with dbt_environment(
-        warehouse.working, run_params.as_of_date(warehouse.published), org_chart, chosen
+    settings = Settings.from_env()
+    on_spark = settings.engine == "spark"
+    engine_env = {}
+    if on_spark:
+        engine_env = spark_steps.prepare_build(
+            context.log,
+            warehouse.working,
+            warehouse.published,
+            settings,
+            manifest=dbt_project.manifest_path,
+            run_id=context.run_id,
+        )
+    with (
+        dbt_environment(
+            warehouse.working, run_params.as_of_date(warehouse.published), org_chart, chosen
+        ),
+        _environment(engine_env),
     ):
         invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
         yield from invocation.stream()
     keep_parse_state(Path(invocation.target_path))
+    if on_spark:
+        spark_steps.read_marts_back(
+            context.log,
+            warehouse.working,
+            settings.spark_dir(warehouse.published),
+            run_id=context.run_id,
+        )
 
 
 def keep_parse_state(

@@ -9,6 +9,7 @@ from pipelines import freshness, history, run_ledger
 from pipelines import warehouse as wh
 from pipelines.defs.dbt_models import trustgap_dbt_models
 from pipelines.defs.history import HISTORY_KEY, as_of_dates
+from pipelines.engine import spark_steps
 from pipelines.resources import CrmSource, RunParams, Warehouse
 from pipelines.settings import Settings
 
@@ -58,6 +59,8 @@ def published_warehouse(
     checks = run_check_outcomes(context)
     with warehouse.connect() as con:
         freshness.record_landings(con)
+    if Settings.from_env().engine == "spark":
+        return publish_on_spark(context, warehouse, as_of, crm.label(), checks)
     result = wh.publish(
         warehouse.working,
         warehouse.published,
@@ -104,6 +107,45 @@ def published_warehouse(
             )
         )
     return dg.MaterializeResult(metadata=metadata)
+
+
+def publish_on_spark(
+    context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
+    as_of: dt.date,
+    source: str,
+    checks: list[wh.CheckOutcome],
+) -> dg.MaterializeResult:
+    """Swap the Spark catalog's published views to this run's build (pipelines/engine/)."""
+    spark_dir = Settings.from_env().spark_dir(warehouse.published)
+    result = spark_steps.publish(
+        spark_dir, run_id=context.run_id, as_of=as_of.isoformat(), source=source, checks=checks
+    )
+    context.log.info(
+        f"Published {len(result['tables'])} tables on Spark as version {result['version']} "
+        f"(views in schemas marts, quarantine; catalog in {spark_dir})"
+    )
+    run_ledger.record(
+        warehouse.published,
+        run_ledger.RunRecord(
+            run_id=context.run_id,
+            status="published",
+            finished_at=run_ledger.now_iso(),
+            as_of=as_of.isoformat(),
+            source=source,
+        ),
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "engine": "spark",
+            "version": result["version"],
+            "tables": len(result["tables"]),
+            "spark_dir": dg.MetadataValue.path(str(spark_dir)),
+            "checks_passed": sum(c.passed for c in checks),
+            "checks_failed": sum(not c.passed for c in checks),
+            "as_of": as_of.isoformat(),
+        }
+    )
 
 
 def run_check_outcomes(context: dg.AssetExecutionContext) -> list[wh.CheckOutcome]:

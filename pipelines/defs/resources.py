@@ -38,14 +38,17 @@ class TrustgapDbtCli(DbtCliResource):
 
 @dg.definitions
 def resources() -> dg.Definitions:
+    settings = Settings.from_env()
     return dg.Definitions(
         resources={
-            **default_resources(Settings.from_env()),
+            **default_resources(settings),
             # dbt next to this interpreter (the venv may not be on PATH), through the
             # wrapper that stops it when the run's process dies (pipelines/dbt_process.py).
             "dbt": TrustgapDbtCli(
                 project_dir=dbt_project,
                 dbt_executable=str(Path(sys.executable).with_name("trustgap-dbt")),
+                # TRUSTGAP_DBT_TARGET: `dev` (DuckDB), `spark` with TRUSTGAP_ENGINE=spark.
+                target=settings.dbt_target,
             ),
         }
     )

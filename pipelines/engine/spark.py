@@ -1,0 +1,73 @@
+"""Spark operations of the nightly run, each in a Spark session of its own process.
+
+dbt-spark's `session` method starts a Spark session in the dbt process, with an
+embedded Derby metastore that one JVM at a time can open. So the Dagster process
+never starts Spark itself: registering the lake's tables, reading the built marts
+back for the checks and publishing each run `python -m pipelines.engine.spark_job`
+with the same settings as the profile's `spark` target (SESSION_CONF mirrors
+dbt_project/profiles.yml; tests/test_spark_pipeline.py keeps them equal). Against a
+Thrift server or Databricks, the same job runs with that cluster's session
+(docs/deploy/engines.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from connectors.errors import TrustgapError
+
+# Schemas dbt builds into on Spark (macros/generate_schema_name.sql adds the prefix):
+# readers never see them, the publish copies from them.
+BUILD_PREFIX = "build_"
+# The layers the publish swaps in, as views over a versioned copy of each table.
+PUBLISHED_SCHEMAS = ("marts", "quarantine")
+VERSIONS_SCHEMA = "trustgap_versions"
+
+
+class SparkStepError(TrustgapError):
+    """A Spark step of the run failed; the message carries Spark's own reason."""
+
+
+def session_conf(spark_dir: Path) -> dict[str, str]:
+    """The local Spark session's settings (the profile's `spark` target)."""
+    return {
+        "spark.master": os.environ.get("TRUSTGAP_SPARK_MASTER", "local[2]"),
+        "spark.sql.warehouse.dir": f"{spark_dir}/warehouse",
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={spark_dir}/metastore_db;create=true"
+        ),
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir}",
+        "spark.driver.memory": "1g",
+        "spark.sql.shuffle.partitions": "2",
+        "spark.ui.enabled": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.ansi.enabled": "true",
+    }
+
+
+def run_job(spark_dir: Path, operation: str, **arguments: Any) -> Any:
+    """Run `operation` of pipelines.engine.spark_job in its own process; its JSON result."""
+    spark_dir.mkdir(parents=True, exist_ok=True)
+    request = json.dumps({"spark_dir": str(spark_dir), "arguments": arguments})
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.engine.spark_job", operation],
+        input=request,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    last = (done.stdout.strip().splitlines() or [""])[-1]
+    try:
+        result = json.loads(last)
+    except json.JSONDecodeError:
+        tail = " ".join(done.stderr.strip().splitlines()[-3:])
+        result = {"error": f"exit code {done.returncode}: {tail}"}
+    if done.returncode != 0 or (isinstance(result, dict) and "error" in result):
+        reason = result.get("error") if isinstance(result, dict) else last
+        raise SparkStepError(f"Spark step {operation!r} failed: {str(reason)[:1500]}")
+    return result
