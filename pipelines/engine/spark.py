@@ -42,7 +42,7 @@ def session_conf(spark_dir: Path) -> dict[str, str]:
             f"jdbc:derby:;databaseName={spark_dir}/metastore_db;create=true"
         ),
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir}",
-        "spark.driver.memory": "1g",
+        "spark.driver.memory": "2g",
         "spark.sql.shuffle.partitions": "2",
         "spark.ui.enabled": "false",
         "spark.sql.session.timeZone": "UTC",

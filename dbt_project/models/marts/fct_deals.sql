@@ -102,9 +102,8 @@ metrics as (
     select
         *,
         -- H1: no activity and no stage/amount/close-date change; creation if neither
-        {{ days_between(
-            'coalesce(greatest(last_activity_on, last_changed_on), created_on)', as_of_date()
-        ) }} as days_since_activity,
+        {{ days_between('coalesce(greatest(last_activity_on, last_changed_on), created_on)',
+            as_of_date()) }} as days_since_activity,
         {{ days_between('coalesce(last_changed_on, created_on)', as_of_date()) }}
             as days_since_change,
         -- H4: a zero-day baseline gives no ratio rather than infinity
@@ -194,16 +193,12 @@ final as (
         has_slipped_this_quarter,
         is_stale_value, is_owner_inactive,
         cast(
-            cast(is_stale as integer)
-            + cast(is_past_due as integer)
-            + cast(is_slipping as integer)
-            + cast(coalesce(is_stuck, false) as integer)
+            cast(is_stale as integer) + cast(is_past_due as integer)
+            + cast(is_slipping as integer) + cast(coalesce(is_stuck, false) as integer)
             + cast(is_missing_next_step as integer)
             + cast(coalesce(is_single_threaded, false) as integer)
-            + cast(has_stage_regression as integer)
-            + cast(has_stage_skip as integer)
-            + cast(has_slipped_this_quarter as integer)
-            + cast(is_stale_value as integer)
+            + cast(has_stage_regression as integer) + cast(has_stage_skip as integer)
+            + cast(has_slipped_this_quarter as integer) + cast(is_stale_value as integer)
             as integer
         ) as hygiene_issue_count
     from flags

@@ -160,9 +160,8 @@ final as (
             coalesce(1 - stage_skip_rate, 0) + coalesce(stage_conversion, 0)
             + coalesce(1 - slipped_rate, 0)
         ) / nullif(
-            cast((stage_skip_rate is not null) as integer)
-            + cast((stage_conversion is not null) as integer)
-            + cast((slipped_rate is not null) as integer),
+            cast(stage_skip_rate is not null as integer) + cast(slipped_rate is not null as integer)
+            + cast(stage_conversion is not null as integer),
             0
         ) as process_score,
         clean_deal_share as hygiene_score,
