@@ -268,6 +268,14 @@ def lake_url(value: str) -> str | None:
             "s3://bucket/trustgap, gs://bucket/trustgap or "
             "abfss://container@account.dfs.core.windows.net/trustgap"
         )
+    userinfo, at, _host = rest.partition("/")[0].rpartition("@")
+    if at and ":" in userinfo:
+        # s3://KEY:SECRET@bucket would put a secret in every log line naming the lake.
+        raise ConfigurationError(
+            "TRUSTGAP_LAKE_URL must not carry credentials: give them to the object store "
+            "through its own environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+            "GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_ACCOUNT_KEY)"
+        )
     return value.rstrip("/")
 
 

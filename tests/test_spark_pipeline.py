@@ -69,6 +69,13 @@ def test_the_lake_is_a_folder_or_an_object_store_url(tmp_path, monkeypatch):
     assert Settings.from_env({}).lake(published) == str(tmp_path / "w" / "lake")
 
 
+def test_a_lake_url_carrying_credentials_is_refused_without_repeating_them():
+    for url in ("s3://AKIAKEY:s3cr3t-value@bucket/tg", "gs://user:s3cr3t-value@bucket/tg"):
+        with pytest.raises(ConfigurationError, match="must not carry credentials") as refused:
+            Settings.from_env({"TRUSTGAP_LAKE_URL": url})
+        assert "s3cr3t-value" not in str(refused.value)
+
+
 def test_raw_tables_reach_the_lake_row_for_row_and_a_new_export_replaces_the_old(
     tiny_nightly, tmp_path
 ):
