@@ -26,21 +26,14 @@ from pipelines.project import dbt_project
 from pipelines.settings import Settings
 from tests.conftest import DEMO_AS_OF
 
+# The demo plants a deal worth zero (demo/org/planted.py); a team's stricter suite
+# turns it into a blocking failure, as in tests/test_publishing.py.
+from tests.test_publishing import STRICT_SUITE
+
 NEEDS_JAVA = pytest.mark.skipif(
     shutil.which("java") is None and not os.environ.get("JAVA_HOME") and not os.environ.get("CI"),
     reason="no `java`: `make java` installs openjdk-17-jre-headless (root or sudo)",
 )
-
-# The demo plants a deal worth zero (demo/org/planted.py); a team's stricter suite
-# turns it into a blocking failure, as in tests/test_publishing.py.
-STRICT_SUITE = """\
-table: marts.fct_deals
-expectations:
-  - type: expect_column_values_to_be_between
-    kwargs: {column: amount, min_value: 0, strict_min: true}
-    severity: error
-    key_column: deal_id
-"""
 
 
 def test_the_engine_is_duckdb_unless_set_to_spark():

@@ -87,16 +87,7 @@ def published_warehouse(
         link = wh.export_parquet(result.path, Path(parquet_dir), run_id=context.run_id)
         context.log.info(f"Exported marts as Parquet to {link}")
         metadata["parquet"] = dg.MetadataValue.path(str(link))
-    run_ledger.record(
-        warehouse.published,
-        run_ledger.RunRecord(
-            run_id=context.run_id,
-            status="published",
-            finished_at=run_ledger.now_iso(),
-            as_of=as_of.isoformat(),
-            source=crm.label(),
-        ),
-    )
+    _record_published(warehouse, context.run_id, as_of, crm.label())
     if as_of.isoformat() in as_of_dates.get_partition_keys():
         # The UI's partition view of the history then shows this date as done.
         context.log_event(
@@ -107,6 +98,20 @@ def published_warehouse(
             )
         )
     return dg.MaterializeResult(metadata=metadata)
+
+
+def _record_published(warehouse: Warehouse, run_id: str, as_of: dt.date, source: str) -> None:
+    """The run ledger's line for a run whose marts readers now see."""
+    run_ledger.record(
+        warehouse.published,
+        run_ledger.RunRecord(
+            run_id=run_id,
+            status="published",
+            finished_at=run_ledger.now_iso(),
+            as_of=as_of.isoformat(),
+            source=source,
+        ),
+    )
 
 
 def publish_on_spark(
@@ -125,16 +130,7 @@ def publish_on_spark(
         f"Published {len(result['tables'])} tables on Spark as version {result['version']} "
         f"(views in schemas marts, quarantine; catalog in {spark_dir})"
     )
-    run_ledger.record(
-        warehouse.published,
-        run_ledger.RunRecord(
-            run_id=context.run_id,
-            status="published",
-            finished_at=run_ledger.now_iso(),
-            as_of=as_of.isoformat(),
-            source=source,
-        ),
-    )
+    _record_published(warehouse, context.run_id, as_of, source)
     return dg.MaterializeResult(
         metadata={
             "engine": "spark",
