@@ -79,17 +79,8 @@ def dlt_python(venv: Path = DLT_VENV, *, install: bool, log=print) -> Path | Non
     base = sys.base_prefix + "/bin/python3"
     subprocess.run([str(UV), "venv", "-q", "--python", base, str(venv)], check=True)
     subprocess.run(
-        [
-            str(UV),
-            "pip",
-            "install",
-            "-q",
-            "--compile-bytecode",
-            "--python",
-            str(python),
-            "-r",
-            str(REQUIREMENTS),
-        ],
+        [str(UV), "pip", "install", "-q", INSTALL_OPTIONS, "--python", str(python)]
+        + ["-r", str(REQUIREMENTS)],
         check=True,
     )
     stamp.write_text(wanted)
