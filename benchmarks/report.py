@@ -38,7 +38,9 @@ def load(directory: Path = RESULTS_DIR) -> list[dict]:
 
 def save_peers(result: dict, directory: Path = RESULTS_DIR) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"peers-{result['size']}.json"
+    crm = result.get("crm", "salesforce")
+    prefix = "peers" if crm == "salesforce" else f"peers-{crm}"
+    path = directory / f"{prefix}-{result['size']}.json"
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result, indent=2, sort_keys=True))
     tmp.replace(path)
@@ -179,13 +181,40 @@ def _median(arm: dict, figure: str, digits: int = 1) -> str:
     return f"{_num(value['min'], digits)} / {_num(value['median'], digits)}"
 
 
+HUBSPOT_PEER_NOTES = """\
+HubSpot correctness notes (the same for every size):
+
+- *Same data*: both arms list the catalog's objects with the same properties and page
+  sizes (deals 50 with property history, engagements 100), live then archived, and read
+  associations 1,000 ids per v4 batch call; the table above compares rows and live (not
+  archived) rows per table, and the run fails if any differ.
+- *Not the same requests*: Trustgap also reads the account's details and runs one
+  `search` per object after its full pass (the window that catches changes made
+  while it listed); the dlt arm does neither.
+- *Cursor semantics*: Trustgap commits each object's cursor (the next page's `after`
+  during a full pass, then a modified-since window read through search in id order)
+  with the rows it covers; the dlt arm, like the verified source, has no cursor for
+  CRM objects (the list endpoint has no modified-since filter): each run re-lists
+  everything and merges, and a killed run starts over.
+- *Deletes*: both read the archived pass, so archived records land flagged; records
+  purged for good (GDPR delete) disappear from both lists and stay in both tables.
+"""
+
+
+def _crm(r: dict) -> str:
+    return r.get("crm", "salesforce")
+
+
 def peers_section(r: dict) -> str:
-    """One size of the side-by-side peer benchmark (`benchmarks.peers`)."""
+    """One CRM and size of the side-by-side peer benchmark (`benchmarks.peers`)."""
     arms = r["summary"]["arms"]
+    hubspot = _crm(r) == "hubspot"
     lines = [
-        f"## Peer arms, {r['size']} ({r['generator_size']}): extract + land into DuckDB\n",
-        f"{len(r['object_counts'])} objects, "
-        f"{sum(r['object_counts'].values()):,} rows served; {r['rounds']} rounds, arms "
+        f"## Peer arms{', HubSpot' if hubspot else ''}, {r['size']} ({r['generator_size']}): "
+        "extract + land into DuckDB\n",
+        f"{len(r['object_counts'])} {'objects (live/archived)' if hubspot else 'objects'}, "
+        f"{sum(r['object_counts'].values()):,} "
+        f"{'records' if hubspot else 'rows'} served; {r['rounds']} rounds, arms "
         f"alternated; measured {r['measured_at']}.\n",
         "| arm | rounds | process wall s (min / median) | extract + land s (min / median) "
         "| CPU s (min / median) | rows landed | rows/s (min / median) | peak RSS MB "
@@ -199,17 +228,23 @@ def peers_section(r: dict) -> str:
             f"{_median(arm, 'rows_per_s')} | {_median(arm, 'peak_rss_mb', 0)} | "
             f"{_num(arm['requests']['median'], 0)} |"
         )
-    ratio = r["summary"].get("rest_over_dlt_arrow")
+    if hubspot:
+        ratio = r["summary"].get("hubspot_over_dlt_arrow")
+        head, goal = "Trustgap HubSpot ÷ dlt-hubspot-arrow", "(#18: report it)"
+    else:
+        ratio = r["summary"].get("rest_over_dlt_arrow")
+        head, goal = "Trustgap REST-only ÷ dlt-arrow", "(#18's goal: ≤ 0.80)"
     notes = [
         "",
-        "Trustgap REST-only ÷ dlt-arrow, median extract + land: "
-        + (f"**{ratio:.2f}** (#18's goal: ≤ 0.80)." if ratio else "not measured."),
+        f"{head}, median extract + land: "
+        + (f"**{ratio:.2f}** {goal}." if ratio else "not measured."),
     ]
     if r.get("skipped_arms"):
         notes.append(f"Skipped (no dlt venv): {', '.join(r['skipped_arms'])}.")
     fake = r["fake"]
     notes.append(
-        f"The fake Salesforce (its own process, not in any arm's figures): "
+        f"The fake {'HubSpot' if hubspot else 'Salesforce'} (its own process, not in any "
+        "arm's figures): "
         f"{fake['after_generation']['rss_mb']:,} MB resident after generating the org, "
         f"peak {fake['end']['peak_rss_mb']:,} MB over the whole run."
     )
@@ -231,19 +266,27 @@ def peers_section(r: dict) -> str:
             f"{run['load_average_after'][0]:.2f} |"
         )
     live = r["correctness"]["live_rows"]
+    landed = r["correctness"].get("rows")
     if live:
         names = list(live)
         tables = sorted({t for counts in live.values() for t in counts})
+        what = "Rows (and live rows) landed" if landed else "Live rows landed"
         lines += [
             "",
-            "Live rows landed per table: "
+            f"{what} per table: "
             + ("**the same in every arm**." if r["correctness"]["same"] else "**DIFFERENT**."),
             "",
             "| table | " + " | ".join(names) + " |",
             "|---|" + "--:|" * len(names),
         ]
         for t in tables:
-            lines.append(f"| {t} | " + " | ".join(_num(live[n].get(t)) for n in names) + " |")
+            cells = []
+            for n in names:
+                cell = _num(live[n].get(t))
+                if landed and n in landed and landed[n].get(t) != live[n].get(t):
+                    cell = f"{_num(landed[n].get(t))} ({cell})"
+                cells.append(cell)
+            lines.append(f"| {t} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -259,9 +302,15 @@ def render(results: list[dict], peers: list[dict] = (), hubspot: list[dict] = ()
     for r in results:
         parts += [f"## {title(r)}\n", phase_table(r)]
     for r in peers:
-        parts.append(peers_section(r))
-    if peers:
+        if _crm(r) == "salesforce":
+            parts.append(peers_section(r))
+    if any(_crm(r) == "salesforce" for r in peers):
         parts.append(PEER_NOTES)
+    for r in peers:
+        if _crm(r) == "hubspot":
+            parts.append(peers_section(r))
+    if any(_crm(r) == "hubspot" for r in peers):
+        parts.append(HUBSPOT_PEER_NOTES)
     for r in hubspot:
         parts.append(hubspot_section(r))
     return "\n".join(parts)
