@@ -93,7 +93,7 @@ bench-nightly: install
 	$(RUN) python -m benchmarks.run $(BENCH)
 # The dlt arms run in .bench/dlt-venv, created here on first use (not in .venv).
 bench-peers: install
-	$(RUN) python -m benchmarks.peers $(BENCH_PEERS)
+	$(RUN) python -m benchmarks.peers --crm both --sizes S,M --rounds 3 $(BENCH_PEERS)
 bench-hubspot: install
 	$(RUN) python -m benchmarks.hubspot_api $(BENCH_HUBSPOT)
 

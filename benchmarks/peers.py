@@ -423,12 +423,14 @@ def run_size(
             load_before = machine.load_average()
             log(f"[{size}] round {round_no}: {arm} ...")
             figures = _run_child(command, env=_child_env())
+            by_kind = fake.call("counts")
             figures.update(
                 arm=arm,
                 round=round_no,
                 load_average_before=load_before,
                 load_average_after=machine.load_average(),
-                requests=sum(fake.call("counts").values()),
+                requests=sum(by_kind.values()),
+                requests_by_kind=by_kind,
                 fake_cpu_s=round(cpu_seconds(fake.pid) - fake_cpu, 2),
             )
             if figures["exit_code"] == 0:

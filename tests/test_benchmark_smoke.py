@@ -109,3 +109,95 @@ def test_the_hubspot_arm_fetches_no_more_than_the_pages_the_org_needs(tmp_path):
     assert result["peak_requests_10s"] <= 100
     assert result["run"]["rows_landed"] > 0
     assert "x floor" in report.hubspot_section(result)
+
+
+def test_the_hubspot_peer_runner_lands_every_table_of_the_portal(tmp_path):
+    """Trustgap's HubSpot arm on the tiny portal (CI has no dlt venv: the dlt arm is skipped)."""
+    from benchmarks import peers
+
+    result = peers.run_size(
+        "T",
+        rounds=1,
+        workdir=tmp_path,
+        arms=list(peers.ARMS + peers.HUBSPOT_ARMS),
+        python_dlt=None,
+        crm="hubspot",
+        log=lambda _m: None,
+    )
+
+    assert result["crm"] == "hubspot"
+    assert result["skipped_arms"] == ["dlt-hubspot-arrow"]
+    (run,) = result["runs"]  # the Salesforce arms are not HubSpot's
+    assert run["arm"] == "trustgap-hubspot" and run["exit_code"] == 0, run
+    tables = run["tables"]
+    # Every record the portal stores lands once, archived ones flagged (not live).
+    for obj in ("deals", "calls", "emails", "meetings", "tasks"):
+        live = result["object_counts"][f"{obj} (live)"]
+        archived = result["object_counts"][f"{obj} (archived)"]
+        assert tables[obj] == {"rows": live + archived, "live": live}, obj
+    assert tables["deals"]["rows"] == 400
+    assert tables["deal_contact_associations"]["rows"] == tables["deals"]["rows"]
+    assert tables["deal_property_history"]["rows"] > tables["deals"]["rows"]
+    assert tables["owners"]["rows"] > tables["owners"]["live"] > 0  # deactivated owners
+    assert run["requests"] > 0 and run["cpu_s"] > 0 and run["work_s"] < run["wall_s"]
+    assert result["correctness"]["same"]
+    assert result["summary"]["hubspot_over_dlt_arrow"] is None
+
+    path = report.save_peers(result, tmp_path / "results")
+    assert path.name == "peers-hubspot-T.json"
+    section = report.peers_section(json.loads(path.read_text()))
+    assert section.startswith("## Peer arms, HubSpot, T (tiny)")
+    assert "| trustgap-hubspot | 1 |" in section
+    assert "| owners | 25 (23) |" in section  # rows (live)
+
+
+def test_arms_that_land_the_same_live_rows_but_not_the_same_rows_disagree():
+    from benchmarks import peers
+
+    def run(arm, rows):
+        return {
+            "arm": arm,
+            "round": 1,
+            "exit_code": 0,
+            "tables": {"deals": {"rows": rows, "live": 4}},
+        }
+
+    assert peers.correctness([run("trustgap-hubspot", 5), run("dlt-hubspot-arrow", 5)])["same"]
+    verdict = peers.correctness([run("trustgap-hubspot", 5), run("dlt-hubspot-arrow", 4)])
+    assert not verdict["same"]
+    assert verdict["rows"]["dlt-hubspot-arrow"] == {"deals": 4}
+
+
+def test_the_dlt_hubspot_arm_lands_the_same_rows_as_trustgap(tmp_path):
+    """Both HubSpot arms on the tiny portal, where the dlt venv exists (`make bench-peers`
+    creates it; CI never downloads dlt, so there this is skipped)."""
+    import pytest
+
+    from benchmarks import peers
+
+    python_dlt = peers.dlt_python(install=False)
+    if python_dlt is None:
+        pytest.skip(f"no dlt venv at {peers.DLT_VENV} (`make bench-peers` creates it)")
+    result = peers.run_size(
+        "T",
+        rounds=1,
+        workdir=tmp_path,
+        arms=list(peers.HUBSPOT_ARMS),
+        python_dlt=python_dlt,
+        crm="hubspot",
+        log=lambda _m: None,
+    )
+
+    ours, theirs = result["runs"]
+    assert (ours["arm"], theirs["arm"]) == ("trustgap-hubspot", "dlt-hubspot-arrow")
+    assert theirs["exit_code"] == 0, theirs
+    assert result["correctness"]["same"], result["correctness"]
+    assert theirs["tables"]["deal_property_history"] == ours["tables"]["deal_property_history"]
+    assert theirs["rows_landed"] == ours["rows_landed"] > 0
+    # The same pages; Trustgap also reads the account and searches once per object.
+    extra = {"account", "search"}
+    assert {k: v for k, v in ours["requests_by_kind"].items() if k not in extra} == theirs[
+        "requests_by_kind"
+    ]
+    assert ours["requests_by_kind"]["list"] > 0
+    assert result["summary"]["hubspot_over_dlt_arrow"] > 0
