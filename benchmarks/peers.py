@@ -243,11 +243,13 @@ HUBSPOT_TOKEN = "bench-hubspot-token"
 def _serve_hubspot(conn, size: str, seed: int) -> None:
     """The fake HubSpot in its own process, no rate limits, no latency."""
     from demo.fake_hubspot import FakeHubSpot
+    from demo.fake_hubspot.ratelimit import UNLIMITED
     from demo.org.generator import generate_org
     from demo.org.hubspot import render_hubspot
 
     portal = render_hubspot(generate_org(size=size, seed=seed, as_of=AS_OF)).portal
-    fake = FakeHubSpot(portal, HUBSPOT_TOKEN)
+    # Without a policy the fake enforces Professional limits (190 per 10 s): off here.
+    fake = FakeHubSpot(portal, HUBSPOT_TOKEN, rate_limits=UNLIMITED)
     fake.start()
     with portal.lock:
         stored = {
