@@ -203,3 +203,27 @@ def test_the_dlt_hubspot_arm_lands_the_same_rows_as_trustgap(tmp_path):
     ]
     assert ours["requests_by_kind"]["list"] > 0
     assert result["summary"]["hubspot_over_dlt_arrow"] > 0
+
+
+def test_the_peer_runners_fake_hubspot_enforces_no_rate_limit():
+    """The HubSpot peer arms are CPU-bound like the Salesforce ones: the fake must not
+    refuse (429) a burst above any tier's limit (Professional: 190 per 10 s)."""
+    import urllib.request
+
+    from benchmarks import peers
+
+    fake = peers.HubSpotFakeProcess("tiny", 7)
+    try:
+        request = urllib.request.Request(
+            fake.instance_url + "/crm/v3/owners?limit=1",
+            headers={"Authorization": f"Bearer {peers.HUBSPOT_TOKEN}"},
+        )
+        statuses = []
+        for _ in range(250):
+            with urllib.request.urlopen(request) as response:
+                statuses.append(response.status)
+        assert statuses == [200] * 250
+        assert fake.call("counts", reset=True) == {"owners": 250}
+        assert fake.call("counts") == {}
+    finally:
+        fake.stop()
