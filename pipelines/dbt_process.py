@@ -4,7 +4,14 @@ Dagster runs `dbt build` as a child process. If the run's process is killed
 (`kill -9`, an out-of-memory kill, a closed terminal), an ordinary child lives on,
 orphaned, still writing the working DuckDB file and holding its lock, so a rerun
 started at once collides with it. On Linux this entry point asks the kernel to
-stop it when its parent dies (PR_SET_PDEATHSIG), then runs dbt unchanged.
+stop it when its parent dies (PR_SET_PDEATHSIG), then runs dbt.
+
+A run (build, run, test, seed, snapshot) writes target/manifest.json once, at its
+end, with the run's results: dbt also writes it right after loading the project,
+before any node runs, and the two writes (a ~2.4 MB JSON document serialised in
+Python, plus the semantic manifest) were the largest piece of dbt's own CPU on a
+no-change night (issue #17). Nothing reads the first copy: dagster-dbt streams the
+run's events and has the manifest of `trustgap prepare`.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ import signal
 import sys
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+# dbt commands that run nodes: GraphRunnableTask writes the manifest when they end.
+RUNS_NODES = frozenset({"build", "run", "test", "seed", "snapshot"})
 
 
 def die_with_parent() -> None:
@@ -29,8 +38,32 @@ def die_with_parent() -> None:
         sys.exit(1)
 
 
+def write_manifest_once(command: str | None) -> bool:
+    """Skip the manifest write that follows parsing, for a command that writes it again.
+
+    Returns whether it was skipped. dbt's parse step calls
+    `dbt.parser.manifest.write_manifest`; the end of a run calls its own import of it
+    (dbt.task.runnable), which stays as it is.
+    """
+    if command not in RUNS_NODES:
+        return False
+    import dbt.parser.manifest as parsing
+    import dbt.task.runnable as runnable
+
+    if runnable.write_manifest is not parsing.write_manifest:
+        return False  # not the dbt this was written for: change nothing
+
+    def after_parse(*args, **kwargs) -> None:
+        """Written at the end of the run instead."""
+
+    parsing.write_manifest = after_parse
+    return True
+
+
 def main() -> None:
     die_with_parent()
     from dbt.cli.main import cli
 
+    # The first word naming a dbt command is the command (global flags may come first).
+    write_manifest_once(next((a for a in sys.argv[1:] if a in cli.commands), None))
     sys.exit(cli())

@@ -62,3 +62,35 @@ def test_dbt_stops_when_the_process_that_started_it_is_killed(tmp_path):
     if still_running:
         os.kill(dbt_pid, signal.SIGKILL)
     assert not still_running
+
+
+def test_a_build_writes_its_manifest_once_at_the_end(tmp_path):
+    """dbt wrote manifest.json after parsing and again after the run: now only after."""
+    import json
+
+    from tests.test_dbt_project import AS_OF, write_raw_salesforce
+
+    warehouse = tmp_path / "working.duckdb"
+    write_raw_salesforce(warehouse, {})
+    env = os.environ | {"TRUSTGAP_WORKING_DB": str(warehouse), "TRUSTGAP_AS_OF": AS_OF}
+    target = tmp_path / "target"
+    dbt = Path(sys.executable).with_name("trustgap-dbt")
+    result = subprocess.run(
+        [str(dbt), "--debug", "--log-format", "json", "build", "--select", "stg_salesforce__users",
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(target), "--log-path", str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stdout[-3000:]
+    written = [
+        event["data"]["artifact_type"]
+        for event in map(json.loads, result.stdout.splitlines())
+        if event["info"]["name"] == "ArtifactWritten"
+    ]
+    assert written.count("WritableManifest") == 1, written
+    assert written.count("RunExecutionResult") == 1, written
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert "model.trustgap.stg_salesforce__users" in manifest["nodes"]
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    assert {r["status"] for r in results} == {"success", "pass"}

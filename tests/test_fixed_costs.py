@@ -7,6 +7,7 @@ second, in-process dbt adapter that nothing uses.
 
 import datetime as dt
 import importlib.util
+import json
 import os
 from pathlib import Path
 
@@ -88,3 +89,26 @@ def test_a_suite_that_cannot_run_fails_its_step_after_the_others_verdicts(tmp_pa
 
     (only,) = verdicts
     assert (only.check_name, only.passed, only.severity.value) == ("gx_deals", False, "ERROR")
+
+
+def test_dbt_runs_independent_nodes_on_several_threads(tmp_path):
+    """A node is mostly dbt's own Python: nodes that need not wait for each other overlap."""
+    from tests.dbt_runner import run_dbt
+    from tests.test_dbt_project import AS_OF, write_raw_salesforce
+
+    warehouse = tmp_path / "working.duckdb"
+    write_raw_salesforce(warehouse, {})
+    views = [
+        "stg_salesforce__users",
+        "stg_salesforce__user_roles",
+        "stg_salesforce__accounts",
+        "stg_salesforce__currency_types",
+    ]
+
+    result = run_dbt(["run", "--select", *views], tmp_path, warehouse, AS_OF)
+
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "Concurrency: 4 threads" in result.stdout
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    assert {r["status"] for r in results} == {"success"}
+    assert len({r["thread_id"] for r in results}) > 1

@@ -441,3 +441,52 @@ def test_chart_legends_keep_whole_names():
     )
     assert name in svg
     assert "…" not in svg
+
+
+CHART_ROWS = [
+    {"team": "Ada", "week": "2026-W47", "score": "Autonomy", "value": 0.5, "kind": "actual"},
+    {"team": "Org median", "week": "2026-W48", "score": "Autonomy", "value": 0.4, "kind": "median"},
+]
+
+
+def _every_chart_kind():
+    from pipelines.report import charts
+
+    common = {"title": "T", "value_title": "V"}
+    return [
+        charts.heatmap(
+            CHART_ROWS, x="week", y="team", value="value", x_title="W", y_title="T", **common
+        ),
+        charts.bars(CHART_ROWS, category="team", value="value", category_title="C", **common),
+        charts.bars(
+            CHART_ROWS, category="team", value="value", series="kind", category_title="C", **common
+        ),
+        charts.lines(
+            CHART_ROWS, x="week", value="value", series="team", dash="kind", x_title="W", **common
+        ),
+        charts.dots(CHART_ROWS, category="score", value="value", series="team", **common),
+    ]
+
+
+def test_every_chart_kind_is_valid_vega_lite():
+    """The nightly renders without schema validation; the builders' specs are checked here."""
+    from pipelines.report import charts
+
+    for chart in _every_chart_kind():
+        chart.configure(font=charts.FONT).to_dict(validate=True)  # raises on an invalid spec
+        assert charts.render(chart).startswith("<svg")
+
+
+def test_rendering_a_chart_does_not_validate_its_spec_again(monkeypatch):
+    from altair.utils import schemapi
+
+    from pipelines.report import charts
+
+    chart = _every_chart_kind()[0]
+    validated = []
+    real = schemapi.validate_jsonschema
+    monkeypatch.setattr(
+        schemapi, "validate_jsonschema", lambda *a, **k: validated.append(1) or real(*a, **k)
+    )
+    assert charts.render(chart).startswith("<svg")
+    assert validated == []

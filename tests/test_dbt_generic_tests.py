@@ -1,0 +1,97 @@
+"""The project's own generic data tests check what dbt's did, in fewer queries (#17).
+
+A key is `primary_key`: dbt's `unique` and `not_null` in one grouped scan, so each
+key costs the nightly one test node instead of two. The same bad rows must still
+fail the build, and the stored failures must name the key value and what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.dbt_runner import run_dbt
+from tests.test_dbt_project import AS_OF, _user, write_raw_salesforce
+
+KEY_TEST = "primary_key_stg_salesforce__users_user_id"
+
+
+@pytest.fixture(scope="module")
+def dbt_dir(tmp_path_factory) -> Path:
+    """One folder (warehouse path, target) for every build: dbt parses the project once."""
+    return tmp_path_factory.mktemp("generic_tests")
+
+
+def _build_users(tmp_path: Path, users: list[dict]) -> tuple[int, str, Path]:
+    """`dbt build` of the Salesforce users' staging view, failures stored."""
+    warehouse = tmp_path / "working.duckdb"
+    warehouse.unlink(missing_ok=True)
+    write_raw_salesforce(warehouse, {"user": users})
+    result = run_dbt(
+        ["build", "--select", "stg_salesforce__users", "--store-failures"],
+        tmp_path,
+        warehouse,
+        AS_OF,
+    )
+    return result.returncode, result.stdout, warehouse
+
+
+def _key_test_status(tmp_path: Path) -> dict[str, tuple[str, int | None]]:
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())
+    return {
+        r["unique_id"].split(".")[2]: (r["status"], r.get("failures"))
+        for r in results["results"]
+        if r["unique_id"].startswith("test.")
+    }
+
+
+def _no_id(name: str) -> dict:
+    return _user("005X", name=name) | {"Id": None}
+
+
+def _stored_failures(warehouse: Path) -> list[tuple]:
+    """The failing rows `--store-failures` kept for the users' key test."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (schema,) = con.execute(
+            "select schema_name from duckdb_tables() where table_name = ?", [KEY_TEST]
+        ).fetchone()
+        return con.execute(
+            f"select key_value, failure, n_rows from {schema}.{KEY_TEST} order by failure"
+        ).fetchall()
+
+
+def test_a_repeated_or_missing_key_fails_the_build_naming_both(dbt_dir):
+    users = [_user("005A"), _user("005B"), _user("005B", name="B again"), _no_id("Nul")]
+
+    returncode, stdout, warehouse = _build_users(dbt_dir, users)
+
+    assert returncode == 1, stdout[-3000:]
+    # one test node checks both: one failing row for the repeated key, one for the null
+    assert _key_test_status(dbt_dir) == {KEY_TEST: ("fail", 2)}
+    assert _stored_failures(warehouse) == [("005B", "duplicate", 2), (None, "null", 1)]
+
+
+@pytest.mark.parametrize(
+    ("users", "failures"),
+    [
+        ([_user("005A"), _user("005A", name="again")], [("005A", "duplicate", 2)]),
+        ([_user("005A"), _no_id("Nul"), _no_id("Nul 2")], [(None, "null", 2)]),
+    ],
+    ids=["repeated", "missing"],
+)
+def test_each_kind_of_bad_key_alone_fails(dbt_dir, users, failures):
+    returncode, stdout, warehouse = _build_users(dbt_dir, users)
+
+    assert returncode == 1, stdout[-3000:]
+    assert _key_test_status(dbt_dir) == {KEY_TEST: ("fail", 1)}
+    assert _stored_failures(warehouse) == failures
+
+
+def test_distinct_keys_pass(dbt_dir):
+    returncode, stdout, _ = _build_users(dbt_dir, [_user("005A"), _user("005B")])
+
+    assert returncode == 0, stdout[-3000:]
+    assert _key_test_status(dbt_dir) == {KEY_TEST: ("pass", 0)}
