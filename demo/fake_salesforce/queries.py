@@ -122,10 +122,16 @@ class QueryEndpoints:
                 f"/services/data/v{request.version}/{cursor.endpoint}/{locator}-{end}"
             )
         page["records"] = [
-            {
-                "attributes": {"type": object_name, "url": f"{url_prefix}{row.get('Id')}"},
-                **{name: row.get(name) for name in fields},
-            }
-            for row in cursor.rows[start:end]
+            _record(row, object_name, url_prefix, fields) for row in cursor.rows[start:end]
         ]
         return Response.json(page)
+
+
+def _record(row: Record, object_name: str, url_prefix: str, fields: tuple[str, ...]) -> dict:
+    """One record as REST returns it: its attributes first, then the selected fields."""
+    record: dict[str, Any] = {
+        "attributes": {"type": object_name, "url": f"{url_prefix}{row.get('Id')}"}
+    }
+    # zip + map(row.get) fill the dict in C; a comprehension costs a Python step per field.
+    record.update(zip(fields, map(row.get, fields), strict=True))
+    return record
