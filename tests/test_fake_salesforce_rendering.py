@@ -300,3 +300,66 @@ def test_a_non_finite_number_goes_out_as_null_json_has_no_nan():
         (page,) = rest_pages(fake, "SELECT Id, Amount FROM Opportunity ORDER BY Id", 2000)
     assert b'"Amount":null' in page.body
     assert [r["Amount"] for r in json.loads(page.body)["records"]] == [None, None]
+
+
+def reference_page(rows: list[dict], fields: tuple[str, ...], total: int, done: bool, next_url):
+    """A REST query page by the book, as the json module writes it."""
+    page: dict = {"totalSize": total, "done": done}
+    if next_url:
+        page["nextRecordsUrl"] = next_url
+    page["records"] = [
+        {
+            "attributes": {
+                "type": "Opportunity",
+                "url": f"/services/data/v{VERSION}/sobjects/Opportunity/{row.get('Id')}",
+            },
+            **{f: row.get(f) for f in fields},
+        }
+        for row in rows
+    ]
+    return json.dumps(page, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["every field in order", "fields in another order", "a field missing", "nested same key"],
+)
+def test_a_rest_page_is_byte_for_byte_what_the_json_module_writes(shape):
+    finite = [r for r in awkward_rows(600) if r["Amount"] == r["Amount"] != float("inf")]
+    # orjson writes 1e-05 as 0.00001 (the same number): bytes compare without it.
+    rows = [{f: row.get(f) for f in FIELDS} | {"Amount": 0.5} for row in finite[:5]]
+    rows += [{f: row.get(f) for f in FIELDS} for row in finite[5:] if row["Amount"] != 1e-05]
+    if shape == "fields in another order":
+        rows = [dict(reversed(row.items())) for row in rows]
+    if shape == "a field missing":
+        del rows[3]["Name"]
+    if shape == "nested same key":
+        rows[5]["NextStep"] = [{"Id": 1}, {"Id": 2}]  # '},{"Id":' inside a record
+    by_order = sorted(rows, key=lambda r: r["Id"])
+    with FakeSalesforce(records={"Opportunity": rows}, access_token=TOKEN) as fake:
+        pages = rest_pages(fake, f"{SELECT} ORDER BY Id", 200)
+    assert len(pages) == 3
+    for n, page in enumerate(pages):
+        chunk = by_order[n * 200 : (n + 1) * 200]
+        next_url = json.loads(page.body).get("nextRecordsUrl")
+        assert page.body == reference_page(chunk, FIELDS, len(rows), n == 2, next_url)
+
+
+def test_a_rest_page_costs_a_bounded_number_of_python_calls_not_one_per_record():
+    finite = [r for r in awkward_rows(6000) if r["Amount"] == r["Amount"] != float("inf")]
+    rows = [{f: row.get(f) for f in FIELDS} for row in finite]
+    with FakeSalesforce(records={"Opportunity": rows}, access_token=TOKEN) as fake:
+        first = rest_pages(fake, f"{SELECT} ORDER BY Id", 2000)[0]
+        with python_calls() as calls:
+            page = call(fake, "GET", json.loads(first.body)["nextRecordsUrl"])
+    assert len(json.loads(page.body)["records"]) == 2000
+    # One Python call per record (a dict built for each) was the old page.
+    assert calls[0] < 200
+
+
+def test_a_tiny_float_is_written_in_another_notation_but_reads_as_the_same_number():
+    rows = [{"Id": "006000000000000001", "Amount": 1e-05}]
+    with FakeSalesforce(records={"Opportunity": rows}, access_token=TOKEN) as fake:
+        (page,) = rest_pages(fake, "SELECT Id, Amount FROM Opportunity", 2000)
+    assert b'"Amount":0.00001' in page.body
+    assert json.loads(page.body)["records"][0]["Amount"] == 1e-05

@@ -270,7 +270,7 @@ def _csv_column(rows: list[dict], name: str, is_datetime: bool) -> list[str]:
     kinds = set(map(type, values))
     if kinds <= {str, type(None)}:
         # dict.get(v, v): None becomes "", a string stays itself.
-        texts = list(map(_EMPTY_IF_NONE, values, values))
+        texts = list(map(_EMPTY_IF_NONE, values, values)) if type(None) in kinds else values
     elif kinds <= {bool, type(None)}:
         texts = list(map(_BOOLEAN_TEXT, values))
         is_datetime = False
@@ -283,15 +283,18 @@ def _csv_column(rows: list[dict], name: str, is_datetime: bool) -> list[str]:
     else:
         texts = [csv_value(name, value, datetimes) for value in values]
         is_datetime = False  # csv_value has written the Z already
+    # The column as one string: C-level checks and edits instead of one per value.
     joined = _SEP.join(texts)
-    if joined.count(_SEP) != len(texts) - 1:
-        return [_escaped(csv_value(name, value, datetimes)) for value in values]
-    if is_datetime and "+0000" in joined:
+    fix_datetimes = is_datetime and "+0000" in joined
+    if not fix_datetimes and '"' not in joined:
+        return texts
+    if fix_datetimes:
         # Only a value's end is followed by the separator: "+0000" there becomes "Z".
         joined = (joined + _SEP).replace("+0000" + _SEP, "Z" + _SEP)[:-1]
-    if '"' in joined:
-        joined = joined.replace('"', '""')
-    return joined.split(_SEP) if texts else []
+    parts = joined.replace('"', '""').split(_SEP)
+    if len(parts) != len(texts):  # a value holds the separator itself
+        return [_escaped(csv_value(name, value, datetimes)) for value in values]
+    return parts
 
 
 def _escaped(text: str) -> str:
