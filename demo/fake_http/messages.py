@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
+import orjson
+
 JSON_CONTENT_TYPE = "application/json;charset=utf-8"
 
 
@@ -44,7 +46,27 @@ class Response:
 
     @classmethod
     def json(cls, payload: Any, status: int = 200) -> Self:
-        # Encoded once per response; default=str keeps stray dates or Decimals in
-        # fixture records from failing the whole page.
+        return cls(status, encode_json(payload))
+
+
+# Dates and dataclasses go through default=str as with json.dumps, not orjson's
+# own ISO form, so a stray date in a fixture record reads as it always has.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def encode_json(payload: Any) -> bytes:
+    """Compact UTF-8 JSON, as ``json.dumps(ensure_ascii=False, separators=(",", ":"))``.
+
+    orjson writes a 2,000-record query page about ten times faster than the json
+    module, and the fake's page rendering must not be what a client benchmark
+    measures. Its bytes are the json module's, except the exponent of a float
+    below 1e-4 (1e-05 is written 0.00001; the same number). What orjson refuses
+    (non-string keys, integers beyond 64 bits) goes through the json module;
+    default=str keeps stray dates or Decimals in fixture records from failing
+    the whole page.
+    """
+    try:
+        return orjson.dumps(payload, default=str, option=_ORJSON_OPTIONS)
+    except orjson.JSONEncodeError:
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
-        return cls(status, body.encode("utf-8"))
+        return body.encode("utf-8")

@@ -7,6 +7,7 @@ associations, as HubSpot does, and keep the rest of the batch.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from demo.fake_hubspot.errors import validation_error
@@ -119,17 +120,25 @@ class BatchReads:
 
 def _group_links(links: list[tuple[int, int, str | None]]) -> list[dict]:
     """v4 shape: one entry per associated record listing every association type."""
-    grouped: dict[int, dict] = {}
+    grouped: dict[int, list[dict]] = {}
     for to_id, type_id, label in links:
-        entry = grouped.setdefault(to_id, {"toObjectId": to_id, "associationTypes": []})
-        entry["associationTypes"].append(
-            {
-                "category": "HUBSPOT_DEFINED" if label is None else "USER_DEFINED",
-                "typeId": type_id,
-                "label": label,
-            }
-        )
-    return list(grouped.values())
+        types = grouped.get(to_id)
+        if types is None:
+            types = grouped[to_id] = []
+        types.append(_association_type(type_id, label))
+    return [{"toObjectId": to_id, "associationTypes": types} for to_id, types in grouped.items()]
+
+
+@functools.lru_cache(maxsize=1024)
+def _association_type(type_id: int, label: str | None) -> dict:
+    # Shared between answers: only ever encoded, never changed. A portal has a
+    # handful of association types; building one dict per link was the
+    # associations endpoint's main cost.
+    return {
+        "category": "HUBSPOT_DEFINED" if label is None else "USER_DEFINED",
+        "typeId": type_id,
+        "label": label,
+    }
 
 
 def _now() -> str:

@@ -142,9 +142,10 @@ class CrmRecord:
         history: Iterable[str] = (),
     ) -> dict:
         props = self.properties
+        properties = list(properties)
         record: dict[str, Any] = {
             "id": str(self.id),
-            "properties": {name: props.get(name) for name in properties},
+            "properties": dict(zip(properties, map(props.get, properties), strict=True)),
             "createdAt": self.created_at,
             "updatedAt": self.updated_at,
             "archived": self.archived,

@@ -16,8 +16,6 @@ Bulk refuses what the real service refuses: COUNT() and OFFSET, and objects in
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import itertools
 import json
 import threading
@@ -240,14 +238,67 @@ def csv_value(name: str, value: Any, datetimes: frozenset[str]) -> str:
 
 
 def _csv_page(job: _Job, rows: list[dict]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(
-        out, delimiter=job.delimiter, lineterminator=job.line_ending, quoting=csv.QUOTE_ALL
-    )
-    writer.writerow(job.fields)
-    for row in rows:
-        writer.writerow([csv_value(f, row.get(f), job.datetime_fields) for f in job.fields])
-    return out.getvalue().encode("utf-8")
+    """One results page as Bulk 2.0 CSV: header, then every value quoted.
+
+    Rendered column by column with C-level string operations (one join, replace
+    and split per column, one join per row) rather than a Python call per value:
+    a page of 50,000 rows is the fake's hottest path in a benchmark, and a real
+    Salesforce renders it on its own servers. The bytes are exactly what
+    ``csv.writer(quoting=QUOTE_ALL)`` over ``csv_value`` writes.
+    """
+    delimiter, line_ending = job.delimiter, job.line_ending
+    header = [_escaped(name) for name in job.fields]
+    if type(rows) is not list or set(map(type, rows)) - {dict}:
+        rows = [dict(row) for row in rows]
+    columns = [_csv_column(rows, name, name in job.datetime_fields) for name in job.fields]
+    between = f'"{delimiter}"'
+    lines = [between.join(header), *map(between.join, zip(*columns, strict=True))]
+    text = f'"{line_ending}"'.join(lines)
+    return f'"{text}"{line_ending}'.encode()
+
+
+# Values never contain NUL in practice; a column that does takes the per-value path.
+_SEP = "\x00"
+_EMPTY_IF_NONE = {None: ""}.get
+_BOOLEAN_TEXT = {None: "", True: "true", False: "false"}.__getitem__
+
+
+def _csv_column(rows: list[dict], name: str, is_datetime: bool) -> list[str]:
+    """One field's values on a page as CSV text, quote characters doubled."""
+    values = list(map(dict.get, rows, itertools.repeat(name, len(rows))))
+    datetimes = frozenset({name}) if is_datetime else frozenset()
+    kinds = set(map(type, values))
+    if kinds <= {str, type(None)}:
+        # dict.get(v, v): None becomes "", a string stays itself.
+        texts = list(map(_EMPTY_IF_NONE, values, values)) if type(None) in kinds else values
+    elif kinds <= {bool, type(None)}:
+        texts = list(map(_BOOLEAN_TEXT, values))
+        is_datetime = False
+    elif kinds <= {int, float, type(None)}:
+        # repr is json.dumps for an int and a finite float; None becomes "".
+        texts = list(map(_EMPTY_IF_NONE, values, map(repr, values)))
+        if float in kinds and "n" in "".join(texts):  # nan, inf: json.dumps spells them
+            texts = [csv_value(name, value, datetimes) for value in values]
+        is_datetime = False
+    else:
+        texts = [csv_value(name, value, datetimes) for value in values]
+        is_datetime = False  # csv_value has written the Z already
+    # The column as one string: C-level checks and edits instead of one per value.
+    joined = _SEP.join(texts)
+    fix_datetimes = is_datetime and "+0000" in joined
+    if not fix_datetimes and '"' not in joined:
+        return texts
+    if fix_datetimes:
+        # Only a value's end is followed by the separator: "+0000" there becomes "Z".
+        joined = (joined + _SEP).replace("+0000" + _SEP, "Z" + _SEP)[:-1]
+    parts = joined.replace('"', '""').split(_SEP)
+    if len(parts) != len(texts):  # a value holds the separator itself
+        return [_escaped(csv_value(name, value, datetimes)) for value in values]
+    return parts
+
+
+def _escaped(text: str) -> str:
+    return text.replace('"', '""')
 
 
 def _encode_locator(offset: int) -> str:

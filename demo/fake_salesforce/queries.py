@@ -8,6 +8,7 @@ fully read cursors stay readable for a while so a client can retry a last page.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections import OrderedDict
@@ -15,6 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
+from demo.fake_http.messages import encode_json
 from demo.fake_salesforce import soql
 from demo.fake_salesforce.errors import invalid_query_locator, malformed_query
 from demo.fake_salesforce.messages import Request, Response
@@ -121,11 +125,55 @@ class QueryEndpoints:
             page["nextRecordsUrl"] = (
                 f"/services/data/v{request.version}/{cursor.endpoint}/{locator}-{end}"
             )
-        page["records"] = [
-            {
-                "attributes": {"type": object_name, "url": f"{url_prefix}{row.get('Id')}"},
-                **{name: row.get(name) for name in fields},
-            }
-            for row in cursor.rows[start:end]
-        ]
+        rows = cursor.rows[start:end]
+        records = _records_json(rows, object_name, url_prefix, fields)
+        if records is not None:
+            # The page's other keys come first; "records" is its last key.
+            return Response(200, encode_json(page)[:-1] + b',"records":' + records + b"}")
+        page["records"] = [_record(row, object_name, url_prefix, fields) for row in rows]
         return Response.json(page)
+
+
+def _record(row: Record, object_name: str, url_prefix: str, fields: tuple[str, ...]) -> dict:
+    """One record as REST returns it: its attributes first, then the selected fields."""
+    record: dict[str, Any] = {
+        "attributes": {"type": object_name, "url": f"{url_prefix}{row.get('Id')}"}
+    }
+    record.update(zip(fields, map(row.get, fields), strict=True))
+    return record
+
+
+def _records_json(
+    rows: list[Record], object_name: str, url_prefix: str, fields: tuple[str, ...]
+) -> bytes | None:
+    """A page's records as JSON without building a dict per record, when it can be done.
+
+    Where every row holds exactly the selected fields in their order (a demo
+    org's rows do), the rows themselves encode as the records minus their
+    attributes: the rows are encoded in one call, cut at the record boundaries
+    and each record's attributes put in front, all by C-level bytes operations.
+    The bytes are what encoding the ``_record`` dicts writes. None otherwise.
+    """
+    if not rows or not fields or "attributes" in fields:
+        return None
+    if not set(map(type, rows)) <= {dict} or set(map(tuple, rows)) != {fields}:
+        return None
+    first = encode_json(fields[0])
+    # Between two records: '},{"<first field>":'. Inside a JSON string a quote is
+    # always escaped, so this only ever matches a boundary, or a nested object
+    # with the same key, which the count below catches.
+    parts = encode_json(rows)[1:-1].split(b"},{" + first + b":")
+    if len(parts) != len(rows):
+        return None
+    parts[0] = parts[0].removeprefix(b"{" + first + b":")
+    parts[-1] = parts[-1].removesuffix(b"}")
+    ids = map(str, map(dict.get, rows, itertools.repeat("Id")))
+    # A str encodes the same whatever the options: orjson.dumps is C, encode_json is not.
+    urls = map(orjson.dumps, map(url_prefix.__add__, ids))
+    head = b'{"attributes":{"type":' + encode_json(object_name) + b',"url":'
+    middle = b"}," + first + b":"
+    records = map(
+        b"".join,
+        zip(itertools.repeat(head), urls, itertools.repeat(middle), parts, itertools.repeat(b"}")),
+    )
+    return b"[" + b",".join(records) + b"]"

@@ -9,6 +9,7 @@ from their values, so a fixture can add them without touching the catalog.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -285,16 +286,24 @@ class ObjectSchema:
 
     def describe(self, version: str, records: list[Mapping[str, Any]]) -> dict[str, Any]:
         """The full describe (``GET /sobjects/{name}/describe/``)."""
-        picklists = {f.name: dict[str, None]() for f in self.fields if f.type == "picklist"}
-        if picklists:
-            for record in records:
-                for name, seen in picklists.items():
-                    value = record.get(name)
-                    if value is not None and len(seen) < _MAX_PICKLIST_VALUES:
-                        seen[value] = None
+        # A picklist's values: the first distinct ones in record order. One C-level
+        # pass per field (dict.fromkeys keeps first-seen order), not a Python loop
+        # over every record: describe runs once per object on every sync.
+        picklists = {
+            f.name: [v for v in _distinct(records, f.name) if v is not None][:_MAX_PICKLIST_VALUES]
+            for f in self.fields
+            if f.type == "picklist"
+        }
         return {
             **self.global_entry(version),
-            "fields": [f.describe(list(picklists.get(f.name, ()))) for f in self.fields],
+            "fields": [f.describe(picklists.get(f.name, [])) for f in self.fields],
             "childRelationships": [],
             "recordTypeInfos": [],
         }
+
+
+def _distinct(records: list[Mapping[str, Any]], name: str) -> dict[Any, None]:
+    """The distinct values of one field, in the order they first appear."""
+    if set(map(type, records)) <= {dict}:
+        return dict.fromkeys(map(dict.get, records, itertools.repeat(name, len(records))))
+    return dict.fromkeys(record.get(name) for record in records)

@@ -9,7 +9,7 @@ from demo.fake_salesforce.errors import invalid_type, malformed_query
 from demo.fake_salesforce.schema import ObjectSchema
 from demo.fake_salesforce.soql.filters import Predicate, compile_where, resolve
 from demo.fake_salesforce.soql.parser import Parser
-from demo.fake_salesforce.soql.values import OrderItem, Record, sort_key
+from demo.fake_salesforce.soql.values import OrderItem, Record, fast_sort_keys, sort_key
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,13 @@ class Query:
         # Stable sorts from the last key to the first give a multi-key order with
         # a direction per key.
         for item in reversed(self.order_by):
-            rows.sort(key=sort_key(item), reverse=item.descending)
+            keys = fast_sort_keys(item, rows)
+            if keys is None:
+                rows.sort(key=sort_key(item), reverse=item.descending)
+            else:
+                # The same stable sort, on keys computed up front.
+                order = sorted(range(len(rows)), key=keys.__getitem__, reverse=item.descending)
+                rows = list(map(rows.__getitem__, order))
         end = None if self.limit is None else self.offset + self.limit
         return rows[self.offset : end] if self.offset or end is not None else rows
 
