@@ -231,3 +231,23 @@ def test_the_limiter_counts_a_request_until_its_answer_so_arrivals_never_exceed_
         thread.join()
     assert refused == []
     assert server.peak(window) == 9
+
+
+def test_retries_free_their_attempts_slot_so_a_tiny_budget_never_deadlocks():
+    """A 429's retry waits for a slot; the refused attempt's slot is free by then,
+    or a budget of one (HUBSPOT_RATE_LIMIT=1) would wait on itself forever."""
+    limits = RateLimits(requests=1, interval_s=0.05)
+    assert limits.request_budget == 1
+    with FakeHubSpot(portal(2, calls=2, notes=1), TOKEN, rate_limits=UNLIMITED) as fake:
+        storm = fake.rate_limit_storm(4, kinds={"list"}, interval_ms=20)
+        done = []
+        thread = threading.Thread(
+            target=lambda: done.append(
+                full_sync(fake, client=api(fake, limits=limits), concurrency=2)
+            ),
+            daemon=True,
+        )
+        thread.start()
+        thread.join(timeout=30)
+    assert done, "the sync never finished"
+    assert storm.fired == 4

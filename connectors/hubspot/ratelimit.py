@@ -210,6 +210,11 @@ class HubSpotRetry(Retry):
         return retry
 
     def sleep(self, response=None) -> None:
+        if self.limiter is not None:
+            # The attempt before is over (answered, or failed): HubSpot counted it by
+            # now, if at all. Freeing its slot also keeps a thread from waiting on a
+            # slot only it holds (a budget smaller than the retries in flight).
+            self.limiter.release()
         if response is not None and response.status == 429:
             time.sleep(self.rate_limit_wait(response))
         else:
