@@ -168,6 +168,8 @@ def hubspot_arm(spec_path: str) -> int:
                 "finished_s": finished,
                 # Summed over the workers: it can exceed the wall time.
                 "limiter_waited_s": round(api.limiter.waited_s, 2),
+                # Mean seconds from sending to the answer: each slot's time past its window.
+                "mean_answer_s": round(api.limiter.held_s / max(1, api.limiter.answers), 3),
             }
         )
     )

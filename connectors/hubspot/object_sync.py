@@ -395,6 +395,21 @@ class HubSpotSync:
         *,
         associations: bool = True,
     ) -> None:
+        """Land `records` on the object's landing thread, in order, while this thread
+        reads on: its associations and writes are off the chain of list pages."""
+        writers.lander.submit(
+            lambda: self._land_now(obj, records, writers, state, associations=associations)
+        )
+
+    def _land_now(
+        self,
+        obj: CrmObject,
+        records: list[dict],
+        writers: _Writers,
+        state: CursorState | None,
+        *,
+        associations: bool = True,
+    ) -> None:
         """Child rows first, then the records with the cursor: a crash in between only
         means the rerun reads this chunk again. Everything is read and decoded
         before the writes, which take the connection together."""
@@ -484,7 +499,9 @@ class _Writers:
 
     def __enter__(self) -> _Writers:
         with self._sync._db:
-            return self._open()
+            self._open()
+        self.lander = _Lander(self._sync)
+        return self
 
     def _open(self) -> _Writers:
         sync, obj = self._sync, self._obj
@@ -508,9 +525,76 @@ class _Writers:
         self.main = writer(obj.table, self._key)
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        with self._sync._db:
-            self._stack.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            # Every chunk handed over is landed (or, on an error, the one landing
+            # finishes and the rest is dropped: its cursor was never committed).
+            self.lander.close(flush=exc_type is None)
+        finally:
+            with self._sync._db:
+                self._stack.close()
+
+
+class _Lander:
+    """One object's landing thread: chunks land one at a time, in the order handed over.
+
+    `submit` waits while a chunk is still landing, so an object holds at most two
+    chunks (one landing, one being read). A landing's error is raised in the
+    object's thread at its next `submit` or at `close`.
+    """
+
+    def __init__(self, sync: HubSpotSync) -> None:
+        self._sync = sync
+        self._mode = sync.mode
+        self._work: Callable[[], None] | None = None
+        self._error: BaseException | None = None
+        self._closed = False
+        self._ready = threading.Condition()
+        self._thread = threading.Thread(
+            target=self._run, name=f"{threading.current_thread().name}-land", daemon=True
+        )
+        self._thread.start()
+
+    def submit(self, work: Callable[[], None]) -> None:
+        with self._ready:
+            while self._work is not None and self._error is None:
+                self._ready.wait()
+            if self._error is not None:
+                raise self._error
+            self._work = work
+            self._ready.notify_all()
+
+    def close(self, *, flush: bool) -> None:
+        with self._ready:
+            if flush:
+                while self._work is not None and self._error is None:
+                    self._ready.wait()
+            self._closed = True
+            self._ready.notify_all()
+        self._thread.join()
+        if flush and self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        self._sync.mode = self._mode
+        while True:
+            with self._ready:
+                while self._work is None and not self._closed:
+                    self._ready.wait()
+                if self._closed:
+                    return
+                work = self._work
+            try:
+                work()
+            except BaseException as exc:  # raised in the object's thread
+                with self._ready:
+                    self._error = exc
+                    self._work = None
+                    self._ready.notify_all()
+                return
+            with self._ready:
+                self._work = None
+                self._ready.notify_all()
 
 
 def is_shared(table: RawTable) -> bool:

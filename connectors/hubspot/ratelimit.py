@@ -64,9 +64,10 @@ class RateLimits:
 class _Slot:
     """One request in the window: held from its sending until `interval` after its answer."""
 
-    __slots__ = ("answered",)
+    __slots__ = ("answered", "sent")
 
-    def __init__(self) -> None:
+    def __init__(self, sent: float) -> None:
+        self.sent = sent
         self.answered: float | None = None
 
 
@@ -90,6 +91,9 @@ class RequestLimiter:
         self.budget = limits.request_budget
         self.interval_s = limits.interval_s
         self.waited_s = 0.0
+        # Sum of send-to-answer times, and answers: how long a slot outlives its window.
+        self.held_s = 0.0
+        self.answers = 0
         self._sent: list[_Slot] = []
         self._searches: list[_Slot] = []
         self._paused_until = 0.0
@@ -109,7 +113,7 @@ class RequestLimiter:
                 if kind == SEARCH and len(self._searches) >= self.limits.search_budget:
                     wait = max(wait, _next_free(self._searches, 1.0, now))
                 if wait <= 0:
-                    slot = _Slot()
+                    slot = _Slot(now)
                     self._sent.append(slot)
                     if kind == SEARCH:
                         self._searches.append(slot)
@@ -130,6 +134,8 @@ class RequestLimiter:
             now = self.clock()
             for slot in held:
                 slot.answered = now
+                self.held_s += now - slot.sent
+                self.answers += 1
         held.clear()
 
     def observe(self, headers: Mapping[str, str]) -> None:

@@ -42,8 +42,9 @@ class HubSpotSettings:
     retries: int = 6
     # Shortest wait after a 429 that names no interval; tests shorten it.
     min_retry_wait_s: float = 1.0
-    # Objects synced at once, each with one request in flight: one at a time, a
-    # 150 ms round trip caps a sync at ~6 requests/s, under Starter's 10.
+    # Objects synced at once (each reads its next pages while its last chunk lands):
+    # one request at a time, a 150 ms round trip caps a sync at ~6 requests/s,
+    # under Starter's 10.
     concurrency: int = DEFAULT_CONCURRENCY
 
     @classmethod
