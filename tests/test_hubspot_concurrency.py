@@ -89,9 +89,9 @@ def test_with_latency_the_sync_keeps_several_requests_in_flight_and_lands_the_sa
 
 
 def test_a_full_budget_at_full_concurrency_draws_no_429_whatever_the_latency():
-    """The client's budget equals what the fake allows (no headroom left at all), and
-    latency varies per request, so arrivals bunch up unlike sends: the limiter must
-    count a request until its answer is back to stay under the fake's window."""
+    """End to end over HTTP: the client's budget equals what the fake allows (no
+    headroom left at all) and latency varies per request. (The next test isolates
+    why: counted from sends, arrivals would bunch up past the window.)"""
     window = 0.5
     policy = RateLimitPolicy(max_requests=9, interval_s=window, search_per_second=None)
     limits = RateLimits(requests=10, interval_s=window)
