@@ -527,9 +527,10 @@ class _Writers:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
-            # Every chunk handed over is landed (or, on an error, the one landing
-            # finishes and the rest is dropped: its cursor was never committed).
-            self.lander.close(flush=exc_type is None)
+            # Chunks handed over were read whole: they land, with their cursor, even
+            # when a later page failed (not once the run is stopping: see _land_now).
+            # A landing error is raised unless an error is already on its way.
+            self.lander.close(raise_error=exc_type is None)
         finally:
             with self._sync._db:
                 self._stack.close()
@@ -564,15 +565,15 @@ class _Lander:
             self._work = work
             self._ready.notify_all()
 
-    def close(self, *, flush: bool) -> None:
+    def close(self, *, raise_error: bool = True) -> None:
+        """Wait for the chunk handed over to land, then end the thread."""
         with self._ready:
-            if flush:
-                while self._work is not None and self._error is None:
-                    self._ready.wait()
+            while self._work is not None and self._error is None:
+                self._ready.wait()
             self._closed = True
             self._ready.notify_all()
         self._thread.join()
-        if flush and self._error is not None:
+        if raise_error and self._error is not None:
             raise self._error
 
     def _run(self) -> None:
