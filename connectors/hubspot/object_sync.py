@@ -26,9 +26,11 @@ removed here when the record is next synced.
 
 Objects sync concurrently (`run`, `HubSpotSettings.concurrency` workers): one
 object's pages are chained by their `after` cursor, so requests overlap across
-objects, paced by the one shared limiter. Each object lands exactly as above;
-landings take turns on the one DuckDB connection (`_db`), and only the writes
-do: requests and decoding run outside it. When the caller stops the run (an
+objects, paced by the one shared limiter. Each object lands exactly as above,
+its chunks in order on a landing thread of its own (`_Lander`, which also reads
+their associations) while the object reads its next pages; landings take turns
+on the one DuckDB connection (`_db`), and only the writes do: requests and
+decoding run outside it. When the caller stops the run (an
 error it will raise), the other workers stop at their next request or landing,
 so every object keeps just the pages committed with its cursor.
 """
