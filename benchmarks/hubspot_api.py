@@ -5,7 +5,8 @@ process with a real account's rate limits on (CRM_APIS.md: 100 requests per
 rolling 10 s on Free/Starter, 190 on Professional/Enterprise; search 5 per
 second) and 150 ms of latency before every answer. Trustgap's HubSpot connector
 lands it into a fresh DuckDB file (full refresh) in a process of its own, paced
-by its own limiter set for the same tier.
+by its own limiter set for the same tier, with `--concurrency` objects in flight
+at once (default: the connector's, `HUBSPOT_CONCURRENCY`).
 
 The floor is what the limit allows at best: `requests needed ÷ allowed rate`.
 Requests needed are the pages the objects need, counted from the portal: per
@@ -24,6 +25,7 @@ Writes benchmarks/results/hubspot-api-<size>-<tier>.json; RESULTS.md shows it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -143,12 +145,17 @@ def hubspot_arm(spec_path: str) -> int:
     from connectors.hubspot.sync import sync_hubspot
 
     limits = RateLimits(requests=TIER_LIMITS[spec["tier"]])
-    api = HubSpotApi(HubSpotSettings(Secret(TOKEN), spec["url"], limits))
+    settings = HubSpotSettings(Secret(TOKEN), spec["url"], limits)
+    if spec.get("concurrency"):
+        settings = dataclasses.replace(settings, concurrency=spec["concurrency"])
+    api = HubSpotApi(settings)
     started = time.perf_counter()
     con = duckdb.connect(spec["db"])
     rows = 0
+    finished = {}
     for table in sync_hubspot(HubSpotConnection(api, full_refresh=True), con):
         rows += table.rows or 0
+        finished[table.table] = round(time.perf_counter() - started, 1)
     con.close()
     print(
         json.dumps(
@@ -156,14 +163,28 @@ def hubspot_arm(spec_path: str) -> int:
                 "work_s": round(time.perf_counter() - started, 3),
                 "rows_landed": rows,
                 "client_requests": dict(api.requests),
+                "concurrency": settings.concurrency,
+                # When each table was reported done: the last object's tail.
+                "finished_s": finished,
+                # Summed over the workers: it can exceed the wall time.
                 "limiter_waited_s": round(api.limiter.waited_s, 2),
+                # Mean seconds from sending to the answer: each slot's time past its window.
+                "mean_answer_s": round(api.limiter.held_s / max(1, api.limiter.answers), 3),
             }
         )
     )
     return 0
 
 
-def run_size(size: str, *, tier: str, latency_ms: float, workdir: Path, log=print) -> dict:
+def run_size(
+    size: str,
+    *,
+    tier: str,
+    latency_ms: float,
+    workdir: Path,
+    log=print,
+    concurrency: int | None = None,
+) -> dict:
     from benchmarks.peers import _child_env, _run_child
 
     ctx = multiprocessing.get_context("spawn")
@@ -177,7 +198,8 @@ def run_size(size: str, *, tier: str, latency_ms: float, workdir: Path, log=prin
         db = workdir / f"hubspot-{size}.duckdb"
         db.unlink(missing_ok=True)
         spec_path = workdir / f"hubspot-{size}.json"
-        spec_path.write_text(json.dumps({"url": hello["url"], "tier": tier, "db": str(db)}))
+        spec = {"url": hello["url"], "tier": tier, "db": str(db), "concurrency": concurrency}
+        spec_path.write_text(json.dumps(spec))
         conn.send("reset")
         conn.recv()
         fake_cpu = cpu_seconds(fake.pid)
@@ -246,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="S", help="comma-separated: T, S, M")
     parser.add_argument("--tier", default="starter", choices=sorted(TIERS))
     parser.add_argument("--latency-ms", type=float, default=150)
+    parser.add_argument(
+        "--concurrency", type=int, help="objects synced at once (default: HUBSPOT_CONCURRENCY's)"
+    )
     parser.add_argument("--workdir", help="where the DuckDB file goes (default: a temp dir)")
     parser.add_argument("--results", default=str(report.RESULTS_DIR), help="JSON output folder")
     parser.add_argument("--no-markdown", action="store_true", help="do not rebuild RESULTS.md")
@@ -264,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             latency_ms=args.latency_ms,
             workdir=workdir,
             log=lambda m: print(m, file=sys.stderr, flush=True),
+            concurrency=args.concurrency,
         )
         print(report.hubspot_section(result))
         print(f"wrote {save(result, results_dir)}", file=sys.stderr)

@@ -14,6 +14,7 @@ become the typed, secret-free errors of `connectors.errors`.
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -65,6 +66,9 @@ class HubSpotApi:
         self._associations = crm.associations.v4.batch_api
         # Logical calls made, by endpoint kind (retries are not counted twice).
         self.requests: Counter[str] = Counter()
+        # The sync's workers call concurrently (urllib3's pool and the limiter are
+        # thread-safe; the counter is not).
+        self._requests_lock = threading.Lock()
 
     # -- endpoints ---------------------------------------------------------------
 
@@ -158,13 +162,18 @@ class HubSpotApi:
 
     def _call(self, kind: str, what: str, method, *args, **kwargs) -> dict:
         """One API call: paced, retried, timed out, decoded; errors translated."""
-        self.requests[kind] += 1
+        with self._requests_lock:
+            self.requests[kind] += 1
         for attempt in (1, 2):
             self.limiter.acquire(kind)
             try:
-                response = method(
-                    *args, _preload_content=False, _request_timeout=self.timeout, **kwargs
-                )
+                try:
+                    response = method(
+                        *args, _preload_content=False, _request_timeout=self.timeout, **kwargs
+                    )
+                finally:
+                    # Answered (or failed): HubSpot counted it by now (ratelimit.py).
+                    self.limiter.release()
                 try:
                     body = response.data
                 finally:

@@ -23,16 +23,28 @@ and re-read rows replace themselves:
 Each landed record also gets its associations (v4 batch reads, up to 1,000 ids
 per call) as one row per record, so an association removed in HubSpot is
 removed here when the record is next synced.
+
+Objects sync concurrently (`run`, `HubSpotSettings.concurrency` workers): one
+object's pages are chained by their `after` cursor, so requests overlap across
+objects, paced by the one shared limiter. Each object lands exactly as above,
+its chunks in order on a landing thread of its own (`_Lander`, which also reads
+their associations) while the object reads its next pages; landings take turns
+on the one DuckDB connection (`_db`), and only the writes do: requests and
+decoding run outside it. When the caller stops the run (an
+error it will raise), the other workers stop at their next request or landing,
+so every object keeps just the pages committed with its cursor.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, closing
 
 import duckdb
 
@@ -71,6 +83,16 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+class _Stopped(Exception):
+    """Raised in a worker when the run is stopping: the object ends at a committed page."""
+
+
+# A unit of work for `HubSpotSync.run`: owners, pipelines, or one CRM object.
+Job = CrmObject | str
+OWNERS_JOB = "owners"
+PIPELINES_JOB = "pipelines"
+
+
 class HubSpotSync:
     """Lands the catalog (`connectors.hubspot.objects`) from one account into raw_hubspot."""
 
@@ -85,9 +107,11 @@ class HubSpotSync:
         overlap: dt.timedelta = DEFAULT_OVERLAP,
         on_progress: ProgressCallback | None = None,
         clock: Callable[[], int] = _now_ms,
+        concurrency: int | None = None,
     ) -> None:
         self.api = api
         self.con = con
+        self.concurrency = max(1, concurrency or api.settings.concurrency)
         self.loaded_at = loaded_at
         self.full_refresh = full_refresh
         self.chunk_rows = chunk_rows
@@ -95,17 +119,87 @@ class HubSpotSync:
         self.on_progress = on_progress or (lambda _table, _rows: None)
         self.clock = clock
         self.results: dict[str, TableReport] = {}
-        self.mode = "replace"
+        # Every use of `con` holds this: one connection, one writer at a time.
+        self._db = threading.RLock()
+        self._reports = threading.Lock()
+        self._stop = threading.Event()
+        self._local = threading.local()
+
+    @property
+    def mode(self) -> str:
+        """The landing mode of the object this thread is syncing."""
+        return getattr(self._local, "mode", "replace")
+
+    @mode.setter
+    def mode(self, value: str) -> None:
+        self._local.mode = value
 
     # -- everything --------------------------------------------------------------
 
     def sync_all(self, objects: Sequence[CrmObject] = CRM_OBJECTS) -> dict[str, TableReport]:
-        """Owners, pipelines and every object in `objects`; returns rows per table."""
-        self.sync_owners()
-        self.sync_pipelines()
-        for obj in objects:
-            self.sync_object(obj)
+        """Owners, pipelines and every object in `objects`; returns rows per table.
+
+        The first job that fails fails the sync with its error; the others stop.
+        """
+        with closing(self.run([OWNERS_JOB, PIPELINES_JOB, *objects])) as ended:
+            for _job, error in ended:
+                if error is not None:
+                    raise error
         return self.results
+
+    def run(self, jobs: Sequence[Job]) -> Iterator[tuple[Job, BaseException | None]]:
+        """Run `jobs` on `concurrency` workers; yield (job, error or None) as each ends.
+
+        Every job runs unless the caller stops iterating (raises, or closes this
+        generator): then the workers stop at their next request or landing and are
+        joined before the caller's error goes on, so no thread outlives the sync.
+        """
+        todo: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        for job in jobs:
+            todo.put(job)
+        ended: queue.SimpleQueue[tuple[Job, BaseException | None]] = queue.SimpleQueue()
+
+        def work() -> None:
+            while not self._stop.is_set():
+                try:
+                    job = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    self._run_job(job)
+                except _Stopped:
+                    return
+                except BaseException as exc:  # handed to the caller, which decides
+                    ended.put((job, exc))
+                else:
+                    ended.put((job, None))
+
+        workers = [
+            threading.Thread(target=work, name=f"hubspot-sync-{i}", daemon=True)
+            for i in range(min(self.concurrency, len(jobs)))
+        ]
+        self._stop.clear()
+        for worker in workers:
+            worker.start()
+        try:
+            for _ in jobs:
+                yield ended.get()
+        finally:
+            self._stop.set()
+            for worker in workers:
+                worker.join()
+
+    def _run_job(self, job: Job) -> None:
+        if job == OWNERS_JOB:
+            self.sync_owners()
+        elif job == PIPELINES_JOB:
+            self.sync_pipelines()
+        else:
+            self.sync_object(job)
+
+    def _check_stop(self) -> None:
+        if self._stop.is_set():
+            raise _Stopped
 
     def sync_owners(self) -> None:
         """Replace owners and their teams: active owners, then deactivated (archived) ones."""
@@ -114,21 +208,24 @@ class HubSpotSync:
         for archived in (False, True):
             after = None
             while True:
+                self._check_stop()
                 page = self.api.owners_page(after=after, archived=archived)
                 owners.extend(page.get("results") or [])
                 after = _next_after(page, after)
                 if after is None:
                     break
         owner_rows, team_rows = decode.owners_batches(owners)
+        self._check_stop()
         for table, batch in ((OWNERS, owner_rows), (OWNER_TEAMS, team_rows)):
-            land_batches(
-                self.con,
-                RAW_SCHEMA,
-                table.name,
-                table.arrow_schema,
-                [batch],
-                loaded_at=self.loaded_at,
-            )
+            with self._db:
+                land_batches(
+                    self.con,
+                    RAW_SCHEMA,
+                    table.name,
+                    table.arrow_schema,
+                    [batch],
+                    loaded_at=self.loaded_at,
+                )
             self._count(table.name, batch.num_rows)
 
     def sync_pipelines(self) -> None:
@@ -136,14 +233,16 @@ class HubSpotSync:
         self.mode = "replace"
         page = self.api.pipelines("deals")
         batch = decode.stages_batch(page.get("results") or [])
-        land_batches(
-            self.con,
-            RAW_SCHEMA,
-            DEAL_STAGES.name,
-            DEAL_STAGES.arrow_schema,
-            [batch],
-            loaded_at=self.loaded_at,
-        )
+        self._check_stop()
+        with self._db:
+            land_batches(
+                self.con,
+                RAW_SCHEMA,
+                DEAL_STAGES.name,
+                DEAL_STAGES.arrow_schema,
+                [batch],
+                loaded_at=self.loaded_at,
+            )
         self._count(DEAL_STAGES.name, batch.num_rows)
 
     # -- one object ----------------------------------------------------------------
@@ -151,8 +250,9 @@ class HubSpotSync:
     def sync_object(self, obj: CrmObject) -> None:
         """Bring the object's tables up to date (see the module docstring)."""
         key = CursorKey(SOURCE, obj.cursor_object)
-        state = None if self.full_refresh else CursorState.load(read_cursor(self.con, key))
-        added = self._new_columns(obj) if state is not None else []
+        with self._db:
+            state = None if self.full_refresh else CursorState.load(read_cursor(self.con, key))
+            added = self._new_columns(obj) if state is not None else []
         if added:
             # Properties new to the table (an upgrade: deal_currency_code) would be null
             # on every record the windows do not re-read: list them all again.
@@ -164,9 +264,15 @@ class HubSpotSync:
                 f"{obj.table.name}; every record is read again so that all have them."
             )
             log.warning(message)
-            report = self.results.setdefault(obj.table.name, TableReport(obj.table.name))
-            report.mode = self.mode
-            report.warnings.append(message)
+            with self._reports:
+                report = self.results.setdefault(obj.table.name, TableReport(obj.table.name))
+                report.mode = self.mode
+                report.warnings.append(message)
+        with self._reports:
+            # Reported with this object's mode even when no row lands in them.
+            for table in (obj.table, obj.history_table, *obj.associations.values()):
+                if table is not None:
+                    self.results.setdefault(table.name, TableReport(table.name, mode=self.mode))
         if state is None:
             self._empty_tables(obj)
             state = CursorState("full", started=self.clock())
@@ -198,6 +304,7 @@ class HubSpotSync:
         after = state.after
         chunk: list[dict] = []
         while True:
+            self._check_stop()
             page = self.api.list_page(
                 obj.name, properties=obj.properties, history=obj.history, after=after, limit=limit
             )
@@ -223,6 +330,7 @@ class HubSpotSync:
         properties = ["hs_object_id"] if obj.history else list(obj.properties)
         chunk: list[dict] = []
         while True:
+            self._check_stop()
             page = self.api.search(obj.name, window_query(since, last_id, properties))
             results = page.get("results") or []
             if results:
@@ -252,6 +360,7 @@ class HubSpotSync:
         limit = HISTORY_LIST_LIMIT if obj.history else LIST_LIMIT
         after = None
         while True:
+            self._check_stop()
             page = self.api.list_page(
                 obj.name,
                 properties=obj.properties,
@@ -271,6 +380,7 @@ class HubSpotSync:
         limit = HISTORY_BATCH_READ_LIMIT if obj.history else BATCH_READ_LIMIT
         records: list[dict] = []
         for start in range(0, len(ids), limit):
+            self._check_stop()
             page = self.api.batch_read(
                 obj.name, ids[start : start + limit], properties=obj.properties, history=obj.history
             )
@@ -287,13 +397,29 @@ class HubSpotSync:
         *,
         associations: bool = True,
     ) -> None:
+        """Land `records` on the object's landing thread, in order, while this thread
+        reads on: its associations and writes are off the chain of list pages."""
+        writers.lander.submit(
+            lambda: self._land_now(obj, records, writers, state, associations=associations)
+        )
+
+    def _land_now(
+        self,
+        obj: CrmObject,
+        records: list[dict],
+        writers: _Writers,
+        state: CursorState | None,
+        *,
+        associations: bool = True,
+    ) -> None:
         """Child rows first, then the records with the cursor: a crash in between only
-        means the rerun reads this chunk again."""
+        means the rerun reads this chunk again. Everything is read and decoded
+        before the writes, which take the connection together."""
         ids = [r["id"] for r in records]
+        children: list[tuple[RawTableWriter, str, object]] = []
         if writers.history is not None and records:
             batch = decode.history_batch(records, obj.history)
-            writers.history.write(batch)
-            self._count(obj.history_table.name, batch.num_rows)
+            children.append((writers.history, obj.history_table.name, batch))
         if records:
             for to_type, table in obj.associations.items():
                 # Archived records keep no associations: their rows are emptied unread.
@@ -302,12 +428,15 @@ class HubSpotSync:
                     batch = decode.deal_contacts_batch(ids, links)
                 else:
                     batch = decode.engagement_deals_batch(obj.engagement_type, ids, links)
-                writers.associations[table.name].write(batch)
-                self._count(table.name, batch.num_rows)
-        writers.main.write(
-            decode.records_batch(records, obj.table),
-            cursor_value=None if state is None else state.dump(),
-        )
+                children.append((writers.associations[table.name], table.name, batch))
+        main = decode.records_batch(records, obj.table)
+        self._check_stop()
+        with self._db:
+            for writer, _name, batch in children:
+                writer.write(batch)
+            writers.main.write(main, cursor_value=None if state is None else state.dump())
+        for _writer, name, batch in children:
+            self._count(name, batch.num_rows)
         self._count(obj.table.name, len(records))
 
     def _links(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list]:
@@ -315,6 +444,7 @@ class HubSpotSync:
         links: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
         pending = [{"id": i} for i in ids]
         while pending:
+            self._check_stop()
             inputs, pending = pending[:ASSOCIATION_INPUTS], pending[ASSOCIATION_INPUTS:]
             page = self.api.associations(from_type, to_type, inputs)
             # 207 errors name ids with no associations: an empty list is the answer.
@@ -340,15 +470,23 @@ class HubSpotSync:
         if obj.history_table is not None:
             tables.append(obj.history_table)
         tables += [t for t in obj.associations.values() if not is_shared(t)]
-        for table in tables:
-            land_batches(
-                self.con, RAW_SCHEMA, table.name, table.arrow_schema, [], loaded_at=self.loaded_at
-            )
+        with self._db:
+            for table in tables:
+                land_batches(
+                    self.con,
+                    RAW_SCHEMA,
+                    table.name,
+                    table.arrow_schema,
+                    [],
+                    loaded_at=self.loaded_at,
+                )
 
     def _count(self, table: str, rows: int) -> None:
-        result = self.results.setdefault(table, TableReport(table, mode=self.mode))
-        result.rows += rows
-        self.on_progress(table, result.rows)
+        with self._reports:
+            result = self.results.setdefault(table, TableReport(table, mode=self.mode))
+            result.rows += rows
+            # One call at a time: the callback (a run log) need not be thread-safe.
+            self.on_progress(table, result.rows)
 
 
 class _Writers:
@@ -362,6 +500,12 @@ class _Writers:
         self._key = key
 
     def __enter__(self) -> _Writers:
+        with self._sync._db:
+            self._open()
+        self.lander = _Lander(self._sync)
+        return self
+
+    def _open(self) -> _Writers:
         sync, obj = self._sync, self._obj
 
         def writer(table: RawTable, cursor: CursorKey | None = None) -> RawTableWriter:
@@ -383,8 +527,77 @@ class _Writers:
         self.main = writer(obj.table, self._key)
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        self._stack.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            # Chunks handed over were read whole: they land, with their cursor, even
+            # when a later page failed (not once the run is stopping: see _land_now).
+            # A landing error is raised unless an error is already on its way.
+            self.lander.close(raise_error=exc_type is None)
+        finally:
+            with self._sync._db:
+                self._stack.close()
+
+
+class _Lander:
+    """One object's landing thread: chunks land one at a time, in the order handed over.
+
+    `submit` waits while a chunk is still landing, so an object holds at most two
+    chunks (one landing, one being read). A landing's error is raised in the
+    object's thread at its next `submit` or at `close`.
+    """
+
+    def __init__(self, sync: HubSpotSync) -> None:
+        self._sync = sync
+        self._mode = sync.mode
+        self._work: Callable[[], None] | None = None
+        self._error: BaseException | None = None
+        self._closed = False
+        self._ready = threading.Condition()
+        self._thread = threading.Thread(
+            target=self._run, name=f"{threading.current_thread().name}-land", daemon=True
+        )
+        self._thread.start()
+
+    def submit(self, work: Callable[[], None]) -> None:
+        with self._ready:
+            while self._work is not None and self._error is None:
+                self._ready.wait()
+            if self._error is not None:
+                raise self._error
+            self._work = work
+            self._ready.notify_all()
+
+    def close(self, *, raise_error: bool = True) -> None:
+        """Wait for the chunk handed over to land, then end the thread."""
+        with self._ready:
+            while self._work is not None and self._error is None:
+                self._ready.wait()
+            self._closed = True
+            self._ready.notify_all()
+        self._thread.join()
+        if raise_error and self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        self._sync.mode = self._mode
+        while True:
+            with self._ready:
+                while self._work is None and not self._closed:
+                    self._ready.wait()
+                if self._closed:
+                    return
+                work = self._work
+            try:
+                work()
+            except BaseException as exc:  # raised in the object's thread
+                with self._ready:
+                    self._error = exc
+                    self._work = None
+                    self._ready.notify_all()
+                return
+            with self._ready:
+                self._work = None
+                self._ready.notify_all()
 
 
 def is_shared(table: RawTable) -> bool:

@@ -8,6 +8,15 @@ account's daily quota) on refusals. So every request first takes a slot from
 `RequestLimiter`, which keeps a little headroom under both windows and adapts to
 the `X-HubSpot-RateLimit-*` headers the API sends back.
 
+The limiter is shared by the sync's concurrent workers, so its window must count
+as HubSpot does, not as we send. HubSpot counts a request when it arrives, which
+is some time after we send it and before its answer is back; with several
+requests in flight and uneven latency, arrivals bunch up in a way send times do
+not show. So a request holds its slot from when it is sent until ten seconds
+after its answer came back (`release`): whatever the latency, every request
+HubSpot can still count in its window is counted in ours, and a budget of N
+never lets N + 1 reach HubSpot's window (tests/test_hubspot_concurrency.py).
+
 `HubSpotRetry` is the urllib3 retry policy the SDK is given: it retries POST
 (search, batch reads) as well as GET, waits out a 429 the way its headers say
 (Retry-After, else the window's interval), never retries the daily limit, and
@@ -18,7 +27,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -28,9 +36,11 @@ from urllib3.util.retry import Retry
 SEARCH = "search"
 # Requests per ten-second window by HubSpot product tier.
 TIER_LIMITS = {"free": 100, "starter": 100, "professional": 190, "enterprise": 190}
-# Share of each window the limiter uses: leaves room for clock jitter between
-# our count and HubSpot's and for the odd request outside the sync.
-HEADROOM = 0.9
+# Share of each window the limiter uses. The window is counted from answers, so
+# latency cannot push us over (module docstring); what is left is room for the
+# odd request another app of the account sends. 0.9 capped a sync at 1.11x the
+# rate-limit floor; 0.95 costs 5 of Starter's 100 requests per 10 s.
+HEADROOM = 0.95
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 
@@ -51,8 +61,22 @@ class RateLimits:
         return max(1, int(self.search_per_second * HEADROOM))
 
 
+class _Slot:
+    """One request in the window: held from its sending until `interval` after its answer."""
+
+    __slots__ = ("answered", "sent")
+
+    def __init__(self, sent: float) -> None:
+        self.sent = sent
+        self.answered: float | None = None
+
+
 class RequestLimiter:
-    """A rolling-window pacer: `acquire(kind)` blocks until a request may be sent."""
+    """A rolling-window pacer: `acquire(kind)` blocks until a request may be sent.
+
+    Thread-safe: the sync's workers share one. Each thread's slots stay in flight
+    until it calls `release()` with the answer in hand (`HubSpotApi._call` does).
+    """
 
     def __init__(
         self,
@@ -67,30 +91,52 @@ class RequestLimiter:
         self.budget = limits.request_budget
         self.interval_s = limits.interval_s
         self.waited_s = 0.0
-        self._sent: deque[float] = deque()
-        self._searches: deque[float] = deque()
+        # Sum of send-to-answer times, and answers: how long a slot outlives its window.
+        self.held_s = 0.0
+        self.answers = 0
+        self._sent: list[_Slot] = []
+        self._searches: list[_Slot] = []
         self._paused_until = 0.0
         self._lock = threading.Lock()
+        self._held = threading.local()
 
     def acquire(self, kind: str = "api") -> None:
         """Take one request slot (searches also take one of the per-second slots)."""
         while True:
             with self._lock:
                 now = self.clock()
-                _expire(self._sent, now - self.interval_s)
-                _expire(self._searches, now - 1.0)
+                self._sent = _expire(self._sent, now - self.interval_s)
+                self._searches = _expire(self._searches, now - 1.0)
                 wait = self._paused_until - now
                 if len(self._sent) >= self.budget:
-                    wait = max(wait, self._sent[0] + self.interval_s - now)
+                    wait = max(wait, _next_free(self._sent, self.interval_s, now))
                 if kind == SEARCH and len(self._searches) >= self.limits.search_budget:
-                    wait = max(wait, self._searches[0] + 1.0 - now)
+                    wait = max(wait, _next_free(self._searches, 1.0, now))
                 if wait <= 0:
-                    self._sent.append(now)
+                    slot = _Slot(now)
+                    self._sent.append(slot)
                     if kind == SEARCH:
-                        self._searches.append(now)
+                        self._searches.append(slot)
+                    held = getattr(self._held, "slots", None)
+                    if held is None:
+                        held = self._held.slots = []
+                    held.append(slot)
                     return
-            self.waited_s += wait
+                self.waited_s += wait
             self.sleep(wait)
+
+    def release(self) -> None:
+        """The answer to this thread's request (and any retries of it) is back."""
+        held = getattr(self._held, "slots", None)
+        if not held:
+            return
+        with self._lock:
+            now = self.clock()
+            for slot in held:
+                slot.answered = now
+                self.held_s += now - slot.sent
+                self.answers += 1
+        held.clear()
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Adapt to the limits HubSpot reports (a lower tier than configured, a spent window)."""
@@ -170,6 +216,11 @@ class HubSpotRetry(Retry):
         return retry
 
     def sleep(self, response=None) -> None:
+        if self.limiter is not None:
+            # The attempt before is over (answered, or failed): HubSpot counted it by
+            # now, if at all. Freeing its slot also keeps a thread from waiting on a
+            # slot only it holds (a budget smaller than the retries in flight).
+            self.limiter.release()
         if response is not None and response.status == 429:
             time.sleep(self.rate_limit_wait(response))
         else:
@@ -200,6 +251,18 @@ def _number(value: str | None) -> float | None:
         return None
 
 
-def _expire(window: deque[float], before: float) -> None:
-    while window and window[0] <= before:
-        window.popleft()
+def _expire(window: list[_Slot], before: float) -> list[_Slot]:
+    """The slots still in the window: in flight, or answered after `before`."""
+    if all(s.answered is None or s.answered > before for s in window):
+        return window
+    return [s for s in window if s.answered is None or s.answered > before]
+
+
+# How long to look again when every slot of a full window is still in flight.
+_IN_FLIGHT_POLL_S = 0.01
+
+
+def _next_free(window: list[_Slot], interval_s: float, now: float) -> float:
+    """Seconds until the first answered slot leaves the window."""
+    answered = [s.answered for s in window if s.answered is not None]
+    return min(answered) + interval_s - now if answered else _IN_FLIGHT_POLL_S

@@ -17,6 +17,11 @@ from connectors.errors import ConfigurationError, Secret
 from connectors.hubspot.ratelimit import TIER_LIMITS, RateLimits
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
+# Measured with the S demo org at 150 ms latency (README, HubSpot performance).
+DEFAULT_CONCURRENCY = 4
+# The SDK's connection pools keep 5 connections per core; more workers than that
+# would open and drop a connection per request.
+MAX_CONCURRENCY = 8
 Timeout = tuple[float, float]
 
 
@@ -37,6 +42,10 @@ class HubSpotSettings:
     retries: int = 6
     # Shortest wait after a 429 that names no interval; tests shorten it.
     min_retry_wait_s: float = 1.0
+    # Objects synced at once (each reads its next pages while its last chunk lands):
+    # one request at a time, a 150 ms round trip caps a sync at ~6 requests/s,
+    # under Starter's 10.
+    concurrency: int = DEFAULT_CONCURRENCY
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HubSpotSettings:
@@ -59,5 +68,8 @@ class HubSpotSettings:
                 search_per_second=read.whole_number(
                     env, "HUBSPOT_SEARCH_RATE_LIMIT", 4, low=1, high=1000
                 ),
+            ),
+            concurrency=read.whole_number(
+                env, "HUBSPOT_CONCURRENCY", DEFAULT_CONCURRENCY, low=1, high=MAX_CONCURRENCY
             ),
         )

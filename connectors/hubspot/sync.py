@@ -5,6 +5,10 @@ How each object is read (full list, keyset search windows, archived pass) is in
 `connectors/sync_report.py`: an authentication, scope or daily-quota error stops
 the run at once; any other request error or schema drift fails that object only,
 the others still land, and `SyncFailed` names the failures at the end.
+
+Owners, pipelines and the objects run on `HubSpotSettings.concurrency` workers
+(`HubSpotSync.run`); each table is yielded when its job ends. An error that
+stops the run stops the other workers at a committed page before it is raised.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 
 import duckdb
 
 from connectors.hubspot.client import HubSpotConnection
-from connectors.hubspot.object_sync import HubSpotSync, is_shared
+from connectors.hubspot.object_sync import OWNERS_JOB, PIPELINES_JOB, HubSpotSync, is_shared
 from connectors.hubspot.objects import (
     CRM_OBJECTS,
     DEAL_STAGES,
@@ -68,23 +73,26 @@ def sync_hubspot(
                 reported.add(table)
                 yield sync.results.get(table) or TableReport(table, mode=sync.mode)
 
-    sync.sync_owners()
-    sync.sync_pipelines()
-    yield from finished([OWNERS.name, OWNER_TEAMS.name, DEAL_STAGES.name])
     failures: dict[str, Exception] = {}
-    for obj in objects:
-        try:
-            sync.sync_object(obj)
-        except STOPS_THE_RUN:
-            raise
-        except FAILS_THE_OBJECT as exc:
-            logger.error(f"{obj.name} failed: {exc}")
-            failures[obj.name] = exc
-            continue
-        # Engagement types share one association table: it is reported once, at the end.
-        own = [t for t in obj.associations.values() if not is_shared(t)]
-        tables = [obj.table, obj.history_table, *own]
-        yield from finished([t.name for t in tables if t is not None])
+    # Closed on the way out, so an error raised here stops the workers first.
+    with closing(sync.run([OWNERS_JOB, PIPELINES_JOB, *objects])) as ended:
+        for job, error in ended:
+            if isinstance(job, str):
+                if error is not None:
+                    raise error
+                names = [OWNERS.name, OWNER_TEAMS.name] if job == OWNERS_JOB else [DEAL_STAGES.name]
+                yield from finished(names)
+                continue
+            if error is not None:
+                if isinstance(error, STOPS_THE_RUN) or not isinstance(error, FAILS_THE_OBJECT):
+                    raise error
+                logger.error(f"{job.name} failed: {error}")
+                failures[job.name] = error
+                continue
+            # Engagement types share one association table: it is reported once, at the end.
+            own = [t for t in job.associations.values() if not is_shared(t)]
+            tables = [job.table, job.history_table, *own]
+            yield from finished([t.name for t in tables if t is not None])
     yield from finished([t.name for t in TABLES])
     requests = connection.api.requests
     logger.info(
