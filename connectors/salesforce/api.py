@@ -169,8 +169,21 @@ class SalesforceApi:
     # -- error translation ---------------------------------------------------------------
 
     def call(self, fn: Callable[..., Any], *args: Any, what: str, **kwargs: Any) -> Any:
-        """Run one API call, turning SDK and transport errors into user-facing ones."""
+        """Run one API call, turning SDK and transport errors into user-facing ones.
+
+        An error that stops the run stops it here, in whichever thread made the call
+        (a page prefetch too), not when the object's worker gets to it.
+        """
         check_stop()
+        try:
+            return self._call(fn, *args, what=what, **kwargs)
+        except (CrmAuthError, CrmQuotaError):
+            event = _STOP.get()
+            if event is not None:
+                event.set()
+            raise
+
+    def _call(self, fn: Callable[..., Any], *args: Any, what: str, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except SalesforceAuthenticationFailed:
