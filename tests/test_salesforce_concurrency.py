@@ -17,7 +17,7 @@ import pytest
 from connectors.errors import ConfigurationError, CrmAuthError, SyncFailed
 from connectors.landing import CursorKey, read_cursor
 from connectors.salesforce.client import SalesforceConnection, connect
-from connectors.salesforce.objects import OBJECTS_BY_NAME
+from connectors.salesforce.objects import OBJECTS, OBJECTS_BY_NAME
 from connectors.salesforce.settings import SyncOptions
 from connectors.salesforce.sync import sync_salesforce
 from demo.fake_salesforce.errors import SalesforceApiError, invalid_session
@@ -314,3 +314,34 @@ def test_reports_name_every_object_whatever_order_they_finish_in():
         "opportunity": 6000,
         "task": 10,
     }
+
+
+class ReadTogether:
+    """Fault rule: each object's one data query (its only page) waits until every object
+    has sent its own, so that all then land and record their status at once."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = set(names)
+        self.barrier = threading.Barrier(len(names), timeout=20)
+
+    def __call__(self, request, call_next):
+        soql = request.params.get("q", "")
+        if "COUNT()" not in soql and soql.rpartition(" FROM ")[2].split(" ")[0] in self.names:
+            self.barrier.wait()
+        return call_next(request)
+
+
+def test_a_first_run_with_every_object_at_once_lands_them_all(tmp_path):
+    # DuckDB refuses two transactions creating one table at once: the tables every
+    # object writes to (sync state, the raw schema) exist before the workers start.
+    # A race: five fresh warehouses make it show (before the fix, most runs did).
+    names = [obj.name for obj in OBJECTS]
+    with fake_org(three_objects(10)) as fake:
+        for attempt in range(5):
+            fake.clear_faults()
+            fake.add_fault(ReadTogether(names))
+            con = duckdb.connect(str(tmp_path / f"warehouse-{attempt}.duckdb"))
+            reports = _sync(fake, con, names, concurrency=len(OBJECTS))
+            assert set(reports) == {obj.table for obj in OBJECTS}
+            statuses = con.execute("select count(*) from sync_state.salesforce_objects")
+            assert statuses.fetchone() == (len(OBJECTS),)

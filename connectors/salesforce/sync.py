@@ -30,12 +30,13 @@ from contextlib import closing
 
 import duckdb
 
+from connectors.landing import create_state_tables
 from connectors.salesforce.api import RunStopped, stopping_on
 from connectors.salesforce.client import SalesforceConnection
 from connectors.salesforce.object_sync import SalesforceSync
-from connectors.salesforce.objects import OBJECTS, SalesforceObject
+from connectors.salesforce.objects import OBJECTS, RAW_SCHEMA, SalesforceObject
 from connectors.salesforce.session import counting_requests
-from connectors.salesforce.status import ObjectSyncResult
+from connectors.salesforce.status import ObjectSyncResult, create_status_table
 from connectors.sync_report import (
     FAILS_THE_OBJECT,
     STOPS_THE_RUN,
@@ -70,6 +71,10 @@ def sync_salesforce(
         logger.warning(sync.org_settings.warning)
     if objects:
         sync.org_objects()  # describeGlobal once, before the workers share it
+    # Tables every object writes to, created once: two workers creating one table
+    # at once would conflict (DuckDB: catalog write-write conflict).
+    create_state_tables(con, RAW_SCHEMA)
+    create_status_table(con)
     failures: dict[str, Exception] = {}
     workers = connection.options.concurrency
     # Closed on the way out, so an error raised here stops and joins the workers first.
