@@ -78,6 +78,13 @@ class CursorKey:
     object: str
 
 
+def create_state_tables(con: duckdb.DuckDBPyConnection, schema: str) -> None:
+    """Create the sync_state tables and the raw `schema` now, before concurrent landings:
+    DuckDB refuses two transactions creating the same table or schema at once."""
+    con.execute(_CURSORS_DDL)
+    con.execute(f"create schema if not exists {quote_ident(schema)}")
+
+
 def read_cursor(con: duckdb.DuckDBPyConnection, key: CursorKey) -> str | None:
     """The last committed cursor for `key`, or None when the object never synced."""
     con.execute(_CURSORS_DDL)

@@ -13,9 +13,12 @@ can leak into a message.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -46,6 +49,33 @@ _UNAVAILABLE_CODES = {"INVALID_TYPE", "NOT_FOUND", "INSUFFICIENT_ACCESS", "INVAL
 
 class ObjectUnavailable(CrmRequestError):
     """The org has no such object, or the API user may not read it."""
+
+
+class RunStopped(Exception):
+    """Another object's error stops the run: this object stops before its next request
+    or landing, keeping only what it committed with its watermark."""
+
+
+_STOP: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "salesforce_run_stop", default=None
+)
+
+
+@contextlib.contextmanager
+def stopping_on(event: threading.Event) -> Iterator[None]:
+    """Calls in this context (and copies of it) raise `RunStopped` once `event` is set."""
+    token = _STOP.set(event)
+    try:
+        yield
+    finally:
+        _STOP.reset(token)
+
+
+def check_stop() -> None:
+    """Raise `RunStopped` when the run this context belongs to is stopping."""
+    event = _STOP.get()
+    if event is not None and event.is_set():
+        raise RunStopped("the Salesforce run is stopping")
 
 
 class SalesforceApi:
@@ -139,7 +169,21 @@ class SalesforceApi:
     # -- error translation ---------------------------------------------------------------
 
     def call(self, fn: Callable[..., Any], *args: Any, what: str, **kwargs: Any) -> Any:
-        """Run one API call, turning SDK and transport errors into user-facing ones."""
+        """Run one API call, turning SDK and transport errors into user-facing ones.
+
+        An error that stops the run stops it here, in whichever thread made the call
+        (a page prefetch too), not when the object's worker gets to it.
+        """
+        check_stop()
+        try:
+            return self._call(fn, *args, what=what, **kwargs)
+        except (CrmAuthError, CrmQuotaError):
+            event = _STOP.get()
+            if event is not None:
+                event.set()
+            raise
+
+    def _call(self, fn: Callable[..., Any], *args: Any, what: str, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except SalesforceAuthenticationFailed:

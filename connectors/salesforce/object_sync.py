@@ -38,7 +38,7 @@ from connectors.errors import (
 from connectors.landing import RawTableWriter
 from connectors.org_settings import OrgSettings, record_org_settings
 from connectors.salesforce import incremental as state
-from connectors.salesforce.api import ObjectUnavailable, SalesforceApi
+from connectors.salesforce.api import ObjectUnavailable, SalesforceApi, check_stop
 from connectors.salesforce.bulk import BulkQuery, BulkUnavailable
 from connectors.salesforce.deletes import DeleteLogGap, apply_deleted_log
 from connectors.salesforce.fields import ObjectFields, compare_with_table, resolve_fields
@@ -180,6 +180,7 @@ class SalesforceSync:
             con, RAW_SCHEMA, obj.table, fields.arrow_schema, loaded_at=loaded_at
         ) as writer:
             for chunk in self._rest_chunks(fields, first):
+                check_stop()  # a stopping run lands nothing more
                 writer.write(chunk.table)
                 result.pages += chunk.pages
         result.rows = writer.rows
@@ -229,6 +230,7 @@ class SalesforceSync:
             state.restart_cursors(con, obj, deletes_from=started, at=loaded_at)
             for table in _chain(first, tables):
                 high = state.later(high, _max_text(table, obj.watermark))
+                check_stop()  # a stopping run lands nothing more
                 writer.write(table, cursor_value=high)
                 result.pages += 1
                 self.on_progress(obj.name, writer.rows)
@@ -283,10 +285,12 @@ class SalesforceSync:
         with _upsert_writer(con, fields, loaded_at) as writer:
             for table in tables:
                 # Unordered pages: the watermark may only move once all are in.
+                check_stop()  # a stopping run lands nothing more
                 writer.write(table)
                 high = state.later(high, _max_text(table, obj.watermark))
                 result.pages += 1
                 self.on_progress(obj.name, writer.rows)
+            check_stop()
             writer.write(fields.arrow_schema.empty_table(), cursor_value=high)
         result.rows, result.watermark = writer.rows, high
 
@@ -302,6 +306,7 @@ class SalesforceSync:
                 # Pages come in watermark order: rows not landed yet are at or above
                 # this chunk's highest, so resuming from it loses none.
                 high = state.later(high, _max_text(chunk.table, obj.watermark))
+                check_stop()  # a stopping run lands nothing more
                 writer.write(chunk.table, cursor_value=high or empty_mark)
                 result.pages += chunk.pages
         result.rows, result.watermark = writer.rows, high or empty_mark

@@ -16,6 +16,7 @@ pages landed one by one spent more time there than in reading them.
 
 from __future__ import annotations
 
+import contextvars
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -118,7 +119,11 @@ def rest_pages(
             next_url = body.get("nextRecordsUrl")
             ahead = None
             if next_url and not body.get("done", True):
-                ahead = prefetch.submit(api.query_more, next_url, object_name=name)
+                # In this thread's context: the request counts for this object and
+                # stops with the run (connectors/salesforce/sync.py).
+                ahead = prefetch.submit(
+                    contextvars.copy_context().run, api.query_more, next_url, object_name=name
+                )
             batch = records_to_batch(records, fields)
             rows += batch.num_rows
             if on_rows:
@@ -128,9 +133,10 @@ def rest_pages(
                 return
             body = ahead.result()
     finally:
-        # A caller that stops early (a failed landing, a kill) leaves at most one
-        # request in flight; its page is dropped, never landed.
-        prefetch.shutdown(wait=False, cancel_futures=True)
+        # A caller that stops early (a failed landing, a stopping run) waits for the
+        # one request in flight, so no thread outlives the sync; its page is dropped,
+        # never landed.
+        prefetch.shutdown(wait=True, cancel_futures=True)
 
 
 def landing_chunks(

@@ -10,14 +10,20 @@ session.
 The session also watches every response: the ``Date`` header is the server's
 clock (incremental syncs need server time, not this machine's), and
 ``Sforce-Limit-Info`` is the org's daily API usage, which error messages quote.
+Objects sync concurrently, so that org-wide figure cannot say what one object
+cost: ``counting_requests`` counts the responses seen in its context instead
+(the context is copied into the page-prefetch thread).
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import email.utils
 import re
+import threading
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,6 +38,38 @@ USER_AGENT = "trustgap"
 # REQUEST_LIMIT_EXCEEDED arrives as 403 and is a 24-hour quota: never retried.
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 _API_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
+# Enough pooled connections for SALESFORCE_CONCURRENCY workers (at most 16), each
+# with one page prefetched: requests' default of 10 per host would drop and reopen
+# connections above 5 workers.
+POOL_CONNECTIONS = 32
+
+
+class RequestCount:
+    """API responses counted for one object, from every thread that works on it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
+_COUNT: contextvars.ContextVar[RequestCount | None] = contextvars.ContextVar(
+    "salesforce_request_count", default=None
+)
+
+
+@contextlib.contextmanager
+def counting_requests() -> Iterator[RequestCount]:
+    """Count the responses the session receives in this context (and copies of it)."""
+    count = RequestCount()
+    token = _COUNT.set(count)
+    try:
+        yield count
+    finally:
+        _COUNT.reset(token)
 
 
 class CappedRetry(Retry):
@@ -88,7 +126,8 @@ class SalesforceAdapter(HTTPAdapter):
         self.rewrites: dict[str, tuple[str, str]] = {}
         if plain_http_netloc:
             self.add_rewrite(plain_http_netloc, "http", plain_http_netloc)
-        super().__init__(max_retries=max_retries)
+        pool = POOL_CONNECTIONS
+        super().__init__(max_retries=max_retries, pool_connections=pool, pool_maxsize=pool)
 
     def add_rewrite(self, sdk_netloc: str, scheme: str, netloc: str) -> None:
         self.rewrites[sdk_netloc.lower()] = (scheme, netloc)
@@ -138,6 +177,9 @@ class SalesforceSession(requests.Session):
         return super().get_adapter(url)
 
     def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        count = _COUNT.get()
+        if count is not None:
+            count.add()
         date = response.headers.get("Date")
         if date:
             with contextlib.suppress(TypeError, ValueError):

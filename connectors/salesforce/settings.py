@@ -167,6 +167,10 @@ class SyncOptions:
     # "Object.Field__c" / "Object.*" entries. Empty: none.
     custom_fields: tuple[str, ...] = ()
     full_refresh: bool = False
+    # Objects synced at once (connectors/salesforce/sync.py): one object's REST pages
+    # follow each other, so several objects in flight keep the wire busy; 1 syncs
+    # them one after another.
+    concurrency: int = 3
 
     def wants_custom(self, object_name: str, field_name: str) -> bool:
         for entry in self.custom_fields:
@@ -213,6 +217,7 @@ class SyncOptions:
                 env, "SALESFORCE_REST_LANDING_ROWS", 50_000, low=1, high=1_000_000
             ),
             "custom_fields": entries,
+            "concurrency": read.whole_number(env, "SALESFORCE_CONCURRENCY", 3, low=1, high=16),
         }
         values.update(overrides)
         return cls(**values)

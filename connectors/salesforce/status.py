@@ -58,6 +58,11 @@ class ObjectSyncResult:
         return " ".join(self.warnings) or None
 
 
+def create_status_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Create `sync_state.salesforce_objects` if absent (before the workers start)."""
+    con.execute(_STATUS_DDL)
+
+
 def record_status(
     con: duckdb.DuckDBPyConnection, result: ObjectSyncResult, at: dt.datetime, message: str | None
 ) -> None:

@@ -6,20 +6,37 @@ what a failure means, by the policy in `connectors/sync_report.py`: an expired
 session or an exhausted API quota stops the run at once; a bad page, schema
 drift or errors past the request retries fail that object only, the others still
 land, and `SyncFailed` names the failures at the end.
+
+Objects run on `SyncOptions.concurrency` workers (SALESFORCE_CONCURRENCY): one
+object's REST pages follow each other, so only several objects in flight keep
+the wire busy. Each worker lands through its own DuckDB cursor (`con.cursor()`:
+same database, its own transaction), so a Bulk job's replace transaction and
+another object's page commits do not mix; objects write different tables and
+different rows of the sync_state tables, which DuckDB commits side by side. A
+report is yielded as its object finishes. An error that stops the run sets the
+stop event: every other worker stops at its next request or landing
+(`RunStopped`), all are joined, then the error is raised; each object keeps
+only what it committed with its watermark.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 
 import duckdb
 
+from connectors.landing import create_state_tables
+from connectors.salesforce.api import RunStopped, stopping_on
 from connectors.salesforce.client import SalesforceConnection
 from connectors.salesforce.object_sync import SalesforceSync
-from connectors.salesforce.objects import OBJECTS, SalesforceObject
-from connectors.salesforce.status import ObjectSyncResult
+from connectors.salesforce.objects import OBJECTS, RAW_SCHEMA, SalesforceObject
+from connectors.salesforce.session import counting_requests
+from connectors.salesforce.status import ObjectSyncResult, create_status_table
 from connectors.sync_report import (
     FAILS_THE_OBJECT,
     STOPS_THE_RUN,
@@ -46,36 +63,124 @@ def sync_salesforce(
     """
     loaded_at = loaded_at or dt.datetime.now(dt.UTC)
     api = connection.api
-    sync = SalesforceSync(api, connection.options, on_progress=on_progress)
+    sync = SalesforceSync(api, connection.options, on_progress=_serialised(on_progress))
     reason = sync.prepare(con, loaded_at=loaded_at)
     if reason:
         logger.info(reason[0].upper() + reason[1:])
     if sync.org_settings.warning:
         logger.warning(sync.org_settings.warning)
+    if objects:
+        sync.org_objects()  # describeGlobal once, before the workers share it
+    # Tables every object writes to, created once: two workers creating one table
+    # at once would conflict (DuckDB: catalog write-write conflict).
+    create_state_tables(con, RAW_SCHEMA)
+    create_status_table(con)
     failures: dict[str, Exception] = {}
-    for obj in objects:
-        before = api.session.api_usage
-        try:
-            result = sync.sync_object(con, obj, loaded_at=loaded_at)
-        except STOPS_THE_RUN:
-            raise
-        except FAILS_THE_OBJECT as exc:
-            logger.error(f"{obj.name} failed: {exc}")
-            failures[obj.name] = exc
-            continue
-        requests = _requests(before, api.session.api_usage)
-        logger.info(
-            f"{obj.name}: {result.mode} sync over {result.transport.upper()}, "
-            f"{result.rows:,} rows in {result.pages} pages"
-            + (f", {result.deleted:,} flagged deleted" if result.deleted else "")
-            + (f", {requests} API requests" if requests is not None else "")
-        )
-        for warning in result.warnings:
-            logger.warning(warning)
-        if on_result:
-            on_result(result)
-        yield table_report(result, requests)
+    workers = connection.options.concurrency
+    # Closed on the way out, so an error raised here stops and joins the workers first.
+    with closing(_run(sync, con, objects, loaded_at, workers)) as ended:
+        for obj, outcome, requests in ended:
+            if isinstance(outcome, BaseException):
+                if _stops_the_run(outcome):
+                    raise outcome
+                logger.error(f"{obj.name} failed: {outcome}")
+                failures[obj.name] = outcome
+                continue
+            result = outcome
+            logger.info(
+                f"{obj.name}: {result.mode} sync over {result.transport.upper()}, "
+                f"{result.rows:,} rows in {result.pages} pages"
+                + (f", {result.deleted:,} flagged deleted" if result.deleted else "")
+                + f", {requests} API requests"
+            )
+            for warning in result.warnings:
+                logger.warning(warning)
+            if on_result:
+                on_result(result)
+            yield table_report(result, requests)
     raise_for_failures("Salesforce", failures)
+
+
+Outcome = tuple[SalesforceObject, ObjectSyncResult | BaseException, int]
+
+
+def _run(
+    sync: SalesforceSync,
+    con: duckdb.DuckDBPyConnection,
+    objects: Sequence[SalesforceObject],
+    loaded_at: dt.datetime,
+    workers: int,
+) -> Iterator[Outcome]:
+    """Sync `objects` on `workers` threads; yield (object, result or error, requests) as
+    each ends.
+
+    When the caller stops iterating (it raises, or closes this generator), the stop
+    event is set, the workers stop at their next request or landing, and all are
+    joined before the caller's error goes on: no thread outlives the sync.
+    """
+    todo: queue.SimpleQueue[SalesforceObject] = queue.SimpleQueue()
+    for obj in objects:
+        todo.put(obj)
+    ended: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def work(cursor: duckdb.DuckDBPyConnection) -> None:
+        try:
+            with stopping_on(stop):
+                while not stop.is_set():
+                    try:
+                        obj = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    with counting_requests() as count:
+                        try:
+                            outcome = sync.sync_object(cursor, obj, loaded_at=loaded_at)
+                        except RunStopped:
+                            return
+                        except BaseException as exc:  # handed to the caller, which decides
+                            if _stops_the_run(exc):
+                                # Now, not when the caller gets to it: the other
+                                # workers start no request and no landing from here.
+                                stop.set()
+                            outcome = exc
+                    ended.put((obj, outcome, count.value))
+        finally:
+            cursor.close()
+
+    # One cursor per worker: its own transactions on the same database.
+    cursors = [con.cursor() for _ in range(min(max(1, workers), len(objects)))]
+    threads = [
+        threading.Thread(target=work, args=(cursor,), name=f"salesforce-sync-{i}", daemon=True)
+        for i, cursor in enumerate(cursors)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in objects:
+            yield ended.get()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+
+def _stops_the_run(error: BaseException) -> bool:
+    """The policy of connectors/sync_report.py: anything but an object's own failure."""
+    return isinstance(error, STOPS_THE_RUN) or not isinstance(error, FAILS_THE_OBJECT)
+
+
+def _serialised(callback: Callable[[str, int], None] | None) -> Callable[[str, int], None] | None:
+    """The progress callback, called by one worker at a time (a run log need not be
+    thread-safe)."""
+    if callback is None:
+        return None
+    lock = threading.Lock()
+
+    def call(name: str, rows: int) -> None:
+        with lock:
+            callback(name, rows)
+
+    return call
 
 
 def table_report(result: ObjectSyncResult, requests: int | None) -> TableReport:
@@ -99,10 +204,3 @@ def table_report(result: ObjectSyncResult, requests: int | None) -> TableReport:
     return TableReport(
         result.table, rows=result.rows, mode=result.mode, details=details, warnings=result.warnings
     )
-
-
-def _requests(before, after) -> int | None:
-    """API requests between two Sforce-Limit-Info readings (None when unknown)."""
-    if after is None:
-        return None
-    return after[0] - (before[0] if before else after[0])
