@@ -336,17 +336,20 @@ def engines_section(results: list[dict]) -> str:
         "then `dbt build` (models, seeds, data tests) on a copy of the DuckDB working file "
         "and, in a fresh process, lake export + Spark registration + the same build on "
         "Spark (`local[2]`, the profile's session). CPU s and peak RSS are the whole "
-        "process tree's (the JVM included). Wall time on a shared machine is indicative "
-        "only: read it with the load averages.\n",
+        "process tree's (the JVM included; n/a: a run measured before the JVM's CPU was "
+        "counted). Wall time on a shared machine is indicative only: read it with the load "
+        "averages.\n",
         "| size | raw rows | engine | exit | wall s | CPU s | peak RSS MB "
         "| load avg (1 min) before → after | measured |",
         "|---|--:|---|--:|--:|--:|--:|--:|---|",
     ]
     for r in results:
         for engine, arm in r["arms"].items():
+            # Results before "cpu_method" counted wait4 alone: never the JVM's CPU.
+            cpu = _num(arm["cpu_s"]) if arm.get("cpu_method") or engine != "spark" else "n/a"
             lines.append(
                 f"| {r['size']} ({r['generator_size']}) | {_num(r['raw_rows'])} | {engine} "
-                f"| {arm['exit_code']} | {_num(arm['wall_s'])} | {_num(arm['cpu_s'])} "
+                f"| {arm['exit_code']} | {_num(arm['wall_s'])} | {cpu} "
                 f"| {_num(arm['peak_rss_mb'], 0)} | {arm['load_average_before'][0]:.2f} → "
                 f"{arm['load_average_after'][0]:.2f} | {r['measured_at']} |"
             )
