@@ -98,9 +98,12 @@ def _strip(text: str) -> str:
 
 
 def _sql_files() -> list[Path]:
-    files = sorted((PROJECT / "models").rglob("*.sql")) + sorted(
-        (PROJECT / "macros").rglob("*.sql")
-    )
+    # Data tests (generic and singular) run on every engine as much as the models do.
+    files = [
+        f
+        for folder in ("models", "macros", "tests")
+        for f in sorted((PROJECT / folder).rglob("*.sql"))
+    ]
     return [f for f in files if ENGINE_MACROS not in f.parents]
 
 

@@ -14,9 +14,12 @@ as UTC instants (both sessions run in UTC). Nothing else is loosened.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import time
+from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -34,28 +37,9 @@ from tests.spark import (
     spark_session,
 )
 
-# Not there yet: every model but marts.kpi_catalog_as_of (and the view kpi_catalog and
-# history_kpi_values that read it) has built on Spark; that one runs the driver out of heap
-# while planning (views over views are inlined into one plan). Until it builds, CI builds
-# the staging layer (every source, cast and time-zone macro on real Spark data); the whole
-# project and the row-for-row comparison run with TRUSTGAP_SPARK_FULL_BUILD=1 and are
-# expected to fail (strict: the day they pass, the marker and the switch must go).
-FULL_BUILD = os.environ.get("TRUSTGAP_SPARK_FULL_BUILD") == "1"
+# One Spark session and one `dbt build` for the module (a JVM start and a parse cost
+# seconds each): every test below reads that build.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
-full_build_marks = [
-    pytest.mark.skipif(
-        not FULL_BUILD,
-        reason="issue #16: kpi_catalog_as_of does not build on Spark yet "
-        "(TRUSTGAP_SPARK_FULL_BUILD=1 runs the whole project)",
-    ),
-    pytest.mark.xfail(strict=True, reason="issue #16: not every model builds on Spark yet"),
-]
-
-
-def full_build_only(test):
-    for mark in full_build_marks:
-        test = mark(test)
-    return test
 
 
 @pytest.fixture(scope="module")
@@ -78,10 +62,10 @@ def spark_build(tiny_nightly, tmp_path_factory):
     spark = spark_session(work)
     spark.sparkContext.setLogLevel("ERROR")
     register_lake(spark, work / "lake", tables)
-    selection = [] if FULL_BUILD else ["--select", "+staging"]  # with its seeds
-    result = dbt_on_spark(
-        ["build", "--exclude-resource-type", "unit_test", *selection], work, DEMO_AS_OF
-    )
+    # Every model, seed, contract and data test, as the nightly builds on DuckDB; the unit
+    # tests run after it (test_the_unit_tests_pass_on_spark), so that a formula's
+    # difference fails its own test rather than skipping its model here.
+    result = dbt_on_spark(["build", "--exclude-resource-type", "unit_test"], work, DEMO_AS_OF)
     yield spark, result, time.monotonic() - started
     spark.stop()
     os.environ.clear()
@@ -97,27 +81,71 @@ def _failures(result, layer: str | None = None) -> list[str]:
     ]
 
 
-def test_the_staging_layer_and_its_data_tests_build_on_spark(spark_build):
-    _spark, result, seconds = spark_build
-    failures = _failures(result, layer="staging")
-    assert not failures, "\n".join(failures)
-    built = [
-        r
-        for r in result.result.results
-        if r.node.resource_type == "model" and "staging" in r.node.fqn and r.status == "success"
-    ]
-    assert len(built) >= 25, f"only {len(built)} models built"
-    print(
-        f"dbt build of {'every model' if FULL_BUILD else 'staging'} on local Spark: {seconds:.0f} s"
-    )
-
-
-@full_build_only
-def test_dbt_builds_every_model_seed_and_data_test_on_spark(spark_build):
+def test_dbt_builds_every_model_seed_and_test_on_spark(spark_build):
     _spark, result, seconds = spark_build
     assert not _failures(result), "\n".join(_failures(result))
     assert result.success
+    done = Counter(
+        (r.node.resource_type, str(r.status))
+        for r in result.result.results
+        if str(r.status) in ("success", "pass", "warn")
+    )
+    assert done[("model", "success")] == _buildable_models(spark_build_dir(result))
+    assert done[("test", "pass")] + done[("test", "warn")] >= 150
     print(f"dbt build on local Spark (tiny org): {seconds:.0f} s")
+
+
+# The unit tests that do not pass on Spark yet, each with its reason. Strict: a new
+# failure fails the test, and so does one listed here that passes (then remove it).
+NOT_YET_ON_SPARK = {
+    # A `given` row holds a DuckDB list literal ("[CEO, DIR]") that Spark cannot cast
+    # to array<string>: the fixture, not the formula (needs a `format: sql` fixture).
+    "unit_test.trustgap.int_user_leaders.int_user_leaders_every_ancestor_with_distance",
+}
+
+
+def test_the_unit_tests_pass_on_spark(spark_build, monkeypatch):
+    """Every unit test pins a formula on hand-made rows: the same rows out on Spark."""
+    _spark, result, _seconds = spark_build
+    # The unit tests pin their own calendar (UTC, January), as `make test` runs them on
+    # DuckDB: not the demo org's run calendar the build above used.
+    for name in (
+        "TRUSTGAP_FISCAL_YEAR_START_MONTH",
+        "TRUSTGAP_FISCAL_QUARTERS",
+        "TRUSTGAP_TIMEZONE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    started = time.monotonic()
+    tested = dbt_on_spark(
+        ["test", "--select", "test_type:unit"],
+        spark_build_dir(result).parent / "unit",
+        DEMO_AS_OF,
+    )
+    units = [r for r in tested.result.results if r.node.resource_type == "unit_test"]
+    outcomes = Counter(str(r.status) for r in units)
+    print(f"unit tests on local Spark: {dict(outcomes)} in {time.monotonic() - started:.0f} s")
+    failed = {
+        r.node.unique_id: (r.message or "")[:2000]
+        for r in units
+        if str(r.status) in ("error", "fail", "runtime error")
+    }
+    assert set(failed) == NOT_YET_ON_SPARK, failed
+    assert outcomes["pass"] == len(units) - len(NOT_YET_ON_SPARK)
+    assert outcomes["pass"] >= 80
+
+
+def spark_build_dir(result):
+    return Path(result.result.args["target_path"])
+
+
+def _buildable_models(target: Path) -> int:
+    """Models of the project that make a relation (ephemeral ones are inlined)."""
+    manifest = json.loads((target / "manifest.json").read_text())
+    return sum(
+        1
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["materialized"] != "ephemeral"
+    )
 
 
 def _normal(value):
@@ -153,7 +181,6 @@ def _duckdb_tables(published) -> dict[str, list[str]]:
     return tables
 
 
-@full_build_only
 def test_every_mart_is_row_for_row_the_same_as_on_duckdb(spark_build, tiny_nightly):
     spark, _result, _seconds = spark_build
     tables = _duckdb_tables(tiny_nightly.published)
@@ -186,3 +213,32 @@ def test_every_mart_is_row_for_row_the_same_as_on_duckdb(spark_build, tiny_night
     finally:
         con.close()
     assert not differing, differing
+
+
+def test_an_org_chart_csv_is_read_on_spark_as_on_duckdb(spark_build, tmp_path, monkeypatch):
+    """TRUSTGAP_ORG_CHART names a CSV (here without the optional team column): Spark reads
+    it through an external CSV table (macros/engine/files.sql), every value text."""
+    spark, result, _seconds = spark_build
+    chart = tmp_path / "org chart.csv"
+    chart.write_text(
+        "User_Email,Manager_Email\n"
+        " Rep.One@Example.com ,Lead@Example.com\n"
+        "lead@example.com,\n"
+        ",nobody@example.com\n"
+    )
+    monkeypatch.setenv("TRUSTGAP_ORG_CHART", str(chart))
+    monkeypatch.setenv("TRUSTGAP_SCHEMA_PREFIX", "csv_")
+    built = dbt_on_spark(
+        ["run", "--select", "stg_org_chart__managers"],
+        spark_build_dir(result).parent / "csv",
+        DEMO_AS_OF,
+    )
+    assert built.success, _failures(built)
+    rows = spark.sql(
+        "select user_email, manager_email, team from csv_staging.stg_org_chart__managers "
+        "order by user_email"
+    ).collect()
+    assert [tuple(r) for r in rows] == [
+        ("lead@example.com", None, None),
+        ("rep.one@example.com", "lead@example.com", None),
+    ]

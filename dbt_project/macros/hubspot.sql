@@ -58,7 +58,7 @@
 {% macro hierarchy_csv(env_name, seed_name) -%}
     {%- set path = env_var(env_name, '') | trim -%}
     {%- if path -%}
-        read_csv('{{ path | replace("'", "''") }}', header = true, all_varchar = true)
+        {{ trustgap.csv_file(path, seed_name) }}
     {%- else -%}
         {{ ref(seed_name) }}
     {%- endif -%}

@@ -46,7 +46,7 @@
 {%- endmacro %}
 {% macro default__split_text(text, separator) -%}string_split({{ text }}, '{{ separator }}'){%- endmacro %}
 {#- Spark's split takes a regular expression: the separator is quoted. -#}
-{% macro spark__split_text(text, separator) -%}split({{ text }}, '\\\\Q{{ separator }}\\\\E'){%- endmacro %}
+{% macro spark__split_text(text, separator) -%}split({{ text }}, '\\Q{{ separator }}\\E'){%- endmacro %}
 
 {#- Select-list item(s): one row per element of `list` as `alias`; with
     `index_alias`, also its 0-based position. -#}

@@ -6,6 +6,6 @@
 select {{ column_name }} as value
 from {{ model }}
 where {{ column_name }} is not null
-    and not regexp_matches({{ column_name }}, '{{ regex }}')
+    and not {{ trustgap.regex_contains(column_name, regex) }}
 
 {% endtest %}

@@ -8,7 +8,7 @@
 {% for id_column, name_column in pairs %}
 select
     '{{ id_column }}' as id_column,
-    cast(labelled.{{ id_column }} as varchar) as id_value,
+    cast(labelled.{{ id_column }} as string) as id_value,
     labelled.{{ name_column }} as name_value,
     named.{{ name_field }} as expected_name
 from {{ model }} as labelled

@@ -7,8 +7,7 @@
 {%- set has_team = true %}
 {%- if path and execute %}
     {%- set described = run_query(
-        "describe select * from read_csv('" ~ (path | replace("'", "''"))
-        ~ "', header = true, all_varchar = true)"
+        "describe select * from " ~ trustgap.csv_file(path, 'org_chart')
     ) %}
     {%- set has_team = 'team' in (described.columns[0].values() | map('lower') | list) %}
 {%- endif %}
