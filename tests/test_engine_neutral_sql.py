@@ -44,7 +44,8 @@ RULES: dict[str, tuple[str, str]] = {
     "epoch": (r"\bepoch\s*\(", "DuckDB's epoch: trustgap.seconds_between"),
     "date_diff": (r"\bdate_?diff\s*\(", "argument order differs: dbt.datediff or a macro"),
     "list function": (r"\blist_\w+\s*\(|\blist\s*\(", "DuckDB lists: macros/engine/lists.sql"),
-    "list literal or index": (r"\[\s*\d|\[\s*\w+\s*\]", "DuckDB list syntax: trustgap.list_*"),
+    # x[i] is 1-based on DuckDB, 0-based on Spark: trustgap.list_at counts from 1 on both
+    "list literal or index": (r"\[\s*\d|\[\s*\w+\s*\]|\w\s*\[", "trustgap.list_at / list_*"),
     "len": (r"\blen\s*\(", "DuckDB's len: trustgap.list_length"),
     "unnest": (r"\bunnest\s*\(", "DuckDB's unnest: trustgap.unnest_item"),
     "series": (r"\bgenerate_series\s*\(|\brange\s*\(", "trustgap.date_series_item"),

@@ -33,7 +33,7 @@ final as (
         leaders.distance = 1 as is_direct,
         leader_users.depth as leader_depth,
         -- the leader's direct report on the way down to the user (the user at distance 1)
-        users.hierarchy_path[leader_users.depth + 2] as via_report_id
+        {{ list_at('users.hierarchy_path', 'leader_users.depth + 2') }} as via_report_id
     from leaders
     inner join users
         on leaders.user_id = users.user_id
