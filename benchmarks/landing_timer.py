@@ -5,6 +5,11 @@ methods (entering, writing a batch, flagging deletes, committing) records each
 call's interval, CPU and rows. Whatever the raw step spends outside these calls
 is extract: waiting on the API, decoding pages, building Arrow batches. Two
 clock reads and two getrusage calls per batch keep the hook off the hot path.
+
+The connectors land objects from several threads at once (SALESFORCE_CONCURRENCY,
+HUBSPOT_CONCURRENCY), so a call's CPU is its own thread's (RUSAGE_THREAD) and the
+land phase's wall is the union of the calls' intervals, never their sum: what is
+left of the raw step is the time no landing was running.
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ from dataclasses import dataclass, field
 
 from connectors.landing import RawTableWriter
 
+# Linux has per-thread usage; elsewhere the process's (right for one thread).
+_WHO = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
+
 
 def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+    usage = resource.getrusage(_WHO)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -38,10 +46,20 @@ class LandingTimer:
         """Wall, CPU and rows of the landing calls inside [start, end]."""
         picked = [c for c in self.calls if c.start >= start and c.end <= end]
         return (
-            sum(c.end - c.start for c in picked),
+            _union_length([(c.start, c.end) for c in picked]),
             sum(c.cpu for c in picked),
             sum(c.rows for c in picked),
         )
+
+
+def _union_length(intervals: list[tuple[float, float]]) -> float:
+    """Seconds covered by at least one interval (overlapping calls counted once)."""
+    covered, reach = 0.0, float("-inf")
+    for start, end in sorted(intervals):
+        if end > reach:
+            covered += end - max(start, reach)
+            reach = end
+    return covered
 
 
 TIMER = LandingTimer()

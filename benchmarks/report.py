@@ -369,9 +369,16 @@ def hubspot_section(r: dict) -> str:
         f"(associations, watermark searches, account, pipelines: as counted). "
         f"Requests by kind: "
         + ", ".join(f"{k} {v:,}" for k, v in sorted(r["requests_by_kind"].items()))
-        + f". Strictly one request after another, the latency alone costs "
+        + f". One request after another, the latency alone would cost "
         f"{r['latency_bound_s']:.1f} s ({r['requests']:,} x {r['latency_ms']:g} ms); "
-        f"the client's own limiter waited {run.get('limiter_waited_s', 0):.1f} s. "
+        + (
+            f"the connector kept up to {run['concurrency']} objects in flight, mean "
+            f"send-to-answer {run['mean_answer_s']:.3f} s; "
+            if run.get("concurrency")
+            else ""
+        )
+        + f"the client's own limiter waited {run.get('limiter_waited_s', 0):.1f} s "
+        "(summed over its threads). "
         f"Rows landed: {run['rows_landed']:,}.",
     ]
     return "\n".join(lines) + "\n"
