@@ -5,6 +5,9 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 RUN := $(UV) run --frozen --no-sync
 SIZE ?= small
+# pytest workers for `make test` (pytest-xdist; each test module stays on one worker, so
+# a module's shared fixtures are built once). Two fit the 2-core CI machine.
+TEST_WORKERS ?= 2
 
 export GX_ANALYTICS_ENABLED := False
 export DO_NOT_TRACK := 1
@@ -67,7 +70,7 @@ test: install browser java
 	$(RUN) ruff format --check .
 	$(RUN) lint-imports
 	$(RUN) sqlfluff lint dbt_project/models dbt_project/macros --processes 2
-	$(RUN) pytest
+	$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The README's report screenshots (docs/images): the demo's nightly run into its own warehouse,
 # 13 weeks of history backfilled (so the trends have a line), its report, and the

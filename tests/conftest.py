@@ -2,6 +2,7 @@
 
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,13 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 # A step retried for a transient failure runs again at once, not after a minute.
 os.environ.setdefault("TRUSTGAP_RETRY_WAIT_SECONDS", "0")
+# pytest-xdist's workers run under execnet, whose __main__ has no file. Two things
+# need one: pyspark takes a file-less __main__ for a doctest run and calls
+# sys.exit(0) when great-expectations probes pyspark.sql.connect; and multiprocessing's
+# spawned children re-run __main__'s file. pytest's own __main__.py is what
+# `python -m pytest` runs, and does nothing when a child re-runs it as __mp_main__.
+if not hasattr(sys.modules["__main__"], "__file__"):
+    sys.modules["__main__"].__file__ = str(Path(pytest.__file__).with_name("__main__.py"))
 
 DEMO_AS_OF = "2026-11-27"
 
