@@ -261,3 +261,110 @@ def test_a_name_missing_beside_a_resolving_id_fails_the_mart_names_check(tiny_ni
     result = run_dbt(names_check, tmp_path, copy, DEMO_AS_OF)
     assert result.returncode != 0
     assert "FAIL 1 rep_hygiene_names_resolve" in result.stdout, result.stdout[-2000:]
+
+
+# Staging keys that are a raw key renamed (and one not-null column):
+# (staging model, column, raw table, raw column).
+# The raw table's landing contract checks the raw column (not null, unique, error
+# severity, blocking), so dbt only starts once it holds; a rename keeps both.
+RENAMED_RAW_KEYS = [
+    *(
+        (f"stg_hubspot__{table}", key, f"raw_hubspot.{table}", "id")
+        for table, key in [
+            ("owners", "owner_id"),
+            ("owner_teams", "owner_team_id"),
+            ("deals", "deal_id"),
+            ("deal_property_history", "history_id"),
+            ("calls", "call_id"),
+            ("emails", "email_id"),
+            ("meetings", "meeting_id"),
+            ("notes", "note_id"),
+            ("tasks", "task_id"),
+        ]
+    ),
+    (
+        "stg_hubspot__deal_contact_associations",
+        "deal_id",
+        "raw_hubspot.deal_contact_associations",
+        "deal_id",
+    ),
+    (
+        "stg_hubspot__engagement_deal_associations",
+        "engagement_id",
+        "raw_hubspot.engagement_deal_associations",
+        "engagement_id",
+    ),
+    *(
+        (f"stg_salesforce__{model}", key, f"raw_salesforce.{table}", "Id")
+        for model, key, table in [
+            ("users", "user_id", "user"),
+            ("user_roles", "user_role_id", "user_role"),
+            ("accounts", "account_id", "account"),
+            ("opportunities", "opportunity_id", "opportunity"),
+            ("opportunity_stages", "opportunity_stage_id", "opportunity_stage"),
+            ("opportunity_history", "opportunity_history_id", "opportunity_history"),
+            (
+                "opportunity_field_history",
+                "opportunity_field_history_id",
+                "opportunity_field_history",
+            ),
+            ("tasks", "task_id", "task"),
+            ("events", "event_id", "event"),
+            (
+                "opportunity_contact_roles",
+                "opportunity_contact_role_id",
+                "opportunity_contact_role",
+            ),
+            ("dated_conversion_rates", "dated_conversion_rate_id", "dated_conversion_rate"),
+        ]
+    ),
+    ("stg_salesforce__currency_types", "currency_code", "raw_salesforce.currency_type", "IsoCode"),
+    (
+        "stg_salesforce__dated_conversion_rates",
+        "currency_code",
+        "raw_salesforce.dated_conversion_rate",
+        "IsoCode",
+    ),
+]
+
+# A renamed raw column that is not a key: its dbt test was not_null only.
+NOT_NULL_ONLY = {("stg_salesforce__dated_conversion_rates", "currency_code")}
+
+
+def _tested_columns(manifest: dict) -> set[tuple[str, str]]:
+    """(model, column) of every dbt data test on one column."""
+    return {
+        (node["attached_node"].split(".")[-1], node["column_name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and node.get("column_name") and node.get("attached_node")
+    }
+
+
+@pytest.mark.parametrize(("model", "key", "raw_table", "raw_column"), RENAMED_RAW_KEYS)
+def test_a_staging_key_renamed_from_a_raw_key_is_checked_once_at_landing(
+    manifest, model, key, raw_table, raw_column
+):
+    """The landing contract owns it: a dbt test on the view would be a node each night
+    that cannot fail once the run's blocking landing checks have passed (issue #17)."""
+    suite = load_suites()[raw_table]
+    blocking = {
+        (spec.type, spec.kwargs.get("column"))
+        for spec in suite.expectations
+        if spec.severity == "error"
+    }
+    assert ("expect_column_values_to_not_be_null", raw_column) in blocking
+    if (model, key) not in NOT_NULL_ONLY:
+        assert ("expect_column_values_to_be_unique", raw_column) in blocking
+    node = next(n for n in manifest["nodes"].values() if n["name"] == model)
+    # A bare rename of the raw column, in a view that filters, joins and repeats nothing.
+    renamed = key if raw_column == key else f"{raw_column.lower()} as {key}"
+    assert re.search(rf"^\s*{renamed},?$", node["raw_code"], re.MULTILINE)
+    assert not re.search(r"\b(where|join|unnest|union|distinct)\b", node["raw_code"])
+    assert (model, key) not in _tested_columns(manifest)
+
+
+def test_a_staging_key_staging_derives_keeps_its_dbt_test(manifest):
+    """Keys that are not a raw key renamed have no landing check to stand in for them."""
+    tested = _tested_columns(manifest)
+    assert ("stg_hubspot__deal_stages", "deal_stage_key") in tested
+    assert ("stg_salesforce__opportunity_stages", "api_name") in tested

@@ -14,9 +14,10 @@ import duckdb
 import pytest
 
 from tests.dbt_runner import run_dbt
-from tests.test_dbt_project import AS_OF, _user, write_raw_salesforce
+from tests.test_dbt_project import AS_OF, _stage, write_raw_salesforce
 
-KEY_TEST = "primary_key_stg_salesforce__users_user_id"
+# A key staging names itself (a raw key renamed is the landing contract's to check).
+KEY_TEST = "primary_key_stg_salesforce__opportunity_stages_api_name"
 
 
 @pytest.fixture(scope="module")
@@ -25,13 +26,13 @@ def dbt_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("generic_tests")
 
 
-def _build_users(tmp_path: Path, users: list[dict]) -> tuple[int, str, Path]:
-    """`dbt build` of the Salesforce users' staging view, failures stored."""
+def _build_stages(tmp_path: Path, stages: list[dict]) -> tuple[int, str, Path]:
+    """`dbt build` of the Salesforce opportunity stages' staging view, failures stored."""
     warehouse = tmp_path / "working.duckdb"
     warehouse.unlink(missing_ok=True)
-    write_raw_salesforce(warehouse, {"user": users})
+    write_raw_salesforce(warehouse, {"opportunity_stage": stages})
     result = run_dbt(
-        ["build", "--select", "stg_salesforce__users", "--store-failures"],
+        ["build", "--select", "stg_salesforce__opportunity_stages", "--store-failures"],
         tmp_path,
         warehouse,
         AS_OF,
@@ -48,12 +49,12 @@ def _key_test_status(tmp_path: Path) -> dict[str, tuple[str, int | None]]:
     }
 
 
-def _no_id(name: str) -> dict:
-    return _user("005X", name=name) | {"Id": None}
+def _no_name(order: int) -> dict:
+    return _stage("X", order) | {"ApiName": None}
 
 
 def _stored_failures(warehouse: Path) -> list[tuple]:
-    """The failing rows `--store-failures` kept for the users' key test."""
+    """The failing rows `--store-failures` kept for the stages' key test."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         (schema,) = con.execute(
             "select schema_name from duckdb_tables() where table_name = ?", [KEY_TEST]
@@ -64,26 +65,26 @@ def _stored_failures(warehouse: Path) -> list[tuple]:
 
 
 def test_a_repeated_or_missing_key_fails_the_build_naming_both(dbt_dir):
-    users = [_user("005A"), _user("005B"), _user("005B", name="B again"), _no_id("Nul")]
+    stages = [_stage("Qualify", 1), _stage("Propose", 2), _stage("Propose", 3), _no_name(4)]
 
-    returncode, stdout, warehouse = _build_users(dbt_dir, users)
+    returncode, stdout, warehouse = _build_stages(dbt_dir, stages)
 
     assert returncode == 1, stdout[-3000:]
     # one test node checks both: one failing row for the repeated key, one for the null
     assert _key_test_status(dbt_dir) == {KEY_TEST: ("fail", 2)}
-    assert _stored_failures(warehouse) == [("005B", "duplicate", 2), (None, "null", 1)]
+    assert _stored_failures(warehouse) == [("Propose", "duplicate", 2), (None, "null", 1)]
 
 
 @pytest.mark.parametrize(
-    ("users", "failures"),
+    ("stages", "failures"),
     [
-        ([_user("005A"), _user("005A", name="again")], [("005A", "duplicate", 2)]),
-        ([_user("005A"), _no_id("Nul"), _no_id("Nul 2")], [(None, "null", 2)]),
+        ([_stage("Qualify", 1), _stage("Qualify", 2)], [("Qualify", "duplicate", 2)]),
+        ([_stage("Qualify", 1), _no_name(2), _no_name(3)], [(None, "null", 2)]),
     ],
     ids=["repeated", "missing"],
 )
-def test_each_kind_of_bad_key_alone_fails(dbt_dir, users, failures):
-    returncode, stdout, warehouse = _build_users(dbt_dir, users)
+def test_each_kind_of_bad_key_alone_fails(dbt_dir, stages, failures):
+    returncode, stdout, warehouse = _build_stages(dbt_dir, stages)
 
     assert returncode == 1, stdout[-3000:]
     assert _key_test_status(dbt_dir) == {KEY_TEST: ("fail", 1)}
@@ -91,7 +92,7 @@ def test_each_kind_of_bad_key_alone_fails(dbt_dir, users, failures):
 
 
 def test_distinct_keys_pass(dbt_dir):
-    returncode, stdout, _ = _build_users(dbt_dir, [_user("005A"), _user("005B")])
+    returncode, stdout, _ = _build_stages(dbt_dir, [_stage("Qualify", 1), _stage("Propose", 2)])
 
     assert returncode == 0, stdout[-3000:]
     assert _key_test_status(dbt_dir) == {KEY_TEST: ("pass", 0)}

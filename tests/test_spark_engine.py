@@ -91,8 +91,9 @@ def test_dbt_builds_every_model_seed_and_test_on_spark(spark_build):
         if str(r.status) in ("success", "pass", "warn")
     )
     assert done[("model", "success")] == _buildable_models(spark_build_dir(result))
-    # 131 data tests on the tiny org (keys are one primary_key test each, issue #17)
-    assert done[("test", "pass")] + done[("test", "warn")] >= 125
+    # 107 data tests on the tiny org (keys are one primary_key test each, and a raw key
+    # staging only renames is the landing contract's to check; issue #17)
+    assert done[("test", "pass")] + done[("test", "warn")] >= 101
     print(f"dbt build on local Spark (tiny org): {seconds:.0f} s")
 
 
