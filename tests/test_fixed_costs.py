@@ -112,3 +112,29 @@ def test_dbt_runs_independent_nodes_on_several_threads(tmp_path):
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     assert {r["status"] for r in results} == {"success"}
     assert len({r["thread_id"] for r in results}) > 1
+
+
+def test_an_intermediate_view_read_once_untested_and_fed_to_no_unit_test_is_ephemeral():
+    """Such a view is a dbt node and a Dagster asset each night for SQL DuckDB inlines
+    into its one reader anyway; ephemeral, it is a CTE of that reader."""
+    from pipelines.project import ensure_manifest
+
+    manifest = json.loads(ensure_manifest().read_text())
+    unit_inputs = {
+        given["input"].split("'")[1]
+        for unit in manifest["unit_tests"].values()
+        for given in unit["given"]
+        if given["input"].startswith("ref(")
+    }
+    read_once = []
+    for unique_id, node in manifest["nodes"].items():
+        config = node.get("config", {})
+        if node["resource_type"] != "model" or config.get("schema") != "intermediate":
+            continue
+        children = manifest["child_map"].get(unique_id, [])
+        models = [c for c in children if c.startswith("model.")]
+        tested = any(c.startswith("test.") for c in children)
+        if len(models) == 1 and not tested and node["name"] not in unit_inputs:
+            read_once.append((node["name"], config["materialized"]))
+    assert ("int_salesforce__deals", "ephemeral") in read_once
+    assert [name for name, materialized in read_once if materialized == "view"] == []

@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- Salesforce accounts in the canonical accounts shape (int_accounts' source branch);
     deleted accounts are left out. -#}
 with accounts as (

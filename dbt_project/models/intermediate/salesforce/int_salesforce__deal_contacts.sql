@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- Salesforce opportunity contact roles in the canonical deal_contacts shape
     (int_deal_contacts' source branch). -#}
 with contact_roles as (

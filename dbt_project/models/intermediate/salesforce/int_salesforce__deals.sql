@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- Salesforce opportunities in the canonical deals shape (int_deals' source branch). -#}
 with opportunities as (
     select * from {{ ref('stg_salesforce__opportunities') }}

@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+
 {#- Salesforce opportunity stages in the canonical stages shape (int_stages'
     source branch). The canonical stage is the picklist value (API name). -#}
 with stages as (
