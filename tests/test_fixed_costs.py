@@ -138,3 +138,35 @@ def test_an_intermediate_view_read_once_untested_and_fed_to_no_unit_test_is_ephe
             read_once.append((node["name"], config["materialized"]))
     assert ("int_salesforce__deals", "ephemeral") in read_once
     assert [name for name, materialized in read_once if materialized == "view"] == []
+
+
+class _CountingEnviron(dict):
+    """os.environ that counts how often the whole environment is listed."""
+
+    listed = 0
+
+    def items(self):
+        type(self).listed += 1
+        return super().items()
+
+
+def test_dbt_scrubs_its_log_lines_of_secrets_read_once(monkeypatch):
+    import dbt.events.logging as file_logging
+    import dbt_common.events.functions as console_logging
+    from dbt_common.exceptions import base
+
+    from pipelines import dbt_process
+
+    # Restored after the test, whatever read_secrets_once puts in their place.
+    monkeypatch.setattr(file_logging, "env_scrubber", console_logging.env_scrubber)
+    monkeypatch.setattr(console_logging, "env_scrubber", console_logging.env_scrubber)
+    environ = _CountingEnviron(os.environ, DBT_ENV_SECRET_CRM_TOKEN="tok-4242")
+    monkeypatch.setattr(base.os, "environ", environ)
+
+    assert dbt_process.read_secrets_once()
+    lines = [f"node {n}: connected with tok-4242" for n in range(100)]
+    for scrubber in (file_logging.env_scrubber, console_logging.env_scrubber):
+        assert {scrubber(line) for line in lines} == {
+            f"node {n}: connected with *****" for n in range(100)
+        }
+    assert _CountingEnviron.listed == 1
