@@ -144,10 +144,10 @@ def test_the_kubernetes_instance_config_is_a_valid_dagster_yaml():
 
 @pytest.mark.parametrize(
     "argv",
-    [["backfill", "--from", "2026-11-01", "--to", "2026-11-02"], ["report"]],
-    ids=["backfill", "report"],
+    [["backfill", "--from", "2026-11-01", "--to", "2026-11-02"], ["report"], ["status"]],
+    ids=["backfill", "report", "status"],
 )
-def test_history_and_report_on_spark_are_refused_naming_the_setting(
+def test_history_report_and_status_on_spark_are_refused_naming_the_setting(
     argv, tmp_path, monkeypatch, capsys
 ):
     from pipelines.cli import main

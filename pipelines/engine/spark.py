@@ -37,12 +37,16 @@ class NotOnSparkYetError(ConfigurationError):
     """A command that reads or writes the published DuckDB file, asked for on Spark."""
 
 
-# What a Spark run does not do yet, and why (issue #16): the history, its backfill and
-# the trust report read and write the published DuckDB file, which a Spark run does not
-# write (its marts are views in the Spark catalog).
+# What a Spark run does not do yet, and why (issue #16): the history, its backfill, the
+# trust report and the status read or write the published DuckDB file, which a Spark run
+# does not write (its marts are views in the Spark catalog).
 NOT_ON_SPARK_YET = {
     "backfill": "the history (its build and publish) is DuckDB's only",
     "report": "the trust report reads the published DuckDB file, which Spark runs do not write",
+    "status": (
+        "it reads the published DuckDB file, which Spark runs do not write (their runs are "
+        "listed in trustgap.runs.jsonl beside it, and in the Spark table trustgap_meta.runs)"
+    ),
 }
 
 
