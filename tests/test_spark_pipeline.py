@@ -6,8 +6,7 @@ summary are tested on the one real Spark demo run of tests/test_spark_engine.py 
 pays for one Spark run, not three Spark sessions).
 """
 
-import os
-import shutil
+import json
 from pathlib import Path
 
 import duckdb
@@ -21,14 +20,7 @@ from pipelines.engine import lake, spark_steps
 from pipelines.engine.spark import session_conf
 from pipelines.project import dbt_project
 from pipelines.settings import Settings
-
-# The demo plants a deal worth zero (demo/org/planted.py); a team's stricter suite
-# turns it into a blocking failure, as in tests/test_publishing.py.
-
-NEEDS_JAVA = pytest.mark.skipif(
-    shutil.which("java") is None and not os.environ.get("JAVA_HOME") and not os.environ.get("CI"),
-    reason="no `java`: `make java` installs openjdk-17-jre-headless (root or sudo)",
-)
+from tests.conftest import DEMO_AS_OF
 
 
 def test_the_engine_is_duckdb_unless_set_to_spark():
@@ -162,3 +154,17 @@ def test_history_report_and_status_on_spark_are_refused_naming_the_setting(
     assert err.startswith(f"error: `trustgap {argv[0]}` does not run with TRUSTGAP_ENGINE=spark")
     assert "Traceback" not in err
     assert not (tmp_path / "w").exists()
+
+
+def test_the_printed_summary_reads_the_publishs_numbers_without_starting_spark(tmp_path):
+    """The publish job counts what the summary shows; printing it starts no JVM (here
+    there is no Spark catalog at all: a query would fail)."""
+    last = {"version": "v1", "tables": {}, "summary": [DEMO_AS_OF, 1234, 56, 7]}
+    (tmp_path / spark_steps.LAST_PUBLISH).write_text(json.dumps(last))
+
+    printed = spark_steps.summary(tmp_path, 12.5, "python")
+
+    assert f"Nightly run succeeded on Spark in 12.5 s (as of {DEMO_AS_OF})." in printed
+    assert "Deals: 1,234 (56 open); quarantined deals: 7" in printed
+    assert f"Spark warehouse: {tmp_path / 'warehouse'}" in printed
+    assert not (tmp_path / "metastore_db").exists()
