@@ -159,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         if getattr(args, "as_of", None):
             check_as_of(args.as_of, settings.timezone)
+        from pipelines.engine.spark import refuse_on_spark
+
+        refuse_on_spark(settings.engine, args.command)
         if args.command in RUNS_THE_JOB or args.command in plugins:
             check_warehouse_folder(getattr(args, "warehouse", None) or settings.warehouse)
         if args.command == "run":

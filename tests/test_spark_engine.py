@@ -1,10 +1,18 @@
-"""The same dbt project on a real local Spark gives the same marts as DuckDB (issue #16).
+"""The demo end to end on a real local Spark, once, and everything Spark-side hung on it
+(issue #16).
 
-The tiny demo org's nightly run (DuckDB, the shared `tiny_nightly`) lands the raw tables;
-they go to Parquet, into a local Spark's metastore, and `dbt build --target spark` builds
-every model, seed and data test there (dbt-spark's `session` method in this process, one
-Spark session for the module). Every mart and quarantine table is then compared row for
-row with the DuckDB build of the same data, with the calendar the nightly resolved.
+`TRUSTGAP_ENGINE=spark trustgap demo --size tiny` runs once for the module, as a user
+runs it (its own process; the real Dagster nightly job: landing, the raw tables to the
+lake, `dbt build --target spark`, the checks on the marts read back through Spark, the
+publish that swaps the views). Then one Spark session in this process opens the
+catalog that run published (its Derby metastore takes one JVM at a time, and the run's
+JVMs are gone by then), and every test below reads it:
+
+- the run's printed summary says where the marts are, with the tiny org's numbers;
+- every published mart and quarantine table equals the DuckDB build of the same org
+  (the shared `tiny_nightly`) row for row;
+- the dbt unit tests pass on Spark (in this process, on the run's built relations);
+- a failed blocking check refuses the publish and leaves the published marts as they were.
 
 Tolerance: doubles are compared at 9 significant digits (tests/mart_fingerprints.py's
 rule): the engines add floating-point values in different orders. Timestamps are compared
@@ -14,140 +22,154 @@ as UTC instants (both sessions run in UTC). Nothing else is loosened.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
+import resource
+import subprocess
+import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.calendar import recorded_calendar
-from pipelines.warehouse import working_path
+from expectations import load_suite, validate_table
+from pipelines import quarantine
+from pipelines import warehouse as wh
+from pipelines.engine import spark_job, spark_steps
+from pipelines.engine.spark import BUILD_PREFIX, VERSIONS_SCHEMA
 from tests.conftest import DEMO_AS_OF
 from tests.mart_fingerprints import RUN_TIME_COLUMNS, SCHEMAS
-from tests.spark import (
-    NO_JAVA,
-    dbt_on_spark,
-    export_raw_to_parquet,
-    java_missing,
-    register_lake,
-    spark_session,
-)
+from tests.spark import NO_JAVA, dbt_on_spark, java_missing
 
-# One Spark session and one `dbt build` for the module (a JVM start and a parse cost
-# seconds each): every test below reads that build.
+# The demo plants a deal worth zero (demo/org/planted.py); a team's stricter suite
+# turns it into a blocking failure, as in tests/test_publishing.py.
+from tests.test_publishing import STRICT_SUITE
+
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
+@dataclass
+class SparkDemo:
+    """The finished `trustgap demo` on Spark: what it printed and where it published."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    published: Path
+    spark_dir: Path
+    seconds: float
+    cpu_seconds: float
+
+    def log(self) -> str:
+        """The run's full log file (every step's line, dbt's nodes)."""
+        return "".join(p.read_text() for p in (self.published.parent / "logs").glob("*.log"))
+
+
 @pytest.fixture(scope="module")
-def spark_build(tiny_nightly, tmp_path_factory):
-    """(spark session, dbt result, seconds) of `dbt build --target spark` on the tiny org."""
+def spark_demo(tmp_path_factory) -> SparkDemo:
+    """`TRUSTGAP_ENGINE=spark trustgap demo --size tiny` as of the shared run's date."""
     if java_missing():
         if os.environ.get("CI"):
             pytest.fail(NO_JAVA)
         pytest.skip(NO_JAVA)
-    work = tmp_path_factory.mktemp("spark")
-    con = duckdb.connect(str(tiny_nightly.published), read_only=True)
-    try:
-        calendar = recorded_calendar(con)
-    finally:
-        con.close()
-    saved = dict(os.environ)
-    os.environ.update(calendar.environment() if calendar else {})
-    started = time.monotonic()
-    tables = export_raw_to_parquet(working_path(tiny_nightly.published), work / "lake")
-    spark = spark_session(work)
-    spark.sparkContext.setLogLevel("ERROR")
-    register_lake(spark, work / "lake", tables)
-    # Every model, seed, contract and data test, as the nightly builds on DuckDB; the unit
-    # tests run after it (test_the_unit_tests_pass_on_spark), so that a formula's
-    # difference fails its own test rather than skipping its model here.
-    result = dbt_on_spark(["build", "--exclude-resource-type", "unit_test"], work, DEMO_AS_OF)
-    yield spark, result, time.monotonic() - started
-    spark.stop()
-    os.environ.clear()
-    os.environ.update(saved)
-
-
-def _failures(result, layer: str | None = None) -> list[str]:
-    return [
-        f"{r.node.unique_id}: {(r.message or '').splitlines()[0][:300]}"
-        for r in result.result.results
-        if str(r.status) in ("error", "fail", "runtime error")
-        and (layer is None or layer in r.node.fqn)
-    ]
-
-
-def test_dbt_builds_every_model_seed_and_test_on_spark(spark_build):
-    _spark, result, seconds = spark_build
-    assert not _failures(result), "\n".join(_failures(result))
-    assert result.success
-    done = Counter(
-        (r.node.resource_type, str(r.status))
-        for r in result.result.results
-        if str(r.status) in ("success", "pass", "warn")
-    )
-    assert done[("model", "success")] == _buildable_models(spark_build_dir(result))
-    # 107 data tests on the tiny org (keys are one primary_key test each, and a raw key
-    # staging only renames is the landing contract's to check; issue #17)
-    assert done[("test", "pass")] + done[("test", "warn")] >= 101
-    print(f"dbt build on local Spark (tiny org): {seconds:.0f} s")
-
-
-# The unit tests that do not pass on Spark yet, each with its reason. Strict: a new
-# failure fails the test, and so does one listed here that passes (then remove it).
-NOT_YET_ON_SPARK = {
-    # A `given` row holds a DuckDB list literal ("[CEO, DIR]") that Spark cannot cast
-    # to array<string>: the fixture, not the formula (needs a `format: sql` fixture).
-    "unit_test.trustgap.int_user_leaders.int_user_leaders_every_ancestor_with_distance",
-}
-
-
-def test_the_unit_tests_pass_on_spark(spark_build, monkeypatch):
-    """Every unit test pins a formula on hand-made rows: the same rows out on Spark."""
-    _spark, result, _seconds = spark_build
-    # The unit tests pin their own calendar (UTC, January), as `make test` runs them on
-    # DuckDB: not the demo org's run calendar the build above used.
-    for name in (
-        "TRUSTGAP_FISCAL_YEAR_START_MONTH",
-        "TRUSTGAP_FISCAL_QUARTERS",
-        "TRUSTGAP_TIMEZONE",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    started = time.monotonic()
-    tested = dbt_on_spark(
-        ["test", "--select", "test_type:unit"],
-        spark_build_dir(result).parent / "unit",
-        DEMO_AS_OF,
-    )
-    units = [r for r in tested.result.results if r.node.resource_type == "unit_test"]
-    outcomes = Counter(str(r.status) for r in units)
-    print(f"unit tests on local Spark: {dict(outcomes)} in {time.monotonic() - started:.0f} s")
-    failed = {
-        r.node.unique_id: (r.message or "")[:2000]
-        for r in units
-        if str(r.status) in ("error", "fail", "runtime error")
+    tmp = tmp_path_factory.mktemp("spark_demo")
+    published = tmp / "warehouse" / "trustgap.duckdb"
+    env = {
+        **os.environ,
+        "TRUSTGAP_ENGINE": "spark",
+        "DAGSTER_HOME": str(tmp / "dagster_home"),
     }
-    assert set(failed) == NOT_YET_ON_SPARK, failed
-    assert outcomes["pass"] == len(units) - len(NOT_YET_ON_SPARK)
-    assert outcomes["pass"] >= 80
-
-
-def spark_build_dir(result):
-    return Path(result.result.args["target_path"])
-
-
-def _buildable_models(target: Path) -> int:
-    """Models of the project that make a relation (ephemeral ones are inlined)."""
-    manifest = json.loads((target / "manifest.json").read_text())
-    return sum(
-        1
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["config"]["materialized"] != "ephemeral"
+    for name in ("TRUSTGAP_LAKE_URL", "TRUSTGAP_DBT_TARGET", "TRUSTGAP_SCHEMA_PREFIX"):
+        env.pop(name, None)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "pipelines.cli", "demo", "--size", "tiny"),
+            *("--as-of", DEMO_AS_OF, "--warehouse", str(published)),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1500,
     )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    demo = SparkDemo(
+        done.returncode,
+        done.stdout,
+        done.stderr,
+        published,
+        published.parent / "spark",
+        time.monotonic() - started,
+        cpu,
+    )
+    print(f"Spark demo: {demo.seconds:.0f} s wall, {cpu:.0f} CPU s (reaped children; not the JVMs)")
+    return demo
+
+
+@pytest.fixture(scope="module")
+def spark(spark_demo):
+    """One Spark session in this process on the catalog the demo published."""
+    if spark_demo.returncode != 0:
+        pytest.fail(f"the Spark demo failed:\n{spark_demo.stderr[-3000:]}")
+    saved = os.environ.get("TRUSTGAP_SPARK_DIR")
+    # The profile's `spark` target (dbt's session method) takes this session as it is.
+    os.environ["TRUSTGAP_SPARK_DIR"] = str(spark_demo.spark_dir)
+    session = spark_job.session(spark_demo.spark_dir)
+    yield session
+    session.stop()
+    if saved is None:
+        os.environ.pop("TRUSTGAP_SPARK_DIR", None)
+    else:
+        os.environ["TRUSTGAP_SPARK_DIR"] = saved
+
+
+def test_the_spark_demo_runs_end_to_end_and_says_where_the_marts_are(spark_demo, tiny_nightly):
+    assert spark_demo.returncode == 0, spark_demo.stderr[-3000:]
+    ((deals, open_deals),) = tiny_nightly.query(
+        "select count(*), count(*) filter (where not is_closed) from marts.fct_deals"
+    )
+    ((quarantined,),) = tiny_nightly.query("select count(*) from quarantine.deals")
+    printed = spark_demo.stdout
+    assert "Nightly run succeeded on Spark in " in printed
+    assert f"(as of {DEMO_AS_OF})." in printed
+    assert f"Deals: {deals:,} ({open_deals:,} open); quarantined deals: {quarantined:,}" in printed
+    assert f"Spark warehouse: {spark_demo.spark_dir / 'warehouse'}" in printed
+    assert f'-m pipelines.engine.spark_sql {spark_demo.spark_dir} "select' in printed
+    log = spark_demo.log()
+    # The checks ran on what Spark built, and the publish came after them.
+    assert "Read back through Spark for the checks" in log
+    assert "Published " in log and " tables on Spark as version v" in log
+    assert "Trust report skipped" in log
+
+
+def test_every_published_view_points_at_one_new_version(spark, tiny_nightly):
+    # SHOW TABLES / SHOW VIEWS rows: (namespace, name, isTemporary).
+    versions = {
+        row[1].rsplit("__", 1)[1]
+        for row in spark.sql(f"show tables in {VERSIONS_SCHEMA}").collect()
+    }
+    assert len(versions) == 1
+    published = {
+        f"{schema}.{row[1]}"
+        for schema in SCHEMAS
+        for row in spark.sql(f"show views in {schema}").collect()
+        if not row[2]
+    }
+    # Every table and view DuckDB publishes in those schemas (kpi_catalog is a view there).
+    on_duckdb = tiny_nightly.query(
+        "select table_schema || '.' || table_name from information_schema.tables "
+        "where table_schema in (select unnest(?))",
+        [list(SCHEMAS)],
+    )
+    assert published == {name for (name,) in on_duckdb}
+    (run,) = spark.sql("select string(as_of), source from trustgap_meta.runs").collect()
+    assert tuple(run) == (DEMO_AS_OF, "demo")
 
 
 def _normal(value):
@@ -183,8 +205,7 @@ def _duckdb_tables(published) -> dict[str, list[str]]:
     return tables
 
 
-def test_every_mart_is_row_for_row_the_same_as_on_duckdb(spark_build, tiny_nightly):
-    spark, _result, _seconds = spark_build
+def test_every_published_mart_is_row_for_row_the_same_as_on_duckdb(spark, tiny_nightly):
     tables = _duckdb_tables(tiny_nightly.published)
     assert len(tables) == 13
     con = duckdb.connect(str(tiny_nightly.published), read_only=True)
@@ -217,10 +238,52 @@ def test_every_mart_is_row_for_row_the_same_as_on_duckdb(spark_build, tiny_night
     assert not differing, differing
 
 
-def test_an_org_chart_csv_is_read_on_spark_as_on_duckdb(spark_build, tmp_path, monkeypatch):
+def _failures(result) -> list[str]:
+    return [
+        f"{r.node.unique_id}: {(r.message or '').splitlines()[0][:300]}"
+        for r in result.result.results
+        if str(r.status) in ("error", "fail", "runtime error")
+    ]
+
+
+# The unit tests that do not pass on Spark yet, each with its reason. Strict: a new
+# failure fails the test, and so does one listed here that passes (then remove it).
+NOT_YET_ON_SPARK = {
+    # A `given` row holds a DuckDB list literal ("[CEO, DIR]") that Spark cannot cast
+    # to array<string>: the fixture, not the formula (needs a `format: sql` fixture).
+    "unit_test.trustgap.int_user_leaders.int_user_leaders_every_ancestor_with_distance",
+}
+
+
+def test_the_unit_tests_pass_on_spark(spark, tmp_path, monkeypatch):
+    """Every unit test pins a formula on hand-made rows: the same rows out on Spark."""
+    # The unit tests pin their own calendar (UTC, January), as `make test` runs them on
+    # DuckDB; they read the column types of the relations the demo's build made.
+    for name in (
+        "TRUSTGAP_FISCAL_YEAR_START_MONTH",
+        "TRUSTGAP_FISCAL_QUARTERS",
+        "TRUSTGAP_TIMEZONE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TRUSTGAP_SCHEMA_PREFIX", BUILD_PREFIX)
+    started = time.monotonic()
+    tested = dbt_on_spark(["test", "--select", "test_type:unit"], tmp_path, DEMO_AS_OF)
+    units = [r for r in tested.result.results if r.node.resource_type == "unit_test"]
+    outcomes = Counter(str(r.status) for r in units)
+    print(f"unit tests on local Spark: {dict(outcomes)} in {time.monotonic() - started:.0f} s")
+    failed = {
+        r.node.unique_id: (r.message or "")[:2000]
+        for r in units
+        if str(r.status) in ("error", "fail", "runtime error")
+    }
+    assert set(failed) == NOT_YET_ON_SPARK, failed
+    assert outcomes["pass"] == len(units) - len(NOT_YET_ON_SPARK)
+    assert outcomes["pass"] >= 80
+
+
+def test_an_org_chart_csv_is_read_on_spark_as_on_duckdb(spark, tmp_path, monkeypatch):
     """TRUSTGAP_ORG_CHART names a CSV (here without the optional team column): Spark reads
     it through an external CSV table (macros/engine/files.sql), every value text."""
-    spark, result, _seconds = spark_build
     chart = tmp_path / "org chart.csv"
     chart.write_text(
         "User_Email,Manager_Email\n"
@@ -230,11 +293,7 @@ def test_an_org_chart_csv_is_read_on_spark_as_on_duckdb(spark_build, tmp_path, m
     )
     monkeypatch.setenv("TRUSTGAP_ORG_CHART", str(chart))
     monkeypatch.setenv("TRUSTGAP_SCHEMA_PREFIX", "csv_")
-    built = dbt_on_spark(
-        ["run", "--select", "stg_org_chart__managers"],
-        spark_build_dir(result).parent / "csv",
-        DEMO_AS_OF,
-    )
+    built = dbt_on_spark(["run", "--select", "stg_org_chart__managers"], tmp_path, DEMO_AS_OF)
     assert built.success, _failures(built)
     rows = spark.sql(
         "select user_email, manager_email, team from csv_staging.stg_org_chart__managers "
@@ -244,3 +303,45 @@ def test_an_org_chart_csv_is_read_on_spark_as_on_duckdb(spark_build, tmp_path, m
         ("lead@example.com", None, None),
         ("rep.one@example.com", "lead@example.com", None),
     ]
+
+
+def test_a_failed_check_on_spark_leaves_the_published_marts_untouched(spark, spark_demo, tmp_path):
+    # The next night's build holds a bad row: a copy of a deal with a negative amount.
+    built = f"{BUILD_PREFIX}marts.fct_deals"
+    columns = ", ".join(
+        "-abs(amount) - 1 as amount" if name == "amount" else f"`{name}`"
+        for name in spark.table(built).columns
+    )
+    before = spark.sql("select * from marts.fct_deals order by deal_id").collect()
+    (built_rows,) = spark.sql(f"select count(*) from {built}").first()
+    spark.sql(f"insert into {built} select {columns} from {built} order by deal_id limit 1")
+    # The checks read the build through Spark (the nightly's read_back, here in this
+    # session), with the one suite definition DuckDB uses.
+    working = tmp_path / "trustgap.working.duckdb"
+    extra = [screened for _, screened in quarantine.TABLES.values()]
+    written = spark_job.read_back(spark, str(tmp_path / "read_back"), extra)
+    counts = spark_steps.load_parquet_tables(working, written)
+    assert counts["marts.fct_deals"] == built_rows + 1
+    assert counts["intermediate.int_deals_screened"] > 0
+    (tmp_path / "marts.fct_deals.yml").write_text(STRICT_SUITE)
+    with duckdb.connect(str(working), read_only=True) as con:
+        result = validate_table(con, load_suite(tmp_path / "marts.fct_deals.yml"))
+    assert not result.success
+    assert result.expectations[0].observed["unexpected_count"] >= 2  # the planted one too
+    outcome = wh.CheckOutcome("marts/fct_deals", "gx_fct_deals", False, "ERROR")
+    versions_before = spark.sql(f"show tables in {VERSIONS_SCHEMA}").collect()
+
+    with pytest.raises(spark_steps.ChecksFailedError, match="gx_fct_deals"):
+        spark_steps.publish(
+            spark_demo.spark_dir,
+            run_id="second-run",
+            as_of="2026-11-28",
+            source="demo",
+            checks=[outcome],
+        )
+
+    after = spark.sql("select * from marts.fct_deals order by deal_id").collect()
+    assert after == before
+    assert len(after) == built_rows
+    assert spark.sql("select string(max(as_of)) from trustgap_meta.runs").first()[0] == DEMO_AS_OF
+    assert spark.sql(f"show tables in {VERSIONS_SCHEMA}").collect() == versions_before

@@ -1,15 +1,12 @@
 """The nightly job on Spark (issue #16 part 2): the engine setting, the raw tables in the
 lake, and a publish that swaps the marts in whole or not at all.
 
-The Spark steps run on a real local Spark (PySpark, Java 17), each in its own process
-as the nightly runs them (pipelines/engine/spark.py). The dbt build on Spark has its
-own module (tests/test_spark_engine.py, which shows its marts equal DuckDB's row for
-row); so that CI pays for one Spark build, not two, the "build" the publish tests swap
-in is the tiny org's DuckDB-built marts copied into Spark's build schemas.
+None of these starts a JVM: the publish, the failed-check refusal and the printed
+summary are tested on the one real Spark demo run of tests/test_spark_engine.py (CI
+pays for one Spark run, not three Spark sessions).
 """
 
-import os
-import shutil
+import json
 from pathlib import Path
 
 import duckdb
@@ -18,23 +15,12 @@ import pytest
 import yaml
 
 from connectors.errors import ConfigurationError
-from expectations import load_suite, validate_table
-from pipelines import quarantine
 from pipelines import warehouse as wh
 from pipelines.engine import lake, spark_steps
-from pipelines.engine.spark import BUILD_PREFIX, VERSIONS_SCHEMA, run_job, session_conf
+from pipelines.engine.spark import session_conf
 from pipelines.project import dbt_project
 from pipelines.settings import Settings
 from tests.conftest import DEMO_AS_OF
-
-# The demo plants a deal worth zero (demo/org/planted.py); a team's stricter suite
-# turns it into a blocking failure, as in tests/test_publishing.py.
-from tests.test_publishing import STRICT_SUITE
-
-NEEDS_JAVA = pytest.mark.skipif(
-    shutil.which("java") is None and not os.environ.get("JAVA_HOME") and not os.environ.get("CI"),
-    reason="no `java`: `make java` installs openjdk-17-jre-headless (root or sudo)",
-)
 
 
 def test_the_engine_is_duckdb_unless_set_to_spark():
@@ -124,115 +110,6 @@ def test_the_spark_jobs_session_is_the_dbt_profiles_spark_target(tmp_path, monke
     assert session_conf(tmp_path) == rendered
 
 
-@pytest.fixture(scope="module")
-def spark_build(tiny_nightly, tmp_path_factory):
-    """A local Spark catalog whose build schemas hold the tiny org's marts and quarantine,
-    its first version published."""
-    tmp = tmp_path_factory.mktemp("spark_publish")
-    spark_dir = tmp / "spark"
-    tables = [
-        (schema, name)
-        for schema, name in tiny_nightly.query(
-            "select schema_name, table_name from duckdb_tables() "
-            "where schema_name in ('marts', 'quarantine')"
-        )
-    ]
-    built = lake.export_raw_tables(tiny_nightly.published, str(tmp / "built"), tables, run_id="b")
-    # What the quarantine checks divide by (pipelines/quarantine.py), in the working file.
-    screened = [tuple(table.split(".")) for _, table in quarantine.TABLES.values()]
-    working = wh.working_path(tiny_nightly.published)
-    built += lake.export_raw_tables(working, str(tmp / "built"), screened, run_id="b")
-    statements = [
-        f"create database if not exists {BUILD_PREFIX}{s}"
-        for s in ("marts", "quarantine", "intermediate")
-    ]
-    statements += [
-        f"create table {BUILD_PREFIX}{t.schema}.{t.name} using parquet "
-        f"as select * from parquet.`{t.location}`"
-        for t in built
-    ]
-    run_job(spark_dir, "sql", statements=statements)
-    first = spark_steps.publish(
-        spark_dir, run_id="first-run", as_of=DEMO_AS_OF, source="demo", checks=[]
-    )
-    published = [t for t in built if t.schema != "intermediate"]
-    return spark_dir, first, {f"{t.schema}.{t.name}": t.rows for t in published}
-
-
-def published_rows(spark_dir, *statements):
-    """Each statement's rows, run in one Spark job (a JVM start each costs seconds)."""
-    results = run_job(spark_dir, "sql", statements=list(statements))["results"]
-    return [result["rows"] for result in results]
-
-
-@NEEDS_JAVA
-def test_publish_on_spark_moves_every_view_to_one_new_version_and_says_where(spark_build):
-    spark_dir, first, built = spark_build
-    assert set(first["tables"]) == set(built)
-    assert set(first["tables"].values()) == {first["version"]}
-
-    printed = spark_steps.summary(spark_dir, 12.5, "python")
-
-    deals, quarantined = built["marts.fct_deals"], built["quarantine.deals"]
-    assert f"Nightly run succeeded on Spark in 12.5 s (as of {DEMO_AS_OF})." in printed
-    assert f"Deals: {deals:,} (" in printed
-    assert f"quarantined deals: {quarantined:,}" in printed
-    assert f"Spark warehouse: {spark_dir / 'warehouse'}" in printed
-    assert f'python -m pipelines.engine.spark_sql {spark_dir} "select' in printed
-
-
-@NEEDS_JAVA
-def test_a_failed_check_on_spark_leaves_the_published_marts_untouched(spark_build, tmp_path):
-    spark_dir, first, built = spark_build
-    # The next night's build holds a bad row: a copy of a deal with a negative amount.
-    columns = ", ".join(
-        "-abs(amount) - 1 as amount" if name == "amount" else f"`{name}`"
-        for name in ds.dataset(built_path(spark_dir, "fct_deals"), format="parquet").schema.names
-    )
-    before, _ = published_rows(
-        spark_dir,
-        "select * from marts.fct_deals order by deal_id",
-        f"insert into {BUILD_PREFIX}marts.fct_deals select {columns} "
-        f"from {BUILD_PREFIX}marts.fct_deals order by deal_id limit 1",
-    )
-    # The checks read the build through Spark, with the one suite definition DuckDB uses.
-    working = tmp_path / "trustgap.working.duckdb"
-    counts = spark_steps.read_marts_back(_Log(), working, spark_dir, run_id="second-run")
-    assert counts["marts.fct_deals"] == built["marts.fct_deals"] + 1
-    assert counts["intermediate.int_deals_screened"] > 0
-    (tmp_path / "marts.fct_deals.yml").write_text(STRICT_SUITE)
-    with duckdb.connect(str(working), read_only=True) as con:
-        result = validate_table(con, load_suite(tmp_path / "marts.fct_deals.yml"))
-    assert not result.success
-    assert result.expectations[0].observed["unexpected_count"] >= 2  # the planted one too
-    outcome = wh.CheckOutcome("marts/fct_deals", "gx_fct_deals", False, "ERROR")
-
-    with pytest.raises(spark_steps.ChecksFailedError, match="gx_fct_deals"):
-        spark_steps.publish(
-            spark_dir, run_id="second-run", as_of="2026-11-28", source="demo", checks=[outcome]
-        )
-
-    after, runs, versions = published_rows(
-        spark_dir,
-        "select * from marts.fct_deals order by deal_id",
-        "select string(max(as_of)) from trustgap_meta.runs",
-        f"show tables in {VERSIONS_SCHEMA}",
-    )
-    assert after == before
-    assert len(after) == built["marts.fct_deals"]
-    assert runs == [[DEMO_AS_OF]]
-    assert {row[1].rsplit("__", 1)[1] for row in versions} == {first["version"]}
-
-
-def built_path(spark_dir, table):
-    return spark_dir.parent / "built" / "marts" / table
-
-
-class _Log:
-    def info(self, message):
-        pass
-
-
 DEPLOY = Path(__file__).resolve().parents[1] / "docs" / "deploy"
 
 
@@ -255,3 +132,39 @@ def test_the_kubernetes_instance_config_is_a_valid_dagster_yaml():
     values = yaml.safe_load((DEPLOY / "values.yaml").read_text())
     assert values["runLauncher"]["type"] == "K8sRunLauncher"
     assert values["postgresql"]["enabled"] is False
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["backfill", "--from", "2026-11-01", "--to", "2026-11-02"], ["report"], ["status"]],
+    ids=["backfill", "report", "status"],
+)
+def test_history_report_and_status_on_spark_are_refused_naming_the_setting(
+    argv, tmp_path, monkeypatch, capsys
+):
+    from pipelines.cli import main
+
+    monkeypatch.setenv("TRUSTGAP_ENGINE", "spark")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+
+    code = main([*argv, "--warehouse", str(tmp_path / "w" / "trustgap.duckdb")])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(f"error: `trustgap {argv[0]}` does not run with TRUSTGAP_ENGINE=spark")
+    assert "Traceback" not in err
+    assert not (tmp_path / "w").exists()
+
+
+def test_the_printed_summary_reads_the_publishs_numbers_without_starting_spark(tmp_path):
+    """The publish job counts what the summary shows; printing it starts no JVM (here
+    there is no Spark catalog at all: a query would fail)."""
+    last = {"version": "v1", "tables": {}, "summary": [DEMO_AS_OF, 1234, 56, 7]}
+    (tmp_path / spark_steps.LAST_PUBLISH).write_text(json.dumps(last))
+
+    printed = spark_steps.summary(tmp_path, 12.5, "python")
+
+    assert f"Nightly run succeeded on Spark in 12.5 s (as of {DEMO_AS_OF})." in printed
+    assert "Deals: 1,234 (56 open); quarantined deals: 7" in printed
+    assert f"Spark warehouse: {tmp_path / 'warehouse'}" in printed
+    assert not (tmp_path / "metastore_db").exists()

@@ -21,6 +21,7 @@ from pipelines import history
 from pipelines import warehouse as wh
 from pipelines.calendar import build_calendar, recorded_calendar
 from pipelines.defs.dbt_models import dbt_environment, keep_parse_state, recorded_org_chart
+from pipelines.engine.spark import refuse_on_spark
 from pipelines.project import DBT_PROJECT_DIR
 from pipelines.resources import Warehouse
 from pipelines.settings import Settings
@@ -66,6 +67,8 @@ HISTORY_BUILD = ["--quiet", "run", "--select", "+path:models/history"]
 def metric_history(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse
 ) -> dg.MaterializeResult:
+    # A backfill launched from the UI on Spark: the same typed refusal as the CLI's.
+    refuse_on_spark(Settings.from_env().engine, "backfill")
     window = context.partition_time_window
     dates = [
         window.start.date() + dt.timedelta(days=offset)

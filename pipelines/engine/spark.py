@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from connectors.errors import TrustgapError
+from connectors.errors import ConfigurationError, TrustgapError
 
 # Schemas dbt builds into on Spark (macros/generate_schema_name.sql adds the prefix):
 # readers never see them, the publish copies from them.
@@ -31,6 +31,33 @@ VERSIONS_SCHEMA = "trustgap_versions"
 
 class SparkStepError(TrustgapError):
     """A Spark step of the run failed; the message carries Spark's own reason."""
+
+
+class NotOnSparkYetError(ConfigurationError):
+    """A command that reads or writes the published DuckDB file, asked for on Spark."""
+
+
+# What a Spark run does not do yet, and why (issue #16): the history, its backfill, the
+# trust report and the status read or write the published DuckDB file, which a Spark run
+# does not write (its marts are views in the Spark catalog).
+NOT_ON_SPARK_YET = {
+    "backfill": "the history (its build and publish) is DuckDB's only",
+    "report": "the trust report reads the published DuckDB file, which Spark runs do not write",
+    "status": (
+        "it reads the published DuckDB file, which Spark runs do not write (their runs are "
+        "listed in trustgap.runs.jsonl beside it, and in the Spark table trustgap_meta.runs)"
+    ),
+}
+
+
+def refuse_on_spark(engine: str, command: str) -> None:
+    """Raise NotOnSparkYetError naming TRUSTGAP_ENGINE when `command` cannot run on Spark."""
+    if engine == "spark" and command in NOT_ON_SPARK_YET:
+        raise NotOnSparkYetError(
+            f"`trustgap {command}` does not run with TRUSTGAP_ENGINE=spark yet: "
+            f"{NOT_ON_SPARK_YET[command]}. Unset TRUSTGAP_ENGINE (DuckDB, the default) "
+            "for it; the Spark run's marts are the views marts.* in the Spark catalog."
+        )
 
 
 def session_conf(spark_dir: Path) -> dict[str, str]:

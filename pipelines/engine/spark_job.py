@@ -110,7 +110,18 @@ def publish(spark, run_id: str, as_of: str, source: str, keep: int = 2) -> dict:
         for table in _tables(spark, VERSIONS_SCHEMA):
             if table.endswith(f"__{old}"):
                 spark.sql(f"drop table {VERSIONS_SCHEMA}.{table}")
-    return {"version": version, "tables": published}
+    # What the run's printed summary shows, read here: another JVM start costs seconds.
+    (counts,) = query(spark, SUMMARY_QUERY)["rows"]
+    return {"version": version, "tables": published, "summary": counts}
+
+
+# The published as-of date, deals, open deals and quarantined deals (spark_steps.summary).
+SUMMARY_QUERY = (
+    "select (select string(max(as_of)) from trustgap_meta.runs),"
+    " (select count(*) from marts.fct_deals),"
+    " (select count(*) from marts.fct_deals where not is_closed),"
+    " (select count(*) from quarantine.deals)"
+)
 
 
 def query(spark, sql: str) -> dict:
