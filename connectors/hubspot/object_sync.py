@@ -27,10 +27,11 @@ removed here when the record is next synced.
 Objects sync concurrently (`run`, `HubSpotSettings.concurrency` workers): one
 object's pages are chained by their `after` cursor, so requests overlap across
 objects, paced by the one shared limiter. Each object lands exactly as above,
-its chunks in order on a landing thread of its own (`_Lander`, which also reads
+its chunks in order on a landing thread of its own (`LandingThread`, which also reads
 their associations) while the object reads its next pages; landings take turns
 on the one DuckDB connection (`_db`), and only the writes do: requests and
-decoding run outside it. When the caller stops the run (an
+decoding run outside it. The pool and the landing threads are the CRM-neutral
+ones of `connectors/workers.py`. When the caller stops the run (an
 error it will raise), the other workers stop at their next request or landing,
 so every object keeps just the pages committed with its cursor.
 """
@@ -39,7 +40,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import queue
 import threading
 import time
 from collections import defaultdict
@@ -64,6 +64,7 @@ from connectors.hubspot.objects import (
 )
 from connectors.landing import CursorKey, RawTableWriter, land_batches, read_cursor
 from connectors.sync_report import TableReport
+from connectors.workers import LandingThread, RunStopped, run_jobs
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +82,6 @@ DEFAULT_OVERLAP = dt.timedelta(minutes=10)
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-class _Stopped(Exception):
-    """Raised in a worker when the run is stopping: the object ends at a committed page."""
 
 
 # A unit of work for `HubSpotSync.run`: owners, pipelines, or one CRM object.
@@ -154,40 +151,14 @@ class HubSpotSync:
         generator): then the workers stop at their next request or landing and are
         joined before the caller's error goes on, so no thread outlives the sync.
         """
-        todo: queue.SimpleQueue[Job] = queue.SimpleQueue()
-        for job in jobs:
-            todo.put(job)
-        ended: queue.SimpleQueue[tuple[Job, BaseException | None]] = queue.SimpleQueue()
-
-        def work() -> None:
-            while not self._stop.is_set():
-                try:
-                    job = todo.get_nowait()
-                except queue.Empty:
-                    return
-                try:
-                    self._run_job(job)
-                except _Stopped:
-                    return
-                except BaseException as exc:  # handed to the caller, which decides
-                    ended.put((job, exc))
-                else:
-                    ended.put((job, None))
-
-        workers = [
-            threading.Thread(target=work, name=f"hubspot-sync-{i}", daemon=True)
-            for i in range(min(self.concurrency, len(jobs)))
-        ]
-        self._stop.clear()
-        for worker in workers:
-            worker.start()
-        try:
-            for _ in jobs:
-                yield ended.get()
-        finally:
-            self._stop.set()
-            for worker in workers:
-                worker.join()
+        for ended in run_jobs(
+            jobs,
+            lambda job, _worker: self._run_job(job),
+            workers=self.concurrency,
+            name="hubspot-sync",
+            stop=self._stop,
+        ):
+            yield ended.job, ended.error
 
     def _run_job(self, job: Job) -> None:
         if job == OWNERS_JOB:
@@ -199,7 +170,7 @@ class HubSpotSync:
 
     def _check_stop(self) -> None:
         if self._stop.is_set():
-            raise _Stopped
+            raise RunStopped("the HubSpot run is stopping")
 
     def sync_owners(self) -> None:
         """Replace owners and their teams: active owners, then deactivated (archived) ones."""
@@ -502,7 +473,8 @@ class _Writers:
     def __enter__(self) -> _Writers:
         with self._sync._db:
             self._open()
-        self.lander = _Lander(self._sync)
+        sync, mode = self._sync, self._sync.mode
+        self.lander = LandingThread(on_start=lambda: setattr(sync, "mode", mode))
         return self
 
     def _open(self) -> _Writers:
@@ -536,68 +508,6 @@ class _Writers:
         finally:
             with self._sync._db:
                 self._stack.close()
-
-
-class _Lander:
-    """One object's landing thread: chunks land one at a time, in the order handed over.
-
-    `submit` waits while a chunk is still landing, so an object holds at most two
-    chunks (one landing, one being read). A landing's error is raised in the
-    object's thread at its next `submit` or at `close`.
-    """
-
-    def __init__(self, sync: HubSpotSync) -> None:
-        self._sync = sync
-        self._mode = sync.mode
-        self._work: Callable[[], None] | None = None
-        self._error: BaseException | None = None
-        self._closed = False
-        self._ready = threading.Condition()
-        self._thread = threading.Thread(
-            target=self._run, name=f"{threading.current_thread().name}-land", daemon=True
-        )
-        self._thread.start()
-
-    def submit(self, work: Callable[[], None]) -> None:
-        with self._ready:
-            while self._work is not None and self._error is None:
-                self._ready.wait()
-            if self._error is not None:
-                raise self._error
-            self._work = work
-            self._ready.notify_all()
-
-    def close(self, *, raise_error: bool = True) -> None:
-        """Wait for the chunk handed over to land, then end the thread."""
-        with self._ready:
-            while self._work is not None and self._error is None:
-                self._ready.wait()
-            self._closed = True
-            self._ready.notify_all()
-        self._thread.join()
-        if raise_error and self._error is not None:
-            raise self._error
-
-    def _run(self) -> None:
-        self._sync.mode = self._mode
-        while True:
-            with self._ready:
-                while self._work is None and not self._closed:
-                    self._ready.wait()
-                if self._closed:
-                    return
-                work = self._work
-            try:
-                work()
-            except BaseException as exc:  # raised in the object's thread
-                with self._ready:
-                    self._error = exc
-                    self._work = None
-                    self._ready.notify_all()
-                return
-            with self._ready:
-                self._work = None
-                self._ready.notify_all()
 
 
 def is_shared(table: RawTable) -> bool:
