@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.harness import AS_OF
+from benchmarks.peers_child import print_figures
 
 HUBSPOT_ARMS = ("trustgap-hubspot", "dlt-hubspot-arrow")
 ARMS = HUBSPOT_ARMS
@@ -50,15 +51,7 @@ def trustgap_hubspot_arm(spec_path: str) -> int:
     for _ in sync_hubspot(HubSpotConnection(api, full_refresh=True), con):
         pass
     con.close()
-    print(
-        json.dumps(
-            {
-                "work_s": round(time.perf_counter() - imported, 3),
-                "import_s": round(imported - started, 3),
-                "client_requests": dict(api.requests),
-            }
-        )
-    )
+    print_figures(started, imported, client_requests=dict(api.requests))
     return 0
 
 
@@ -99,7 +92,7 @@ def start_fake(
 
 def arm_spec(_arm: str, fake: HubSpotFakeProcess) -> dict:
     """What one arm's child needs beyond the DuckDB file and the objects."""
-    from connectors.hubspot.object_sync import ASSOCIATION_INPUTS
+    from connectors.hubspot.associations import ASSOCIATION_INPUTS
 
     return {
         "url": fake.instance_url,

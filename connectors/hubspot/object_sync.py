@@ -20,14 +20,15 @@ and re-read rows replace themselves:
 3. Search never returns archived records: every run lists `archived=true` and
    upserts those rows, flagged archived, so they are never kept as live.
 
-Each landed record also gets its associations (v4 batch reads, up to 1,000 ids
-per call) as one row per record, so an association removed in HubSpot is
-removed here when the record is next synced.
+Each landed record also gets its associations (`associations`: v4 batch reads,
+up to 1,000 ids per call) as one row per record, so an association removed in
+HubSpot is removed here when the record is next synced. This module reads;
+`object_landing` lands what it read.
 
 Objects sync concurrently (`run`, `HubSpotSettings.concurrency` workers): one
 object's pages are chained by their `after` cursor, so requests overlap across
 objects, paced by the one shared limiter. Each object lands exactly as above,
-its chunks in order on a landing thread of its own (`LandingThread`, which also reads
+its chunks in order on a landing thread of its own (`ObjectLanding`, which also reads
 their associations) while the object reads its next pages; landings take turns
 on the one DuckDB connection (`_db`), and only the writes do: requests and
 decoding run outside it. The pool and the landing threads are the CRM-neutral
@@ -42,9 +43,8 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, closing
+from contextlib import closing
 
 import duckdb
 
@@ -52,6 +52,7 @@ from connectors.errors import CrmRequestError
 from connectors.hubspot import decode
 from connectors.hubspot.client import HubSpotApi
 from connectors.hubspot.incremental import SEARCH_LIMIT, CursorState, window_query
+from connectors.hubspot.object_landing import ObjectLanding
 from connectors.hubspot.objects import (
     CRM_OBJECTS,
     DEAL_STAGES,
@@ -62,9 +63,9 @@ from connectors.hubspot.objects import (
     CrmObject,
     RawTable,
 )
-from connectors.landing import CursorKey, RawTableWriter, land_batches, read_cursor
+from connectors.landing import CursorKey, land_batches, read_cursor
 from connectors.sync_report import TableReport
-from connectors.workers import LandingThread, RunStopped, run_jobs
+from connectors.workers import RunStopped, run_jobs
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,6 @@ LIST_LIMIT = 100
 HISTORY_LIST_LIMIT = 50
 BATCH_READ_LIMIT = 100
 HISTORY_BATCH_READ_LIMIT = 50
-ASSOCIATION_INPUTS = 1000
 # Records landed per transaction (with the cursor): each landing costs a few
 # transactions whatever its size; a killed run re-reads at most this many (#18).
 DEFAULT_CHUNK_ROWS = 10_000
@@ -247,16 +247,16 @@ class HubSpotSync:
         if state is None:
             self._empty_tables(obj)
             state = CursorState("full", started=self.clock())
-        with _Writers(self, obj, key) as writers:
+        with ObjectLanding(self, obj, key) as landing:
             resumed = False
             if state.phase == "full":
-                state = self._full_pass(obj, state, writers)
+                state = self._full_pass(obj, state, landing)
             else:
                 resumed = state.last_id is not None
-            state = self._window(obj, state, writers)
+            state = self._window(obj, state, landing)
             if resumed:
-                self._window(obj, state, writers)
-            self._archived_pass(obj, writers)
+                self._window(obj, state, landing)
+            self._archived_pass(obj, landing)
 
     def _new_columns(self, obj: CrmObject) -> list[str]:
         """Catalog columns the object's existing raw table lacks (none if no table)."""
@@ -270,7 +270,7 @@ class HubSpotSync:
         }
         return [n for n in obj.table.column_names if existing and n not in existing]
 
-    def _full_pass(self, obj: CrmObject, state: CursorState, writers: _Writers) -> CursorState:
+    def _full_pass(self, obj: CrmObject, state: CursorState, landing: ObjectLanding) -> CursorState:
         limit = HISTORY_LIST_LIMIT if obj.history else LIST_LIMIT
         after = state.after
         chunk: list[dict] = []
@@ -283,15 +283,13 @@ class HubSpotSync:
             after = _next_after(page, after)
             if after is None:
                 done = CursorState("incremental", since=state.started - self.overlap_ms)
-                self._land(obj, chunk, writers, done)
+                landing.land(chunk, done)
                 return done
             if len(chunk) >= self.chunk_rows:
-                self._land(
-                    obj, chunk, writers, CursorState("full", started=state.started, after=after)
-                )
+                landing.land(chunk, CursorState("full", started=state.started, after=after))
                 chunk = []
 
-    def _window(self, obj: CrmObject, state: CursorState, writers: _Writers) -> CursorState:
+    def _window(self, obj: CrmObject, state: CursorState, landing: ObjectLanding) -> CursorState:
         """Every record modified since `state.since`, in id order; returns the next state."""
         resumed = state.last_id is not None and state.started is not None
         started = state.started if resumed else self.clock()
@@ -321,12 +319,12 @@ class HubSpotSync:
             else:
                 continue
             records = self._read_by_id(obj, [r["id"] for r in chunk]) if obj.history else chunk
-            self._land(obj, records, writers, state)
+            landing.land(records, state)
             chunk = []
             if finished:
                 return state
 
-    def _archived_pass(self, obj: CrmObject, writers: _Writers) -> None:
+    def _archived_pass(self, obj: CrmObject, landing: ObjectLanding) -> None:
         """Upsert the recycle bin's records, flagged archived (search never returns them)."""
         limit = HISTORY_LIST_LIMIT if obj.history else LIST_LIMIT
         after = None
@@ -342,7 +340,7 @@ class HubSpotSync:
             )
             records = page.get("results") or []
             if records:
-                self._land(obj, records, writers, None, associations=False)
+                landing.land(records, None, associations=False)
             after = _next_after(page, after)
             if after is None:
                 return
@@ -358,80 +356,6 @@ class HubSpotSync:
             # Records archived since the search are missing here; the archived pass flags them.
             records.extend(page.get("results") or [])
         return records
-
-    def _land(
-        self,
-        obj: CrmObject,
-        records: list[dict],
-        writers: _Writers,
-        state: CursorState | None,
-        *,
-        associations: bool = True,
-    ) -> None:
-        """Land `records` on the object's landing thread, in order, while this thread
-        reads on: its associations and writes are off the chain of list pages."""
-        writers.lander.submit(
-            lambda: self._land_now(obj, records, writers, state, associations=associations)
-        )
-
-    def _land_now(
-        self,
-        obj: CrmObject,
-        records: list[dict],
-        writers: _Writers,
-        state: CursorState | None,
-        *,
-        associations: bool = True,
-    ) -> None:
-        """Child rows first, then the records with the cursor: a crash in between only
-        means the rerun reads this chunk again. Everything is read and decoded
-        before the writes, which take the connection together."""
-        ids = [r["id"] for r in records]
-        children: list[tuple[RawTableWriter, str, object]] = []
-        if writers.history is not None and records:
-            batch = decode.history_batch(records, obj.history)
-            children.append((writers.history, obj.history_table.name, batch))
-        if records:
-            for to_type, table in obj.associations.items():
-                # Archived records keep no associations: their rows are emptied unread.
-                links = self._links(obj.name, to_type, ids) if associations else {}
-                if to_type == "contacts":
-                    batch = decode.deal_contacts_batch(ids, links)
-                else:
-                    batch = decode.engagement_deals_batch(obj.engagement_type, ids, links)
-                children.append((writers.associations[table.name], table.name, batch))
-        main = decode.records_batch(records, obj.table)
-        self._check_stop()
-        with self._db:
-            for writer, _name, batch in children:
-                writer.write(batch)
-            writers.main.write(main, cursor_value=None if state is None else state.dump())
-        for _writer, name, batch in children:
-            self._count(name, batch.num_rows)
-        self._count(obj.table.name, len(records))
-
-    def _links(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list]:
-        """Associated ids (with their label, if any) per record, via v4 batch reads."""
-        links: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
-        pending = [{"id": i} for i in ids]
-        while pending:
-            self._check_stop()
-            inputs, pending = pending[:ASSOCIATION_INPUTS], pending[ASSOCIATION_INPUTS:]
-            page = self.api.associations(from_type, to_type, inputs)
-            # 207 errors name ids with no associations: an empty list is the answer.
-            for result in page.get("results") or []:
-                from_id = str(result["from"]["id"])
-                for target in result.get("to") or []:
-                    labels = [
-                        t["label"] for t in target.get("associationTypes") or [] if t.get("label")
-                    ]
-                    links[from_id].append(
-                        (str(target["toObjectId"]), labels[0] if labels else None)
-                    )
-                after = ((result.get("paging") or {}).get("next") or {}).get("after")
-                if after:
-                    pending.append({"id": from_id, "after": after})
-        return links
 
     def _empty_tables(self, obj: CrmObject) -> None:
         """A full pass starts from empty tables (shared association tables excepted:
@@ -458,56 +382,6 @@ class HubSpotSync:
             result.rows += rows
             # One call at a time: the callback (a run log) need not be thread-safe.
             self.on_progress(table, result.rows)
-
-
-class _Writers:
-    """The upsert writers of one object: its table (carrying the cursor), its
-    history and association tables."""
-
-    def __init__(self, sync: HubSpotSync, obj: CrmObject, key: CursorKey) -> None:
-        self._stack = ExitStack()
-        self._sync = sync
-        self._obj = obj
-        self._key = key
-
-    def __enter__(self) -> _Writers:
-        with self._sync._db:
-            self._open()
-        sync, mode = self._sync, self._sync.mode
-        self.lander = LandingThread(on_start=lambda: setattr(sync, "mode", mode))
-        return self
-
-    def _open(self) -> _Writers:
-        sync, obj = self._sync, self._obj
-
-        def writer(table: RawTable, cursor: CursorKey | None = None) -> RawTableWriter:
-            return self._stack.enter_context(
-                RawTableWriter(
-                    sync.con,
-                    RAW_SCHEMA,
-                    table.name,
-                    table.arrow_schema,
-                    loaded_at=sync.loaded_at,
-                    mode="upsert",
-                    key=table.key,
-                    cursor=cursor,
-                )
-            )
-
-        self.history = writer(obj.history_table) if obj.history_table is not None else None
-        self.associations = {t.name: writer(t) for t in obj.associations.values()}
-        self.main = writer(obj.table, self._key)
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            # Chunks handed over were read whole: they land, with their cursor, even
-            # when a later page failed (not once the run is stopping: see _land_now).
-            # A landing error is raised unless an error is already on its way.
-            self.lander.close(raise_error=exc_type is None)
-        finally:
-            with self._sync._db:
-                self._stack.close()
 
 
 def is_shared(table: RawTable) -> bool:
