@@ -33,19 +33,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks import machine, peers_hubspot, peers_salesforce, report
 from benchmarks.harness import SIZES
-from benchmarks.peers_dlt import DLT_SCRIPTS, DLT_VENV, ROOT, dlt_command, dlt_python
+from benchmarks.peers_child import child_env, run_child
+from benchmarks.peers_dlt import DLT_SCRIPTS, DLT_VENV, dlt_command, dlt_python
 from benchmarks.probe import cpu_seconds, memory_mb
 
 ARMS = peers_salesforce.ARMS
@@ -53,28 +51,6 @@ HUBSPOT_ARMS = peers_hubspot.HUBSPOT_ARMS
 # Each CRM's arms, fake, spec and ratio.
 CRM_ARMS = {"salesforce": peers_salesforce, "hubspot": peers_hubspot}
 CRMS = {crm: module.ARMS for crm, module in CRM_ARMS.items()}
-
-
-# -- one arm, in its own process -----------------------------------------------------
-
-
-def _run_child(command: list[str], env: dict | None = None) -> dict:
-    """Run one arm; wall, CPU (user+sys) and peak RSS of that process alone."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, env=env, cwd=ROOT)
-    out = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    figures = {
-        "wall_s": round(time.perf_counter() - started, 3),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024),  # kB on Linux
-        "exit_code": process.returncode,
-    }
-    lines = out.decode().strip().splitlines()
-    if process.returncode == 0 and lines:
-        figures.update(json.loads(lines[-1]))
-    return figures
 
 
 def live_rows(
@@ -174,7 +150,7 @@ def run_size(
             fake_cpu = cpu_seconds(fake.pid)
             load_before = machine.load_average()
             log(f"[{size}] round {round_no}: {arm} ...")
-            figures = _run_child(command, env=_child_env())
+            figures = run_child(command, env=child_env())
             by_kind = fake.call("counts")
             figures.update(
                 arm=arm,
@@ -217,12 +193,6 @@ def run_size(
     result["summary"] = summarise(runs, crm)
     result["correctness"] = correctness(runs)
     return result
-
-
-def _child_env() -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SALESFORCE_", "HUBSPOT_"))}
-    env.update(RUNTIME__DLTHUB_TELEMETRY="false", RUNTIME__LOG_LEVEL="ERROR", DO_NOT_TRACK="1")
-    return env
 
 
 def summarise(runs: list[dict], crm: str = "salesforce") -> dict:

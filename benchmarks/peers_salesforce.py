@@ -15,6 +15,7 @@ from pathlib import Path
 
 from benchmarks.fake_process import TOKEN, FakeProcess
 from benchmarks.harness import AS_OF
+from benchmarks.peers_child import print_figures
 
 TRUSTGAP_ARMS = ("trustgap-default", "trustgap-rest")
 DLT_ARMS = ("dlt-arrow", "dlt-dict")
@@ -98,13 +99,5 @@ def trustgap_arm(spec_path: str) -> int:
     ):
         pass
     con.close()
-    print(
-        json.dumps(
-            {
-                "work_s": round(time.perf_counter() - imported, 3),
-                "import_s": round(imported - started, 3),
-                "transports": transports,
-            }
-        )
-    )
+    print_figures(started, imported, transports=transports)
     return 0

@@ -189,14 +189,7 @@ class HubSpotSync:
         self._check_stop()
         for table, batch in ((OWNERS, owner_rows), (OWNER_TEAMS, team_rows)):
             with self._db:
-                land_batches(
-                    self.con,
-                    RAW_SCHEMA,
-                    table.name,
-                    table.arrow_schema,
-                    [batch],
-                    loaded_at=self.loaded_at,
-                )
+                self._replace(table, [batch])
             self._count(table.name, batch.num_rows)
 
     def sync_pipelines(self) -> None:
@@ -206,14 +199,7 @@ class HubSpotSync:
         batch = decode.stages_batch(page.get("results") or [])
         self._check_stop()
         with self._db:
-            land_batches(
-                self.con,
-                RAW_SCHEMA,
-                DEAL_STAGES.name,
-                DEAL_STAGES.arrow_schema,
-                [batch],
-                loaded_at=self.loaded_at,
-            )
+            self._replace(DEAL_STAGES, [batch])
         self._count(DEAL_STAGES.name, batch.num_rows)
 
     # -- one object ----------------------------------------------------------------
@@ -367,14 +353,14 @@ class HubSpotSync:
         tables += [t for t in obj.associations.values() if not is_shared(t)]
         with self._db:
             for table in tables:
-                land_batches(
-                    self.con,
-                    RAW_SCHEMA,
-                    table.name,
-                    table.arrow_schema,
-                    [],
-                    loaded_at=self.loaded_at,
-                )
+                self._replace(table, [])
+
+    def _replace(self, table: RawTable, batches: list) -> None:
+        """Replace `table`'s rows with `batches` (none: empty it) in one transaction;
+        the caller holds `_db`."""
+        land_batches(
+            self.con, RAW_SCHEMA, table.name, table.arrow_schema, batches, loaded_at=self.loaded_at
+        )
 
     def _count(self, table: str, rows: int) -> None:
         with self._reports:
