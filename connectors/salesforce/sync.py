@@ -37,12 +37,7 @@ from connectors.salesforce.object_sync import SalesforceSync
 from connectors.salesforce.objects import OBJECTS, RAW_SCHEMA, SalesforceObject
 from connectors.salesforce.session import counting_requests
 from connectors.salesforce.status import ObjectSyncResult, create_status_table
-from connectors.sync_report import (
-    FAILS_THE_OBJECT,
-    STOPS_THE_RUN,
-    TableReport,
-    raise_for_failures,
-)
+from connectors.sync_report import TableReport, raise_for_failures, stops_the_run
 from connectors.workers import Ended, run_jobs
 
 log = logging.getLogger(__name__)
@@ -83,7 +78,7 @@ def sync_salesforce(
         for end in ended:
             obj = end.job
             if end.error is not None:
-                if _stops_the_run(end.error):
+                if stops_the_run(end.error):
                     raise end.error
                 logger.error(f"{obj.name} failed: {end.error}")
                 failures[obj.name] = end.error
@@ -132,16 +127,11 @@ def _run(
         workers=workers,
         name="salesforce-sync",
         stop=stop,
-        stops_the_run=_stops_the_run,
+        stops_the_run=stops_the_run,
         # One cursor per worker: its own transactions on the same database.
         open_worker=con.cursor,
         worker_scope=worker_scope,
     )
-
-
-def _stops_the_run(error: BaseException) -> bool:
-    """The policy of connectors/sync_report.py: anything but an object's own failure."""
-    return isinstance(error, STOPS_THE_RUN) or not isinstance(error, FAILS_THE_OBJECT)
 
 
 def _serialised(callback: Callable[[str, int], None] | None) -> Callable[[str, int], None] | None:
