@@ -185,7 +185,7 @@ def run_size(
     log=print,
     concurrency: int | None = None,
 ) -> dict:
-    from benchmarks.peers import _child_env, _run_child
+    from benchmarks.peers_child import child_env, run_child
 
     ctx = multiprocessing.get_context("spawn")
     conn, child = ctx.Pipe()
@@ -205,9 +205,9 @@ def run_size(
         fake_cpu = cpu_seconds(fake.pid)
         load_before = machine.load_average()
         log(f"[{size}] HubSpot sync, {tier} limits, {latency_ms:g} ms latency ...")
-        figures = _run_child(
+        figures = run_child(
             [sys.executable, "-m", "benchmarks.hubspot_api", "--arm", str(spec_path)],
-            env=_child_env(),
+            env=child_env(),
         )
         figures["load_average_before"] = load_before
         figures["load_average_after"] = machine.load_average()

@@ -32,6 +32,11 @@ STOPS_THE_RUN = (CrmAuthError, CrmQuotaError)
 FAILS_THE_OBJECT = (CrmRequestError, SchemaDriftError)
 
 
+def stops_the_run(error: BaseException) -> bool:
+    """The policy above: anything but an object's own failure stops the run."""
+    return isinstance(error, STOPS_THE_RUN) or not isinstance(error, FAILS_THE_OBJECT)
+
+
 @dataclass
 class TableReport:
     """What one run did to one raw table."""

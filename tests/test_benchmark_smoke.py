@@ -210,13 +210,13 @@ def test_the_peer_runners_fake_hubspot_enforces_no_rate_limit():
     refuse (429) a burst above any tier's limit (Professional: 190 per 10 s)."""
     import urllib.request
 
-    from benchmarks import peers
+    from benchmarks import peers_hubspot
 
-    fake = peers.HubSpotFakeProcess("tiny", 7)
+    fake = peers_hubspot.HubSpotFakeProcess("tiny", 7)
     try:
         request = urllib.request.Request(
             fake.instance_url + "/crm/v3/owners?limit=1",
-            headers={"Authorization": f"Bearer {peers.HUBSPOT_TOKEN}"},
+            headers={"Authorization": f"Bearer {peers_hubspot.HUBSPOT_TOKEN}"},
         )
         statuses = []
         for _ in range(250):

@@ -20,17 +20,19 @@ and re-read rows replace themselves:
 3. Search never returns archived records: every run lists `archived=true` and
    upserts those rows, flagged archived, so they are never kept as live.
 
-Each landed record also gets its associations (v4 batch reads, up to 1,000 ids
-per call) as one row per record, so an association removed in HubSpot is
-removed here when the record is next synced.
+Each landed record also gets its associations (`associations`: v4 batch reads,
+up to 1,000 ids per call) as one row per record, so an association removed in
+HubSpot is removed here when the record is next synced. This module reads;
+`object_landing` lands what it read.
 
 Objects sync concurrently (`run`, `HubSpotSettings.concurrency` workers): one
 object's pages are chained by their `after` cursor, so requests overlap across
 objects, paced by the one shared limiter. Each object lands exactly as above,
-its chunks in order on a landing thread of its own (`_Lander`, which also reads
+its chunks in order on a landing thread of its own (`ObjectLanding`, which also reads
 their associations) while the object reads its next pages; landings take turns
 on the one DuckDB connection (`_db`), and only the writes do: requests and
-decoding run outside it. When the caller stops the run (an
+decoding run outside it. The pool and the landing threads are the CRM-neutral
+ones of `connectors/workers.py`. When the caller stops the run (an
 error it will raise), the other workers stop at their next request or landing,
 so every object keeps just the pages committed with its cursor.
 """
@@ -39,12 +41,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import queue
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, closing
+from contextlib import closing
 
 import duckdb
 
@@ -52,6 +52,7 @@ from connectors.errors import CrmRequestError
 from connectors.hubspot import decode
 from connectors.hubspot.client import HubSpotApi
 from connectors.hubspot.incremental import SEARCH_LIMIT, CursorState, window_query
+from connectors.hubspot.object_landing import ObjectLanding
 from connectors.hubspot.objects import (
     CRM_OBJECTS,
     DEAL_STAGES,
@@ -62,8 +63,9 @@ from connectors.hubspot.objects import (
     CrmObject,
     RawTable,
 )
-from connectors.landing import CursorKey, RawTableWriter, land_batches, read_cursor
+from connectors.landing import CursorKey, land_batches, read_cursor
 from connectors.sync_report import TableReport
+from connectors.workers import RunStopped, run_jobs
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +74,6 @@ LIST_LIMIT = 100
 HISTORY_LIST_LIMIT = 50
 BATCH_READ_LIMIT = 100
 HISTORY_BATCH_READ_LIMIT = 50
-ASSOCIATION_INPUTS = 1000
 # Records landed per transaction (with the cursor): each landing costs a few
 # transactions whatever its size; a killed run re-reads at most this many (#18).
 DEFAULT_CHUNK_ROWS = 10_000
@@ -81,10 +82,6 @@ DEFAULT_OVERLAP = dt.timedelta(minutes=10)
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-class _Stopped(Exception):
-    """Raised in a worker when the run is stopping: the object ends at a committed page."""
 
 
 # A unit of work for `HubSpotSync.run`: owners, pipelines, or one CRM object.
@@ -154,40 +151,14 @@ class HubSpotSync:
         generator): then the workers stop at their next request or landing and are
         joined before the caller's error goes on, so no thread outlives the sync.
         """
-        todo: queue.SimpleQueue[Job] = queue.SimpleQueue()
-        for job in jobs:
-            todo.put(job)
-        ended: queue.SimpleQueue[tuple[Job, BaseException | None]] = queue.SimpleQueue()
-
-        def work() -> None:
-            while not self._stop.is_set():
-                try:
-                    job = todo.get_nowait()
-                except queue.Empty:
-                    return
-                try:
-                    self._run_job(job)
-                except _Stopped:
-                    return
-                except BaseException as exc:  # handed to the caller, which decides
-                    ended.put((job, exc))
-                else:
-                    ended.put((job, None))
-
-        workers = [
-            threading.Thread(target=work, name=f"hubspot-sync-{i}", daemon=True)
-            for i in range(min(self.concurrency, len(jobs)))
-        ]
-        self._stop.clear()
-        for worker in workers:
-            worker.start()
-        try:
-            for _ in jobs:
-                yield ended.get()
-        finally:
-            self._stop.set()
-            for worker in workers:
-                worker.join()
+        for ended in run_jobs(
+            jobs,
+            lambda job, _worker: self._run_job(job),
+            workers=self.concurrency,
+            name="hubspot-sync",
+            stop=self._stop,
+        ):
+            yield ended.job, ended.error
 
     def _run_job(self, job: Job) -> None:
         if job == OWNERS_JOB:
@@ -199,7 +170,7 @@ class HubSpotSync:
 
     def _check_stop(self) -> None:
         if self._stop.is_set():
-            raise _Stopped
+            raise RunStopped("the HubSpot run is stopping")
 
     def sync_owners(self) -> None:
         """Replace owners and their teams: active owners, then deactivated (archived) ones."""
@@ -218,14 +189,7 @@ class HubSpotSync:
         self._check_stop()
         for table, batch in ((OWNERS, owner_rows), (OWNER_TEAMS, team_rows)):
             with self._db:
-                land_batches(
-                    self.con,
-                    RAW_SCHEMA,
-                    table.name,
-                    table.arrow_schema,
-                    [batch],
-                    loaded_at=self.loaded_at,
-                )
+                self._replace(table, [batch])
             self._count(table.name, batch.num_rows)
 
     def sync_pipelines(self) -> None:
@@ -235,14 +199,7 @@ class HubSpotSync:
         batch = decode.stages_batch(page.get("results") or [])
         self._check_stop()
         with self._db:
-            land_batches(
-                self.con,
-                RAW_SCHEMA,
-                DEAL_STAGES.name,
-                DEAL_STAGES.arrow_schema,
-                [batch],
-                loaded_at=self.loaded_at,
-            )
+            self._replace(DEAL_STAGES, [batch])
         self._count(DEAL_STAGES.name, batch.num_rows)
 
     # -- one object ----------------------------------------------------------------
@@ -276,16 +233,16 @@ class HubSpotSync:
         if state is None:
             self._empty_tables(obj)
             state = CursorState("full", started=self.clock())
-        with _Writers(self, obj, key) as writers:
+        with ObjectLanding(self, obj, key) as landing:
             resumed = False
             if state.phase == "full":
-                state = self._full_pass(obj, state, writers)
+                state = self._full_pass(obj, state, landing)
             else:
                 resumed = state.last_id is not None
-            state = self._window(obj, state, writers)
+            state = self._window(obj, state, landing)
             if resumed:
-                self._window(obj, state, writers)
-            self._archived_pass(obj, writers)
+                self._window(obj, state, landing)
+            self._archived_pass(obj, landing)
 
     def _new_columns(self, obj: CrmObject) -> list[str]:
         """Catalog columns the object's existing raw table lacks (none if no table)."""
@@ -299,7 +256,7 @@ class HubSpotSync:
         }
         return [n for n in obj.table.column_names if existing and n not in existing]
 
-    def _full_pass(self, obj: CrmObject, state: CursorState, writers: _Writers) -> CursorState:
+    def _full_pass(self, obj: CrmObject, state: CursorState, landing: ObjectLanding) -> CursorState:
         limit = HISTORY_LIST_LIMIT if obj.history else LIST_LIMIT
         after = state.after
         chunk: list[dict] = []
@@ -312,15 +269,13 @@ class HubSpotSync:
             after = _next_after(page, after)
             if after is None:
                 done = CursorState("incremental", since=state.started - self.overlap_ms)
-                self._land(obj, chunk, writers, done)
+                landing.land(chunk, done)
                 return done
             if len(chunk) >= self.chunk_rows:
-                self._land(
-                    obj, chunk, writers, CursorState("full", started=state.started, after=after)
-                )
+                landing.land(chunk, CursorState("full", started=state.started, after=after))
                 chunk = []
 
-    def _window(self, obj: CrmObject, state: CursorState, writers: _Writers) -> CursorState:
+    def _window(self, obj: CrmObject, state: CursorState, landing: ObjectLanding) -> CursorState:
         """Every record modified since `state.since`, in id order; returns the next state."""
         resumed = state.last_id is not None and state.started is not None
         started = state.started if resumed else self.clock()
@@ -350,12 +305,12 @@ class HubSpotSync:
             else:
                 continue
             records = self._read_by_id(obj, [r["id"] for r in chunk]) if obj.history else chunk
-            self._land(obj, records, writers, state)
+            landing.land(records, state)
             chunk = []
             if finished:
                 return state
 
-    def _archived_pass(self, obj: CrmObject, writers: _Writers) -> None:
+    def _archived_pass(self, obj: CrmObject, landing: ObjectLanding) -> None:
         """Upsert the recycle bin's records, flagged archived (search never returns them)."""
         limit = HISTORY_LIST_LIMIT if obj.history else LIST_LIMIT
         after = None
@@ -371,7 +326,7 @@ class HubSpotSync:
             )
             records = page.get("results") or []
             if records:
-                self._land(obj, records, writers, None, associations=False)
+                landing.land(records, None, associations=False)
             after = _next_after(page, after)
             if after is None:
                 return
@@ -388,80 +343,6 @@ class HubSpotSync:
             records.extend(page.get("results") or [])
         return records
 
-    def _land(
-        self,
-        obj: CrmObject,
-        records: list[dict],
-        writers: _Writers,
-        state: CursorState | None,
-        *,
-        associations: bool = True,
-    ) -> None:
-        """Land `records` on the object's landing thread, in order, while this thread
-        reads on: its associations and writes are off the chain of list pages."""
-        writers.lander.submit(
-            lambda: self._land_now(obj, records, writers, state, associations=associations)
-        )
-
-    def _land_now(
-        self,
-        obj: CrmObject,
-        records: list[dict],
-        writers: _Writers,
-        state: CursorState | None,
-        *,
-        associations: bool = True,
-    ) -> None:
-        """Child rows first, then the records with the cursor: a crash in between only
-        means the rerun reads this chunk again. Everything is read and decoded
-        before the writes, which take the connection together."""
-        ids = [r["id"] for r in records]
-        children: list[tuple[RawTableWriter, str, object]] = []
-        if writers.history is not None and records:
-            batch = decode.history_batch(records, obj.history)
-            children.append((writers.history, obj.history_table.name, batch))
-        if records:
-            for to_type, table in obj.associations.items():
-                # Archived records keep no associations: their rows are emptied unread.
-                links = self._links(obj.name, to_type, ids) if associations else {}
-                if to_type == "contacts":
-                    batch = decode.deal_contacts_batch(ids, links)
-                else:
-                    batch = decode.engagement_deals_batch(obj.engagement_type, ids, links)
-                children.append((writers.associations[table.name], table.name, batch))
-        main = decode.records_batch(records, obj.table)
-        self._check_stop()
-        with self._db:
-            for writer, _name, batch in children:
-                writer.write(batch)
-            writers.main.write(main, cursor_value=None if state is None else state.dump())
-        for _writer, name, batch in children:
-            self._count(name, batch.num_rows)
-        self._count(obj.table.name, len(records))
-
-    def _links(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list]:
-        """Associated ids (with their label, if any) per record, via v4 batch reads."""
-        links: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
-        pending = [{"id": i} for i in ids]
-        while pending:
-            self._check_stop()
-            inputs, pending = pending[:ASSOCIATION_INPUTS], pending[ASSOCIATION_INPUTS:]
-            page = self.api.associations(from_type, to_type, inputs)
-            # 207 errors name ids with no associations: an empty list is the answer.
-            for result in page.get("results") or []:
-                from_id = str(result["from"]["id"])
-                for target in result.get("to") or []:
-                    labels = [
-                        t["label"] for t in target.get("associationTypes") or [] if t.get("label")
-                    ]
-                    links[from_id].append(
-                        (str(target["toObjectId"]), labels[0] if labels else None)
-                    )
-                after = ((result.get("paging") or {}).get("next") or {}).get("after")
-                if after:
-                    pending.append({"id": from_id, "after": after})
-        return links
-
     def _empty_tables(self, obj: CrmObject) -> None:
         """A full pass starts from empty tables (shared association tables excepted:
         their rows are replaced per record, and rows of records no longer landed are
@@ -472,14 +353,14 @@ class HubSpotSync:
         tables += [t for t in obj.associations.values() if not is_shared(t)]
         with self._db:
             for table in tables:
-                land_batches(
-                    self.con,
-                    RAW_SCHEMA,
-                    table.name,
-                    table.arrow_schema,
-                    [],
-                    loaded_at=self.loaded_at,
-                )
+                self._replace(table, [])
+
+    def _replace(self, table: RawTable, batches: list) -> None:
+        """Replace `table`'s rows with `batches` (none: empty it) in one transaction;
+        the caller holds `_db`."""
+        land_batches(
+            self.con, RAW_SCHEMA, table.name, table.arrow_schema, batches, loaded_at=self.loaded_at
+        )
 
     def _count(self, table: str, rows: int) -> None:
         with self._reports:
@@ -487,117 +368,6 @@ class HubSpotSync:
             result.rows += rows
             # One call at a time: the callback (a run log) need not be thread-safe.
             self.on_progress(table, result.rows)
-
-
-class _Writers:
-    """The upsert writers of one object: its table (carrying the cursor), its
-    history and association tables."""
-
-    def __init__(self, sync: HubSpotSync, obj: CrmObject, key: CursorKey) -> None:
-        self._stack = ExitStack()
-        self._sync = sync
-        self._obj = obj
-        self._key = key
-
-    def __enter__(self) -> _Writers:
-        with self._sync._db:
-            self._open()
-        self.lander = _Lander(self._sync)
-        return self
-
-    def _open(self) -> _Writers:
-        sync, obj = self._sync, self._obj
-
-        def writer(table: RawTable, cursor: CursorKey | None = None) -> RawTableWriter:
-            return self._stack.enter_context(
-                RawTableWriter(
-                    sync.con,
-                    RAW_SCHEMA,
-                    table.name,
-                    table.arrow_schema,
-                    loaded_at=sync.loaded_at,
-                    mode="upsert",
-                    key=table.key,
-                    cursor=cursor,
-                )
-            )
-
-        self.history = writer(obj.history_table) if obj.history_table is not None else None
-        self.associations = {t.name: writer(t) for t in obj.associations.values()}
-        self.main = writer(obj.table, self._key)
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            # Chunks handed over were read whole: they land, with their cursor, even
-            # when a later page failed (not once the run is stopping: see _land_now).
-            # A landing error is raised unless an error is already on its way.
-            self.lander.close(raise_error=exc_type is None)
-        finally:
-            with self._sync._db:
-                self._stack.close()
-
-
-class _Lander:
-    """One object's landing thread: chunks land one at a time, in the order handed over.
-
-    `submit` waits while a chunk is still landing, so an object holds at most two
-    chunks (one landing, one being read). A landing's error is raised in the
-    object's thread at its next `submit` or at `close`.
-    """
-
-    def __init__(self, sync: HubSpotSync) -> None:
-        self._sync = sync
-        self._mode = sync.mode
-        self._work: Callable[[], None] | None = None
-        self._error: BaseException | None = None
-        self._closed = False
-        self._ready = threading.Condition()
-        self._thread = threading.Thread(
-            target=self._run, name=f"{threading.current_thread().name}-land", daemon=True
-        )
-        self._thread.start()
-
-    def submit(self, work: Callable[[], None]) -> None:
-        with self._ready:
-            while self._work is not None and self._error is None:
-                self._ready.wait()
-            if self._error is not None:
-                raise self._error
-            self._work = work
-            self._ready.notify_all()
-
-    def close(self, *, raise_error: bool = True) -> None:
-        """Wait for the chunk handed over to land, then end the thread."""
-        with self._ready:
-            while self._work is not None and self._error is None:
-                self._ready.wait()
-            self._closed = True
-            self._ready.notify_all()
-        self._thread.join()
-        if raise_error and self._error is not None:
-            raise self._error
-
-    def _run(self) -> None:
-        self._sync.mode = self._mode
-        while True:
-            with self._ready:
-                while self._work is None and not self._closed:
-                    self._ready.wait()
-                if self._closed:
-                    return
-                work = self._work
-            try:
-                work()
-            except BaseException as exc:  # raised in the object's thread
-                with self._ready:
-                    self._error = exc
-                    self._work = None
-                    self._ready.notify_all()
-                return
-            with self._ready:
-                self._work = None
-                self._ready.notify_all()
 
 
 def is_shared(table: RawTable) -> bool:

@@ -32,12 +32,7 @@ from connectors.hubspot.objects import (
 )
 from connectors.hubspot.org_settings import read_account_settings
 from connectors.org_settings import record_org_settings
-from connectors.sync_report import (
-    FAILS_THE_OBJECT,
-    STOPS_THE_RUN,
-    TableReport,
-    raise_for_failures,
-)
+from connectors.sync_report import TableReport, raise_for_failures, stops_the_run
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +79,7 @@ def sync_hubspot(
                 yield from finished(names)
                 continue
             if error is not None:
-                if isinstance(error, STOPS_THE_RUN) or not isinstance(error, FAILS_THE_OBJECT):
+                if stops_the_run(error):
                     raise error
                 logger.error(f"{job.name} failed: {error}")
                 failures[job.name] = error

@@ -42,6 +42,7 @@ from connectors.errors import (
     SchemaDriftError,
 )
 from connectors.salesforce.session import SalesforceSession
+from connectors.workers import RunStopped  # the shared pool's: a stopping run
 
 # Error codes meaning "this object is not there for this user".
 _UNAVAILABLE_CODES = {"INVALID_TYPE", "NOT_FOUND", "INSUFFICIENT_ACCESS", "INVALIDENTITY"}
@@ -49,11 +50,6 @@ _UNAVAILABLE_CODES = {"INVALID_TYPE", "NOT_FOUND", "INSUFFICIENT_ACCESS", "INVAL
 
 class ObjectUnavailable(CrmRequestError):
     """The org has no such object, or the API user may not read it."""
-
-
-class RunStopped(Exception):
-    """Another object's error stops the run: this object stops before its next request
-    or landing, keeping only what it committed with its watermark."""
 
 
 _STOP: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(

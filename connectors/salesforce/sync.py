@@ -7,7 +7,8 @@ session or an exhausted API quota stops the run at once; a bad page, schema
 drift or errors past the request retries fail that object only, the others still
 land, and `SyncFailed` names the failures at the end.
 
-Objects run on `SyncOptions.concurrency` workers (SALESFORCE_CONCURRENCY): one
+Objects run on `SyncOptions.concurrency` workers (SALESFORCE_CONCURRENCY, the
+pool of `connectors/workers.py`): one
 object's REST pages follow each other, so only several objects in flight keep
 the wire busy. Each worker lands through its own DuckDB cursor (`con.cursor()`:
 same database, its own transaction), so a Bulk job's replace transaction and
@@ -23,26 +24,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing
+from contextlib import closing, contextmanager
 
 import duckdb
 
 from connectors.landing import create_state_tables
-from connectors.salesforce.api import RunStopped, stopping_on
+from connectors.salesforce.api import stopping_on
 from connectors.salesforce.client import SalesforceConnection
 from connectors.salesforce.object_sync import SalesforceSync
 from connectors.salesforce.objects import OBJECTS, RAW_SCHEMA, SalesforceObject
 from connectors.salesforce.session import counting_requests
 from connectors.salesforce.status import ObjectSyncResult, create_status_table
-from connectors.sync_report import (
-    FAILS_THE_OBJECT,
-    STOPS_THE_RUN,
-    TableReport,
-    raise_for_failures,
-)
+from connectors.sync_report import TableReport, raise_for_failures, stops_the_run
+from connectors.workers import Ended, run_jobs
 
 log = logging.getLogger(__name__)
 
@@ -79,14 +75,15 @@ def sync_salesforce(
     workers = connection.options.concurrency
     # Closed on the way out, so an error raised here stops and joins the workers first.
     with closing(_run(sync, con, objects, loaded_at, workers)) as ended:
-        for obj, outcome, requests in ended:
-            if isinstance(outcome, BaseException):
-                if _stops_the_run(outcome):
-                    raise outcome
-                logger.error(f"{obj.name} failed: {outcome}")
-                failures[obj.name] = outcome
+        for end in ended:
+            obj = end.job
+            if end.error is not None:
+                if stops_the_run(end.error):
+                    raise end.error
+                logger.error(f"{obj.name} failed: {end.error}")
+                failures[obj.name] = end.error
                 continue
-            result = outcome
+            result, requests = end.result
             logger.info(
                 f"{obj.name}: {result.mode} sync over {result.transport.upper()}, "
                 f"{result.rows:,} rows in {result.pages} pages"
@@ -101,72 +98,40 @@ def sync_salesforce(
     raise_for_failures("Salesforce", failures)
 
 
-Outcome = tuple[SalesforceObject, ObjectSyncResult | BaseException, int]
-
-
 def _run(
     sync: SalesforceSync,
     con: duckdb.DuckDBPyConnection,
     objects: Sequence[SalesforceObject],
     loaded_at: dt.datetime,
     workers: int,
-) -> Iterator[Outcome]:
-    """Sync `objects` on `workers` threads; yield (object, result or error, requests) as
-    each ends.
-
-    When the caller stops iterating (it raises, or closes this generator), the stop
-    event is set, the workers stop at their next request or landing, and all are
-    joined before the caller's error goes on: no thread outlives the sync.
-    """
-    todo: queue.SimpleQueue[SalesforceObject] = queue.SimpleQueue()
-    for obj in objects:
-        todo.put(obj)
-    ended: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
+) -> Iterator[Ended[SalesforceObject, tuple[ObjectSyncResult, int]]]:
+    """Sync `objects` on `workers` threads (`connectors.workers.run_jobs`), each with
+    its own DuckDB cursor; each object ends with its result and its API requests."""
     stop = threading.Event()
 
-    def work(cursor: duckdb.DuckDBPyConnection) -> None:
-        try:
-            with stopping_on(stop):
-                while not stop.is_set():
-                    try:
-                        obj = todo.get_nowait()
-                    except queue.Empty:
-                        return
-                    with counting_requests() as count:
-                        try:
-                            outcome = sync.sync_object(cursor, obj, loaded_at=loaded_at)
-                        except RunStopped:
-                            return
-                        except BaseException as exc:  # handed to the caller, which decides
-                            if _stops_the_run(exc):
-                                # Now, not when the caller gets to it: the other
-                                # workers start no request and no landing from here.
-                                stop.set()
-                            outcome = exc
-                    ended.put((obj, outcome, count.value))
-        finally:
-            cursor.close()
+    def sync_one(
+        obj: SalesforceObject, cursor: duckdb.DuckDBPyConnection
+    ) -> tuple[ObjectSyncResult, int]:
+        with counting_requests() as count:
+            return sync.sync_object(cursor, obj, loaded_at=loaded_at), count.value
 
-    # One cursor per worker: its own transactions on the same database.
-    cursors = [con.cursor() for _ in range(min(max(1, workers), len(objects)))]
-    threads = [
-        threading.Thread(target=work, args=(cursor,), name=f"salesforce-sync-{i}", daemon=True)
-        for i, cursor in enumerate(cursors)
-    ]
-    for thread in threads:
-        thread.start()
-    try:
-        for _ in objects:
-            yield ended.get()
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
+    @contextmanager
+    def worker_scope(cursor: duckdb.DuckDBPyConnection) -> Iterator[None]:
+        # The stop event reaches every request and landing of this thread.
+        with closing(cursor), stopping_on(stop):
+            yield
 
-
-def _stops_the_run(error: BaseException) -> bool:
-    """The policy of connectors/sync_report.py: anything but an object's own failure."""
-    return isinstance(error, STOPS_THE_RUN) or not isinstance(error, FAILS_THE_OBJECT)
+    return run_jobs(
+        objects,
+        sync_one,
+        workers=workers,
+        name="salesforce-sync",
+        stop=stop,
+        stops_the_run=stops_the_run,
+        # One cursor per worker: its own transactions on the same database.
+        open_worker=con.cursor,
+        worker_scope=worker_scope,
+    )
 
 
 def _serialised(callback: Callable[[str, int], None] | None) -> Callable[[str, int], None] | None:

@@ -1,0 +1,52 @@
+"""One arm in its own process: the parent starts it and measures it, the child reports back.
+
+The parent (`run_child`) measures the arm's process alone, wall, CPU and peak
+RSS (`os.wait4`), without the CRM settings of the caller's environment
+(`child_env`); the child's last line on stdout is its own JSON (`print_figures`):
+its extract + land time, without its imports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+
+from benchmarks.peers_dlt import ROOT
+
+
+def run_child(command: list[str], env: dict | None = None) -> dict:
+    """Run one arm; wall, CPU (user+sys) and peak RSS of that process alone."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, env=env, cwd=ROOT)
+    out = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    figures = {
+        "wall_s": round(time.perf_counter() - started, 3),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024),  # kB on Linux
+        "exit_code": process.returncode,
+    }
+    lines = out.decode().strip().splitlines()
+    if process.returncode == 0 and lines:
+        figures.update(json.loads(lines[-1]))
+    return figures
+
+
+def child_env() -> dict:
+    """The caller's environment without its CRM settings, dlt's telemetry off."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SALESFORCE_", "HUBSPOT_"))}
+    env.update(RUNTIME__DLTHUB_TELEMETRY="false", RUNTIME__LOG_LEVEL="ERROR", DO_NOT_TRACK="1")
+    return env
+
+
+def print_figures(started: float, imported: float, **extra) -> None:
+    """The child's report: extract + land time after its imports (`imported`), the
+    imports' own time, and what else the arm counted."""
+    figures = {
+        "work_s": round(time.perf_counter() - imported, 3),
+        "import_s": round(imported - started, 3),
+    }
+    print(json.dumps({**figures, **extra}))

@@ -1,0 +1,180 @@
+"""The threads a CRM sync runs on: one worker pool for its objects, one landing thread each.
+
+Both syncs run their objects (and HubSpot its owners and pipelines) on a pool of
+workers (`run_jobs`, SALESFORCE_CONCURRENCY or HUBSPOT_CONCURRENCY threads): one
+object's pages follow each other, so only several objects in flight keep the
+wire busy. Each job's end, its result or its error, is yielded as it happens;
+what an error means (one object failed, or the whole run stops) is the caller's
+policy (`connectors/sync_report.py`), not the pool's.
+
+Stopping: the pool sets the run's `stop` event when the caller stops iterating
+(it raises, or closes the generator) and, at once, when a job's error
+`stops_the_run` (an expired session, an exhausted quota), so the other workers
+start no request and no landing from there. The CRM code checks the event
+before each request and landing and raises `RunStopped`, which ends that worker
+quietly; every worker is joined before the caller's error goes on, so no thread
+outlives the sync and each object keeps only what it committed with its cursor.
+
+Where a worker lands is the CRM's choice: Salesforce gives each worker its own
+DuckDB cursor (`open_worker`, closed by `worker_scope`), HubSpot shares one
+connection under a lock. `LandingThread` lets one object land a chunk while it
+reads its next pages.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+Job = TypeVar("Job")
+Result = TypeVar("Result")
+Worker = TypeVar("Worker")
+
+
+class RunStopped(Exception):
+    """The run is stopping (another job's error, or the caller's): this job ends before
+    its next request or landing, keeping only what it committed with its cursor."""
+
+
+@dataclass(frozen=True)
+class Ended(Generic[Job, Result]):
+    """One job's end: what it returned, or the error it raised."""
+
+    job: Job
+    result: Result | None = None
+    error: BaseException | None = None
+
+
+def _never(_error: BaseException) -> bool:
+    return False
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    do_job: Callable[[Job, Worker], Result],
+    *,
+    workers: int,
+    name: str,
+    stop: threading.Event,
+    stops_the_run: Callable[[BaseException], bool] = _never,
+    open_worker: Callable[[], Worker] = lambda: None,
+    worker_scope: Callable[[Worker], AbstractContextManager[object]] = lambda _w: nullcontext(),
+) -> Iterator[Ended[Job, Result]]:
+    """Run `jobs` on up to `workers` threads; yield each job's `Ended` as it ends.
+
+    `open_worker` makes each thread's own state (a DuckDB cursor) in the caller's
+    thread, before any starts; `worker_scope(state)` is entered in the worker's
+    thread around all its jobs (closes the cursor, sets the request context), and
+    `do_job(job, state)` runs one job. A job that raises `RunStopped` ends its
+    worker without an outcome. Every job runs unless the run stops: when the
+    caller stops iterating (raises, or closes this generator), or a job's error
+    `stops_the_run`; then the workers stop at their next request or landing and
+    are all joined before the caller's error goes on.
+    """
+    todo: queue.SimpleQueue[Job] = queue.SimpleQueue()
+    for job in jobs:
+        todo.put(job)
+    ended: queue.SimpleQueue[Ended[Job, Result]] = queue.SimpleQueue()
+
+    def work(state: Worker) -> None:
+        with worker_scope(state):
+            while not stop.is_set():
+                try:
+                    job = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    result = do_job(job, state)
+                except RunStopped:
+                    return
+                except BaseException as exc:  # handed to the caller, which decides
+                    if stops_the_run(exc):
+                        # Now, not when the caller gets to it: the other workers
+                        # start no request and no landing from here.
+                        stop.set()
+                    ended.put(Ended(job, error=exc))
+                else:
+                    ended.put(Ended(job, result))
+
+    states = [open_worker() for _ in range(min(max(1, workers), len(jobs)))]
+    threads = [
+        threading.Thread(target=work, args=(state,), name=f"{name}-{i}", daemon=True)
+        for i, state in enumerate(states)
+    ]
+    stop.clear()
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in jobs:
+            yield ended.get()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+
+class LandingThread:
+    """One object's landing thread: chunks land one at a time, in the order handed over.
+
+    `submit` waits while a chunk is still landing, so an object holds at most two
+    chunks (one landing, one being read). A landing's error is raised in the
+    object's thread at its next `submit` or at `close`. `on_start` runs first in
+    the new thread (to carry the object's thread-local state over).
+    """
+
+    def __init__(self, on_start: Callable[[], None] = lambda: None) -> None:
+        self._on_start = on_start
+        self._work: Callable[[], None] | None = None
+        self._error: BaseException | None = None
+        self._closed = False
+        self._ready = threading.Condition()
+        self._thread = threading.Thread(
+            target=self._run, name=f"{threading.current_thread().name}-land", daemon=True
+        )
+        self._thread.start()
+
+    def submit(self, work: Callable[[], None]) -> None:
+        """Hand over the next landing, once the one before it has landed."""
+        with self._ready:
+            while self._work is not None and self._error is None:
+                self._ready.wait()
+            if self._error is not None:
+                raise self._error
+            self._work = work
+            self._ready.notify_all()
+
+    def close(self, *, raise_error: bool = True) -> None:
+        """Wait for the chunk handed over to land, then end the thread."""
+        with self._ready:
+            while self._work is not None and self._error is None:
+                self._ready.wait()
+            self._closed = True
+            self._ready.notify_all()
+        self._thread.join()
+        if raise_error and self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        self._on_start()
+        while True:
+            with self._ready:
+                while self._work is None and not self._closed:
+                    self._ready.wait()
+                if self._closed:
+                    return
+                work = self._work
+            try:
+                work()
+            except BaseException as exc:  # raised in the object's thread
+                with self._ready:
+                    self._error = exc
+                    self._work = None
+                    self._ready.notify_all()
+                return
+            with self._ready:
+                self._work = None
+                self._ready.notify_all()

@@ -1,0 +1,109 @@
+"""The worker pool both CRM syncs run on (connectors/workers.py), without a CRM.
+
+The connector suites (test_*_concurrency.py) show it with real fakes; these pin
+the pool's own promises: every job ends once, one job's error ends only that job,
+an error that stops the run stops every other worker before its next job, each
+worker's own state is opened before and closed after, no thread outlives the
+run, and a landing thread lands in order and hands its error back.
+"""
+
+import threading
+from contextlib import closing, contextmanager
+
+import pytest
+
+from connectors.workers import LandingThread, RunStopped, run_jobs
+
+
+class QuotaExhausted(Exception):
+    pass
+
+
+def test_every_job_ends_once_and_one_jobs_error_ends_only_that_job():
+    opened, closed = [], []
+
+    def open_worker():
+        state = {"jobs": 0}
+        opened.append(state)
+        return state
+
+    @contextmanager
+    def worker_scope(state):
+        yield
+        closed.append(state)
+
+    def double(job, state):
+        state["jobs"] += 1
+        if job == 3:
+            raise ValueError("page 2 of job 3 is malformed")
+        return job * 2
+
+    ended = list(
+        run_jobs(
+            [1, 2, 3, 4, 5],
+            double,
+            workers=2,
+            name="test-pool",
+            stop=threading.Event(),
+            open_worker=open_worker,
+            worker_scope=worker_scope,
+        )
+    )
+
+    assert {e.job: e.result for e in ended if e.error is None} == {1: 2, 2: 4, 4: 8, 5: 10}
+    (failed,) = [e for e in ended if e.error is not None]
+    assert failed.job == 3 and str(failed.error) == "page 2 of job 3 is malformed"
+    assert len(opened) == 2 and sorted(map(id, closed)) == sorted(map(id, opened))
+    assert sum(state["jobs"] for state in opened) == 5
+    assert not [t for t in threading.enumerate() if t.name.startswith("test-pool")]
+
+
+def test_an_error_that_stops_the_run_stops_every_other_worker_before_its_next_job():
+    stop = threading.Event()
+    waiting = threading.Event()
+    ran = []
+
+    def sync(job, _state):
+        ran.append(job)
+        if job == "fails":
+            waiting.wait(5)
+            raise QuotaExhausted("daily API limit used up")
+        if job == "in flight":
+            waiting.set()
+            # What the CRM code does before each request or landing.
+            if stop.wait(5):
+                raise RunStopped("the run is stopping")
+            return "landed after the quota ran out"
+        return "ran after the quota ran out"
+
+    jobs = run_jobs(
+        ["fails", "in flight", "queued"],
+        sync,
+        workers=2,
+        name="test-pool",
+        stop=stop,
+        stops_the_run=lambda error: isinstance(error, QuotaExhausted),
+    )
+    with closing(jobs):
+        first = next(jobs)
+
+    assert first.job == "fails" and isinstance(first.error, QuotaExhausted)
+    assert sorted(ran) == ["fails", "in flight"]  # "queued" never started
+    assert not [t for t in threading.enumerate() if t.name.startswith("test-pool")]
+
+
+def test_a_landing_thread_lands_in_order_and_hands_its_error_back_at_the_next_chunk():
+    landed = []
+    lander = LandingThread()
+    for chunk in range(3):
+        lander.submit(lambda chunk=chunk: landed.append(chunk))
+
+    def broken():
+        raise OSError("disk full")
+
+    lander.submit(broken)
+    with pytest.raises(OSError, match="disk full"):
+        lander.submit(lambda: landed.append("after the error"))
+    lander.close(raise_error=False)
+
+    assert landed == [0, 1, 2]
