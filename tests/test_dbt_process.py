@@ -76,7 +76,8 @@ def test_a_build_writes_its_manifest_once_at_the_end(tmp_path):
     target = tmp_path / "target"
     dbt = Path(sys.executable).with_name("trustgap-dbt")
     result = subprocess.run(
-        [str(dbt), "--debug", "--log-format", "json", "build", "--select", "stg_salesforce__users",
+        [str(dbt), "--debug", "--log-format", "json", "build",
+         "--select", "stg_salesforce__opportunity_stages",
          "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
          "--target-path", str(target), "--log-path", str(tmp_path)],
         env=env, capture_output=True, text=True, timeout=600,
@@ -91,6 +92,6 @@ def test_a_build_writes_its_manifest_once_at_the_end(tmp_path):
     assert written.count("WritableManifest") == 1, written
     assert written.count("RunExecutionResult") == 1, written
     manifest = json.loads((target / "manifest.json").read_text())
-    assert "model.trustgap.stg_salesforce__users" in manifest["nodes"]
+    assert "model.trustgap.stg_salesforce__opportunity_stages" in manifest["nodes"]
     results = json.loads((target / "run_results.json").read_text())["results"]
     assert {r["status"] for r in results} == {"success", "pass"}
