@@ -189,13 +189,12 @@ def _relation(warehouse, crm: str, entity: str) -> str:
     """The branch model as something to describe: its table or view, or, for a model
     inlined into its one reader (ephemeral, issue #17), the SQL dbt compiled for it."""
     model = f"int_{crm}__{entity}"
-    built = warehouse.execute(
-        "select count(*) from duckdb_views() where schema_name = 'intermediate' "
-        "and view_name = ? union all select count(*) from duckdb_tables() "
-        "where schema_name = 'intermediate' and table_name = ?",
-        [model, model],
+    ((built,),) = warehouse.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'intermediate' and table_name = ?",
+        [model],
     ).fetchall()
-    if any(count for (count,) in built):
+    if built:
         return f"intermediate.{model}"
     ((path,),) = warehouse.execute(
         "select path from duckdb_databases() where database_name = current_database()"
