@@ -14,6 +14,9 @@ start no request and no landing from there. The CRM code checks the event
 before each request and landing and raises `RunStopped`, which ends that worker
 quietly; every worker is joined before the caller's error goes on, so no thread
 outlives the sync and each object keeps only what it committed with its cursor.
+The caller's wait ends when every worker has left, however the stop came (a
+stop set from outside raises no error in any job): each job the stop left
+undone then ends with a `NotRun` error naming it, rather than never ending.
 
 Where a worker lands is the CRM's choice: Salesforce gives each worker its own
 DuckDB cursor (`open_worker`, closed by `worker_scope`), HubSpot shares one
@@ -53,6 +56,27 @@ def _never(_error: BaseException) -> bool:
     return False
 
 
+class NotRun(RunStopped):
+    """A job the pool never finished: the run stopped before it started (or while it ran,
+    before its next request or landing). Names the job, the pool, and every job the
+    stop left undone, so the caller reports them instead of waiting for them."""
+
+    def __init__(self, pool: str, job: object, *, started: bool, undone: Sequence[object]):
+        self.pool = pool
+        self.job = job
+        self.started = started
+        self.undone = tuple(undone)
+        when = "stopped before it finished" if started else "never ran"
+        super().__init__(
+            f"{pool}: {job!r} {when}: the run was stopped "
+            f"({len(self.undone)} job(s) undone: {', '.join(map(repr, self.undone))})"
+        )
+
+
+# What a worker puts on the queue of ends as it leaves (done, stopped or failed).
+_LEFT = object()
+
+
 def run_jobs(
     jobs: Sequence[Job],
     do_job: Callable[[Job, Worker], Result],
@@ -71,34 +95,43 @@ def run_jobs(
     thread around all its jobs (closes the cursor, sets the request context), and
     `do_job(job, state)` runs one job. A job that raises `RunStopped` ends its
     worker without an outcome. Every job runs unless the run stops: when the
-    caller stops iterating (raises, or closes this generator), or a job's error
-    `stops_the_run`; then the workers stop at their next request or landing and
-    are all joined before the caller's error goes on.
+    caller stops iterating (raises, or closes this generator), a job's error
+    `stops_the_run`, or `stop` is set from outside; then the workers stop at their
+    next request or landing and are all joined before the caller's error goes on.
+
+    The wait ends when every worker has left, not after one end per job: a job
+    the stop left undone (never started, or stopped by `RunStopped`) ends with a
+    `NotRun` error naming it, once the last worker is gone.
     """
-    todo: queue.SimpleQueue[Job] = queue.SimpleQueue()
-    for job in jobs:
-        todo.put(job)
-    ended: queue.SimpleQueue[Ended[Job, Result]] = queue.SimpleQueue()
+    todo: queue.SimpleQueue[tuple[int, Job]] = queue.SimpleQueue()
+    for index, job in enumerate(jobs):
+        todo.put((index, job))
+    ended: queue.SimpleQueue[object] = queue.SimpleQueue()
+    stopped: list[int] = []  # jobs that raised RunStopped (list.append is atomic)
 
     def work(state: Worker) -> None:
-        with worker_scope(state):
-            while not stop.is_set():
-                try:
-                    job = todo.get_nowait()
-                except queue.Empty:
-                    return
-                try:
-                    result = do_job(job, state)
-                except RunStopped:
-                    return
-                except BaseException as exc:  # handed to the caller, which decides
-                    if stops_the_run(exc):
-                        # Now, not when the caller gets to it: the other workers
-                        # start no request and no landing from here.
-                        stop.set()
-                    ended.put(Ended(job, error=exc))
-                else:
-                    ended.put(Ended(job, result))
+        try:
+            with worker_scope(state):
+                while not stop.is_set():
+                    try:
+                        index, job = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    try:
+                        result = do_job(job, state)
+                    except RunStopped:
+                        stopped.append(index)
+                        return
+                    except BaseException as exc:  # handed to the caller, which decides
+                        if stops_the_run(exc):
+                            # Now, not when the caller gets to it: the other workers
+                            # start no request and no landing from here.
+                            stop.set()
+                        ended.put((index, Ended(job, error=exc)))
+                    else:
+                        ended.put((index, Ended(job, result)))
+        finally:
+            ended.put(_LEFT)
 
     states = [open_worker() for _ in range(min(max(1, workers), len(jobs)))]
     threads = [
@@ -108,9 +141,28 @@ def run_jobs(
     stop.clear()
     for thread in threads:
         thread.start()
+    done: set[int] = set()
     try:
-        for _ in jobs:
-            yield ended.get()
+        left = 0
+        while left < len(threads):
+            item = ended.get()
+            if item is _LEFT:
+                left += 1
+                continue
+            index, end = item  # type: ignore[misc]
+            done.add(index)
+            yield end
+        undone = [index for index in range(len(jobs)) if index not in done]
+        for index in undone:
+            yield Ended(
+                jobs[index],
+                error=NotRun(
+                    name,
+                    jobs[index],
+                    started=index in stopped,
+                    undone=[jobs[i] for i in undone],
+                ),
+            )
     finally:
         stop.set()
         for thread in threads:

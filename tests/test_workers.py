@@ -2,9 +2,10 @@
 
 The connector suites (test_*_concurrency.py) show it with real fakes; these pin
 the pool's own promises: every job ends once, one job's error ends only that job,
-an error that stops the run stops every other worker before its next job, each
-worker's own state is opened before and closed after, no thread outlives the
-run, and a landing thread lands in order and hands its error back.
+an error that stops the run stops every other worker before its next job, a
+stop set from outside ends the wait with the undone jobs named instead of
+hanging, each worker's own state is opened before and closed after, no thread
+outlives the run, and a landing thread lands in order and hands its error back.
 """
 
 import threading
@@ -12,7 +13,7 @@ from contextlib import closing, contextmanager
 
 import pytest
 
-from connectors.workers import LandingThread, RunStopped, run_jobs
+from connectors.workers import LandingThread, NotRun, RunStopped, run_jobs
 
 
 class QuotaExhausted(Exception):
@@ -90,6 +91,60 @@ def test_an_error_that_stops_the_run_stops_every_other_worker_before_its_next_jo
     assert first.job == "fails" and isinstance(first.error, QuotaExhausted)
     assert sorted(ran) == ["fails", "in flight"]  # "queued" never started
     assert not [t for t in threading.enumerate() if t.name.startswith("test-pool")]
+
+
+def ends_of(run, *, within_s=5.0):
+    """Every end `run` yields, gathered on a thread of its own: a pool that leaves
+    its caller waiting fails the test instead of hanging it."""
+    ends = []
+    caller = threading.Thread(target=lambda: ends.extend(run), daemon=True)
+    caller.start()
+    caller.join(within_s)
+    assert not caller.is_alive(), "the caller is still waiting for jobs no worker will run"
+    return ends
+
+
+def test_a_stop_set_from_outside_ends_the_wait_and_names_the_jobs_that_never_ran():
+    # No job raises an error that stops the run: something else (a cancelled run)
+    # sets the event while "first" is in flight. The one worker leaves before
+    # "second" and "third"; the caller must get an end for each, not wait forever.
+    stop = threading.Event()
+
+    def sync(job, _state):
+        if job == "first":
+            threading.Timer(0.05, stop.set).start()  # the outside
+            stop.wait(5)
+            return "landed"
+        return "ran after the stop"
+
+    ends = ends_of(
+        run_jobs(["first", "second", "third"], sync, workers=1, name="test-pool", stop=stop)
+    )
+
+    assert [(e.job, e.result) for e in ends if e.error is None] == [("first", "landed")]
+    undone = [e for e in ends if e.error is not None]
+    assert [e.job for e in undone] == ["second", "third"]
+    assert all(isinstance(e.error, NotRun) and not e.error.started for e in undone)
+    assert undone[0].error.undone == ("second", "third")
+    assert str(undone[0].error) == (
+        "test-pool: 'second' never ran: the run was stopped (2 job(s) undone: 'second', 'third')"
+    )
+    assert not [t for t in threading.enumerate() if t.name.startswith("test-pool")]
+
+
+def test_a_job_stopped_mid_way_by_an_outside_stop_is_named_as_unfinished():
+    stop = threading.Event()
+
+    def sync(job, _state):
+        if job == "in flight":
+            stop.set()  # from outside, as far as the pool knows: no job's error
+            raise RunStopped("the run is stopping")
+        return "done"
+
+    (end,) = ends_of(run_jobs(["in flight"], sync, workers=2, name="test-pool", stop=stop))
+
+    assert end.job == "in flight" and isinstance(end.error, NotRun) and end.error.started
+    assert "'in flight' stopped before it finished" in str(end.error)
 
 
 def test_a_landing_thread_lands_in_order_and_hands_its_error_back_at_the_next_chunk():
