@@ -27,13 +27,12 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 from benchmarks import machine, report
 from benchmarks.harness import AS_OF, SIZES
-from benchmarks.probe import rss_bytes, tree
+from benchmarks.probe import run_measured
 
 MB = 1024**2
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,51 +73,20 @@ def land(size: str, workdir: Path, seed: int = 7) -> tuple[Path, dict[str, str]]
 def measure(command: list[str], env: dict[str, str], log_path: Path) -> dict:
     """Run `command` in a fresh process; wall, tree CPU, tree peak RSS, load averages."""
     load_before = machine.load_average()
-    peak = 0
-    cpu_seen = 0.0
-    started = time.perf_counter()
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        done = threading.Event()
-
-        def sample() -> None:
-            nonlocal peak, cpu_seen
-            while not done.wait(0.1):
-                pids = tree(process.pid)
-                peak = max(peak, sum(rss_bytes(p) for p in pids))
-                cpu_seen = max(cpu_seen, sum(tree_cpu_seconds(p) for p in pids))
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        done.set()
-        sampler.join()
+        run = run_measured(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     return {
-        "exit_code": process.returncode,
-        "wall_s": round(time.perf_counter() - started, 1),
-        # The larger of wait4's (the child and the descendants it waited for) and the
-        # tree sampled from /proc: PySpark does not wait for its JVM, whose CPU wait4
-        # alone never sees.
-        "cpu_s": round(max(usage.ru_utime + usage.ru_stime, cpu_seen), 1),
+        "exit_code": run.exit_code,
+        "wall_s": round(run.wall_s, 1),
+        "cpu_s": round(run.cpu_s, 1),
         "cpu_method": "tree",
-        # Sampled only: Linux carries the forking parent's RSS high-water mark into an
-        # exec'd child's ru_maxrss, so wait4's figure was this benchmark's own peak
-        # (the landed org, 3.5 GB on M) whatever the child used.
-        "peak_rss_mb": round(peak / MB),
+        # Sampled only (`run_measured`): Linux carries the forking parent's RSS
+        # high-water mark into an exec'd child's ru_maxrss, so wait4's figure was this
+        # benchmark's own peak (the landed org, 3.5 GB on M) whatever the child used.
+        "peak_rss_mb": round(run.peak_rss_bytes / MB),
         "load_average_before": load_before,
         "load_average_after": machine.load_average(),
     }
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU of one live process and of its children it has waited for."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rpartition(")")[2].split()
-        return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
 
 
 def _dbt_args(target: str, target_path: Path) -> list[str]:

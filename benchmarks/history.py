@@ -16,29 +16,25 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from benchmarks import report
 from benchmarks.harness import AS_OF, SIZES
 from benchmarks.machine import describe
+from benchmarks.probe import run_measured
 
 
 def _run(command: list[str], env: dict[str, str]) -> dict:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if done.returncode != 0:
-        sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
-        raise SystemExit(f"{' '.join(command)} failed with exit code {done.returncode}")
-    # ru_maxrss of children is the largest so far: exact for the first, a bound after.
-    return {"wall_s": round(wall, 1), "peak_rss_mb": round(max(peak_kb, before) / 1024)}
+    # Sampled (`run_measured`), not RUSAGE_CHILDREN's ru_maxrss: that is the largest
+    # of any child so far and, on Linux, at least this process's own high-water mark.
+    run = run_measured(command, env=env, stderr=subprocess.STDOUT)
+    if run.exit_code != 0:
+        sys.stderr.write(run.output.decode(errors="replace")[-8000:])
+        raise SystemExit(f"{' '.join(command)} failed with exit code {run.exit_code}")
+    return {"wall_s": round(run.wall_s, 1), "peak_rss_mb": round(run.peak_rss_bytes / 1024**2)}
 
 
 def measure(size: str, weeks: int, workdir: Path) -> dict:

@@ -1,7 +1,9 @@
 """One arm in its own process: the parent starts it and measures it, the child reports back.
 
-The parent (`run_child`) measures the arm's process alone, wall, CPU and peak
-RSS (`os.wait4`), without the CRM settings of the caller's environment
+The parent (`run_child`) measures the arm's process alone, wall, CPU (`os.wait4`)
+and peak RSS (sampled, `benchmarks.probe.run_measured`: not wait4's ru_maxrss,
+which on Linux starts from the forking parent's high-water mark), without the CRM
+settings of the caller's environment
 (`child_env`); the child's last line on stdout is its own JSON (`print_figures`):
 its extract + land time, without its imports.
 """
@@ -10,27 +12,24 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 
 from benchmarks.peers_dlt import ROOT
+from benchmarks.probe import run_measured
 
 
 def run_child(command: list[str], env: dict | None = None) -> dict:
     """Run one arm; wall, CPU (user+sys) and peak RSS of that process alone."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, env=env, cwd=ROOT)
-    out = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
+    run = run_measured(command, env=env, cwd=ROOT)
     figures = {
-        "wall_s": round(time.perf_counter() - started, 3),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024),  # kB on Linux
-        "exit_code": process.returncode,
+        "wall_s": round(run.wall_s, 3),
+        "cpu_s": round(run.cpu_s, 3),
+        "peak_rss_mb": round(run.peak_rss_bytes / 1024**2),
+        "peak_method": "sampled",
+        "exit_code": run.exit_code,
     }
-    lines = out.decode().strip().splitlines()
-    if process.returncode == 0 and lines:
+    lines = run.output.decode().strip().splitlines()
+    if run.exit_code == 0 and lines:
         figures.update(json.loads(lines[-1]))
     return figures
 

@@ -13,9 +13,12 @@ from __future__ import annotations
 import bisect
 import os
 import resource
+import subprocess
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import IO
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -69,6 +72,96 @@ def memory_mb(pid: int) -> dict[str, int]:
     except (OSError, IndexError, ValueError):
         pass
     return {"rss_mb": figures.get("VmRSS", 0), "peak_rss_mb": figures.get("VmHWM", 0)}
+
+
+def own_peak_bytes(pid: int) -> int:
+    """One process's own resident high-water mark (VmHWM; 0 when it is gone).
+
+    Unlike `wait4`'s ru_maxrss, it starts afresh at exec: Linux carries the forking
+    parent's high-water mark into the child's ru_maxrss (`true` started from a
+    500 MB Python reports 513 MB), but not into the new program's VmHWM.
+    """
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of one live process and of its children it has waited for."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rpartition(")")[2].split()
+        return sum(int(f) for f in fields[11:15]) / _TICK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    """What `run_measured` saw of one command's process tree."""
+
+    exit_code: int
+    wall_s: float
+    # The larger of wait4's (the child and the descendants it waited for) and the
+    # tree's sampled from /proc: a child that does not wait for its own children
+    # (PySpark's JVM) hides their CPU from wait4.
+    cpu_s: float
+    # The tree's resident set, sampled, or the root's own VmHWM if larger (it catches
+    # a peak between two samples); never wait4's ru_maxrss, which on Linux is at
+    # least the forking parent's high-water mark, whatever the child used.
+    peak_rss_bytes: int
+    output: bytes = b""
+
+
+def run_measured(
+    command: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike | None = None,
+    stdout: int | IO | None = subprocess.PIPE,
+    stderr: int | IO | None = None,
+    interval: float = 0.1,
+) -> ChildRun:
+    """Run `command` in a fresh process; its wall, tree CPU and tree peak RSS.
+
+    With `stdout=subprocess.PIPE` (and `stderr` None or STDOUT) its output is read
+    and returned; otherwise it goes where `stdout` says.
+    """
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=stdout, stderr=stderr)
+    done = threading.Event()
+    peak = own_peak = 0
+    cpu_seen = 0.0
+
+    def sample() -> None:
+        nonlocal peak, own_peak, cpu_seen
+        while True:
+            pids = tree(process.pid)
+            peak = max(peak, sum(rss_bytes(p) for p in pids))
+            own_peak = max(own_peak, own_peak_bytes(process.pid))
+            cpu_seen = max(cpu_seen, sum(tree_cpu_seconds(p) for p in pids))
+            if done.wait(interval):
+                return
+
+    sampler = threading.Thread(target=sample, name="bench-child-probe", daemon=True)
+    sampler.start()
+    output = process.stdout.read() if stdout == subprocess.PIPE else b""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    done.set()
+    sampler.join()
+    return ChildRun(
+        exit_code=process.returncode,
+        wall_s=time.perf_counter() - started,
+        cpu_s=max(usage.ru_utime + usage.ru_stime, cpu_seen),
+        peak_rss_bytes=max(peak, own_peak),
+        output=output,
+    )
 
 
 def cpu_seconds(pid: int) -> float:
