@@ -33,22 +33,54 @@ def ensure_manifest(*, force: bool = False) -> Path:
     if force or not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
         from dbt.cli.main import dbtRunner
 
+        from pipelines.dbt_process import parse_state_for_any_folder
+
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
-        result = dbtRunner().invoke(
-            [
-                "parse",
-                "--quiet",
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-                "--target-path",
-                str(manifest.parent),
-            ]
-        )
+        target, profile_env = _nightly_profile()
+        # The parse state saved beside the manifest (target/partial_parse.msgpack)
+        # seeds every run's: made with the nightly's target and profile (a working
+        # file of the nightly's name, its DuckDB settings), the first run on a new
+        # warehouse reuses it instead of parsing the whole project again.
+        parse_state_for_any_folder()
+        saved = {name: os.environ.get(name) for name in profile_env}
+        os.environ.update(profile_env)
+        try:
+            result = dbtRunner().invoke(
+                [
+                    "parse",
+                    "--quiet",
+                    "--project-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--profiles-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--target-path",
+                    str(manifest.parent),
+                    "--target",
+                    target,
+                ]
+            )
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
         if not result.success:
             raise RuntimeError(f"dbt parse failed: {result.exception}")
     return manifest
+
+
+def _nightly_profile() -> tuple[str, dict[str, str]]:
+    """The dbt target and the profile's environment a nightly run parses with."""
+    from pipelines.duckdb_settings import DuckDBSettings
+    from pipelines.settings import Settings
+    from pipelines.warehouse import working_path
+
+    settings = Settings.from_env()
+    return settings.dbt_target, {
+        "TRUSTGAP_WORKING_DB": str(working_path(settings.warehouse)),
+        **DuckDBSettings.from_env().environment(),
+    }
 
 
 # What the first Trustgap versions wrote: serialised runs only.

@@ -95,3 +95,62 @@ def test_a_build_writes_its_manifest_once_at_the_end(tmp_path):
     assert "model.trustgap.stg_salesforce__opportunity_stages" in manifest["nodes"]
     results = json.loads((target / "run_results.json").read_text())["results"]
     assert {r["status"] for r in results} == {"success", "pass"}
+
+
+def _parse(tmp_path: Path, working: Path, seed: Path | None = None) -> tuple[Path, list[str]]:
+    """`trustgap-dbt parse` for the working file `working`, starting from `seed`'s parse
+    state if given; its target folder and why dbt could not reuse the saved parse."""
+    import json
+    import shutil
+
+    target = tmp_path / f"target-{working.parent.name}-{working.stem}"
+    target.mkdir()
+    if seed is not None:
+        shutil.copy(seed / "partial_parse.msgpack", target)
+    env = os.environ | {
+        "TRUSTGAP_WORKING_DB": str(working),
+        "TRUSTGAP_DUCKDB_THREADS": "2",
+        "TRUSTGAP_DUCKDB_MEMORY_LIMIT": "1536MiB",
+    }
+    dbt = Path(sys.executable).with_name("trustgap-dbt")
+    result = subprocess.run(
+        [str(dbt), "--log-format", "json", "parse",
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(target), "--log-path", str(target), "--target", "dev"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    reasons = [e["data"]["reason"] for e in events if e["info"]["name"] == "UnableToPartialParse"]
+    return target, reasons
+
+
+def test_a_parse_made_for_one_warehouse_folder_serves_a_new_folder(tmp_path):
+    """(#17) The first run on a new warehouse parsed the whole project again (~4 s of
+    CPU): dbt's profile hash held the working file's full path."""
+    first, _ = _parse(tmp_path, tmp_path / "nightly" / "trustgap.working.duckdb")
+
+    _, reasons = _parse(tmp_path, tmp_path / "new-folder" / "trustgap.working.duckdb", first)
+    assert reasons == []
+
+    # Another file name is another database name in every compiled relation: parse again.
+    _, reasons = _parse(tmp_path, tmp_path / "nightly" / "other.working.duckdb", first)
+    assert reasons == ["profile has changed"]
+
+
+def test_no_model_or_macro_reads_the_working_files_path():
+    """What lets a parse serve any folder (`parse_state_for_any_folder`): nothing
+    parsed depends on where the working file is, only on its name."""
+    import re
+
+    reads_the_path = re.compile(
+        r"TRUSTGAP_WORKING_DB|target\s*(\.\s*path|\[\s*['\"]path|\.get\(\s*['\"]path)"
+    )
+    sources = [DBT_PROJECT_DIR / "dbt_project.yml"] + [
+        path
+        for folder in ("models", "macros", "tests", "snapshots", "analyses", "seeds")
+        for path in (DBT_PROJECT_DIR / folder).rglob("*")
+        if path.suffix in (".sql", ".yml", ".yaml")
+    ]
+    assert len(sources) > 100
+    assert [p.name for p in sources if reads_the_path.search(p.read_text())] == []
