@@ -21,18 +21,22 @@ undone then ends with a `NotRun` error naming it, rather than never ending.
 Where a worker lands is the CRM's choice: Salesforce gives each worker its own
 DuckDB cursor (`open_worker`, closed by `worker_scope`), HubSpot shares one
 connection under a lock. `LandingThread` lets one object land a chunk while it
-reads its next pages.
+reads its next pages; `read_ahead` does the same the other way round, for a
+writer that must stay in its own thread (a Bulk job's one replace transaction):
+the next page is requested and parsed while this one lands.
 """
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+Item = TypeVar("Item")
 Job = TypeVar("Job")
 Result = TypeVar("Result")
 Worker = TypeVar("Worker")
@@ -167,6 +171,57 @@ def run_jobs(
         stop.set()
         for thread in threads:
             thread.join()
+
+
+def read_ahead(items: Generator[Item, None, None], *, name: str) -> Iterator[Item]:
+    """Yield `items`, the next one read on a thread of its own while the caller handles this one.
+
+    The reader holds at most one item ahead and runs in a copy of the caller's
+    context (the run's stop event and request count reach its requests). An error
+    reading is raised to the caller where that item would have come. When the caller
+    stops early (an error, a closed generator) the reader stops after the item in
+    hand, and `items` is closed, so a Bulk job left unfinished is aborted as before.
+    """
+    handoff: queue.Queue[tuple[object, BaseException | None]] = queue.Queue(maxsize=1)
+    closed = threading.Event()
+    end = object()
+
+    def hand_over(outcome: tuple[object, BaseException | None]) -> bool:
+        while not closed.is_set():
+            try:
+                handoff.put(outcome, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for item in items:
+                if not hand_over((item, None)):
+                    return
+        except BaseException as exc:  # raised in the caller's thread
+            hand_over((end, exc))
+        else:
+            hand_over((end, None))
+
+    context = contextvars.copy_context()
+    reader = threading.Thread(
+        target=context.run, args=(read,), name=f"{name}-read-ahead", daemon=True
+    )
+    reader.start()
+    try:
+        while True:
+            item, error = handoff.get()
+            if error is not None:
+                raise error
+            if item is end:
+                return
+            yield item  # type: ignore[misc]
+    finally:
+        closed.set()
+        reader.join()
+        items.close()
 
 
 class LandingThread:

@@ -163,3 +163,44 @@ def test_a_large_change_window_goes_through_bulk():
         "select count(*), count(distinct Id) filter (where StageName = 'Closed Won') "
         "from raw_salesforce.opportunity"
     ).fetchone() == (3000, 1500)
+
+
+def test_the_next_bulk_page_downloads_while_this_one_lands():
+    """(#17) A Bulk job's pages were requested one after another's landing: the
+    connector waited on the CRM, then the CRM on the connector. Now, while each page
+    lands (the progress callback runs after it), the next one is already asked for."""
+    import time
+
+    import duckdb
+
+    from connectors.salesforce.client import SalesforceConnection, connect
+    from connectors.salesforce.objects import OBJECTS_BY_NAME
+    from connectors.salesforce.sync import sync_salesforce
+    from tests.salesforce_org import options, settings
+
+    asked_while_landing = {}
+
+    with fake_org(org(5000)) as fake:
+
+        def landed(name, rows):
+            # Page rows // 1000 has landed; give the next request up to 2 s to arrive.
+            deadline = time.monotonic() + 2
+            while time.monotonic() < deadline:
+                if fake.request_counts.get("bulk_results", 0) > rows // 1000:
+                    break
+                time.sleep(0.01)
+            asked_while_landing[rows] = fake.request_counts.get("bulk_results", 0) > rows // 1000
+
+        connection = SalesforceConnection(
+            connect(settings(fake)), options(bulk_threshold=100, bulk_page_size=1000)
+        )
+        con = duckdb.connect()
+        reports = list(
+            sync_salesforce(
+                connection, con, objects=[OBJECTS_BY_NAME["Opportunity"]], on_progress=landed
+            )
+        )
+
+    assert [r.rows for r in reports] == [5000]
+    assert con.execute("select count(*) from raw_salesforce.opportunity").fetchone() == (5000,)
+    assert asked_while_landing == {1000: True, 2000: True, 3000: True, 4000: True, 5000: False}

@@ -13,7 +13,7 @@ from contextlib import closing, contextmanager
 
 import pytest
 
-from connectors.workers import LandingThread, NotRun, RunStopped, run_jobs
+from connectors.workers import LandingThread, NotRun, RunStopped, read_ahead, run_jobs
 
 
 class QuotaExhausted(Exception):
@@ -162,3 +162,43 @@ def test_a_landing_thread_lands_in_order_and_hands_its_error_back_at_the_next_ch
     lander.close(raise_error=False)
 
     assert landed == [0, 1, 2]
+
+
+def test_read_ahead_hands_items_over_in_order_and_a_read_error_where_its_item_was_due():
+    import contextvars
+
+    run = contextvars.ContextVar("run", default="none")
+    run.set("nightly")
+    read_in = []
+
+    def pages():
+        for page in (1, 2, 3):
+            read_in.append((threading.current_thread().name, run.get()))
+            yield page
+        raise OSError("connection reset reading page 4")
+
+    got = []
+    with pytest.raises(OSError, match="page 4"):
+        for page in read_ahead(pages(), name="test-pool"):
+            got.append(page)
+
+    assert got == [1, 2, 3]
+    # Read on the reader thread, in a copy of the caller's context (stop event, counts).
+    assert read_in == [("test-pool-read-ahead", "nightly")] * 3
+    assert not [t for t in threading.enumerate() if t.name.startswith("test-pool")]
+
+
+def test_a_caller_that_stops_early_stops_the_reader_and_closes_the_pages():
+    closed = []
+
+    def pages():
+        try:
+            yield from range(100)
+        finally:
+            closed.append(True)  # where a Bulk job left unfinished is aborted
+
+    with closing(read_ahead(pages(), name="test-pool")) as items:
+        assert next(items) == 0
+
+    assert closed == [True]
+    assert not [t for t in threading.enumerate() if t.name.startswith("test-pool")]

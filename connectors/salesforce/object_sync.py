@@ -47,6 +47,7 @@ from connectors.salesforce.org_settings import read_org_settings
 from connectors.salesforce.rest import Chunk, landing_chunks, rest_pages, select_soql
 from connectors.salesforce.settings import SyncOptions
 from connectors.salesforce.status import ObjectSyncResult, record_status
+from connectors.workers import read_ahead
 
 ProgressCallback = Callable[[str, int], None]
 
@@ -212,30 +213,36 @@ class SalesforceSync:
         obj = fields.obj
         result.transport = "bulk"
         bulk = BulkQuery(self.api, self.options)
-        tables = bulk.pages(
-            select_soql(fields, ordered=False), fields, include_deleted=fields.has_deleted_flag
+        # Each next page downloads and parses on a thread of its own while this one
+        # lands (`read_ahead`); closing `pages` stops it and aborts an unfinished job.
+        pages = read_ahead(
+            bulk.pages(
+                select_soql(fields, ordered=False), fields, include_deleted=fields.has_deleted_flag
+            ),
+            name=obj.name,
         )
-        first = next(tables)  # job created and finished: from here Bulk is committed to
-        high: str | None = None
-        # Replace mode: the old table, its cursors and the new rows change in one
-        # transaction, so a failed page leaves everything as it was.
-        with RawTableWriter(
-            con,
-            RAW_SCHEMA,
-            obj.table,
-            fields.arrow_schema,
-            loaded_at=loaded_at,
-            cursor=state.watermark_key(obj),
-        ) as writer:
-            state.restart_cursors(con, obj, deletes_from=started, at=loaded_at)
-            for table in _chain(first, tables):
-                high = state.later(high, _max_text(table, obj.watermark))
-                check_stop()  # a stopping run lands nothing more
-                writer.write(table, cursor_value=high)
-                result.pages += 1
-                self.on_progress(obj.name, writer.rows)
-            if high is None:
-                writer.write(fields.arrow_schema.empty_table(), cursor_value=_sf(started))
+        with contextlib.closing(pages):
+            first = next(pages)  # job created and finished: from here Bulk is committed to
+            high: str | None = None
+            # Replace mode: the old table, its cursors and the new rows change in one
+            # transaction, so a failed page leaves everything as it was.
+            with RawTableWriter(
+                con,
+                RAW_SCHEMA,
+                obj.table,
+                fields.arrow_schema,
+                loaded_at=loaded_at,
+                cursor=state.watermark_key(obj),
+            ) as writer:
+                state.restart_cursors(con, obj, deletes_from=started, at=loaded_at)
+                for table in _chain(first, pages):
+                    high = state.later(high, _max_text(table, obj.watermark))
+                    check_stop()  # a stopping run lands nothing more
+                    writer.write(table, cursor_value=high)
+                    result.pages += 1
+                    self.on_progress(obj.name, writer.rows)
+                if high is None:
+                    writer.write(fields.arrow_schema.empty_table(), cursor_value=_sf(started))
         result.rows, result.watermark = writer.rows, high or _sf(started)
 
     def _incremental(self, con, fields, watermark: str, result, loaded_at) -> None:
@@ -276,14 +283,18 @@ class SalesforceSync:
         obj = fields.obj
         result.transport = "bulk"
         bulk = BulkQuery(self.api, self.options)
-        tables = bulk.pages(
-            select_soql(fields, where, ordered=False),
-            fields,
-            include_deleted=fields.has_deleted_flag,
+        # The next page downloads and parses while this one lands (`read_ahead`).
+        pages = read_ahead(
+            bulk.pages(
+                select_soql(fields, where, ordered=False),
+                fields,
+                include_deleted=fields.has_deleted_flag,
+            ),
+            name=obj.name,
         )
         high = watermark
-        with _upsert_writer(con, fields, loaded_at) as writer:
-            for table in tables:
+        with _upsert_writer(con, fields, loaded_at) as writer, contextlib.closing(pages):
+            for table in pages:
                 # Unordered pages: the watermark may only move once all are in.
                 check_stop()  # a stopping run lands nothing more
                 writer.write(table)
