@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pipelines.report.data import ReportDates
+
+if TYPE_CHECKING:
+    from pipelines.report.charts import Svg
 
 
 @dataclass
@@ -22,7 +26,7 @@ class Chart:
 
     key: str
     alt: str
-    svg: str
+    svg: str | Svg  # an Svg is still rendering: the page waits for it when written
     table: Table
 
 
