@@ -56,7 +56,11 @@
             {%- do seen.append(node_id) -%}
             {%- set node = graph.nodes[node_id] -%}
             {%- do parts.append(node_id ~ '=' ~ node.checksum.checksum) -%}
-            {%- do pending.extend(node.depends_on.nodes) -%}
+            {#- each node queued once, so len(graph.nodes) steps always finish the walk -#}
+            {%- for parent in node.depends_on.nodes
+                if parent not in seen and parent not in pending -%}
+                {%- do pending.append(parent) -%}
+            {%- endfor -%}
         {%- endif -%}
     {%- endfor -%}
     {{ return(parts | sort | join(',')) }}
