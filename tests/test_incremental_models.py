@@ -268,6 +268,7 @@ def salesforce_org(monkeypatch):
 # Three builds of the tiny org (two landings with dbt builds, a full refresh) and one
 # dbt run of the incremental model: minutes on a loaded 2-core machine (the report of
 # issue #17 gives the figure measured).
+@pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_salesforce_day_of_changes_incremental_equals_full_refresh(salesforce_org, tmp_path):
     published = tmp_path / "warehouse" / "trustgap.duckdb"
@@ -348,6 +349,7 @@ def hubspot_portal(monkeypatch, tmp_path):
         yield fake.portal, str(org_chart)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_hubspot_day_of_changes_incremental_equals_full_refresh(hubspot_portal, tmp_path):
     portal, org_chart = hubspot_portal
