@@ -41,8 +41,10 @@ from tests.mart_fingerprints import fingerprints
 FIRST_DAY = dt.date(2026, 11, 27)
 NEXT_DAY = FIRST_DAY + dt.timedelta(days=1)
 TOKEN = "incremental-test-token"
-# The models built incrementally (dbt_project.yml), compared row for row.
-INCREMENTAL_MODELS = ("intermediate.int_deal_changes",)
+# The models built incrementally (their config blocks), compared row for row.
+INCREMENTAL_MODELS = ("intermediate.int_deal_changes", "intermediate.int_deal_action_history")
+# The as-of parts over them (exact for any as_of), compared row for row too.
+AS_OF_MODELS = ("intermediate.int_deal_actions",)
 # They and everything downstream of them, in dbt's selection syntax.
 DOWNSTREAM = [f"{model.split('.')[1]}+" for model in INCREMENTAL_MODELS]
 
@@ -120,6 +122,25 @@ def differences(left: Path, right: Path, table: str) -> tuple[int, int, int, int
         ).fetchone()
 
 
+def assert_same_rows(working: Path, full: Path) -> None:
+    """The incremental build's incremental models, their as-of parts and marts are
+    the full refresh's, row for row."""
+    for table in INCREMENTAL_MODELS + AS_OF_MODELS:
+        left, right, only_left, only_right = differences(working, full, table)
+        assert (only_left, only_right) == (0, 0), table
+        assert left == right > 0, table
+    assert fingerprints(working) == fingerprints(full)
+
+
+def assert_built_incrementally(first: dict[str, tuple], second: dict[str, tuple]) -> None:
+    """Every incremental model's second build was incremental: its watermark moved,
+    its last full build did not (an equal full rebuild would prove nothing)."""
+    for table in INCREMENTAL_MODELS:
+        model = table.split(".")[1]
+        assert second[model][0] > first[model][0], model
+        assert second[model][2] == first[model][2], model
+
+
 def mixed_day(fake: FakeSalesforce) -> dict[str, str]:
     """A day of every kind of change, on top of the benchmark's ordinary day."""
     apply_day_of_changes(fake, FIRST_DAY, seed=3)
@@ -185,7 +206,22 @@ def mixed_day(fake: FakeSalesforce) -> dict[str, str]:
             "SystemModstamp": None,
         },
     )
+    # An activity moves to another deal (its old deal's rows must lose it) and one is
+    # deleted: activity rows are keyed by activity, not only by deal.
+    on_deals = [
+        t
+        for t in fake.records("Task")
+        if str(t.get("WhatId") or "").startswith("006") and not t.get("IsDeleted")
+    ]
+    moved = on_deals[0]
+    new_deal = next(d["Id"] for d in live[6:] if d["Id"] != moved["WhatId"])
+    fake.update("Task", moved["Id"], WhatId=new_deal)
+    fake.delete("Task", on_deals[1]["Id"])
     return {
+        "moved_task": moved["Id"],
+        "moved_from": moved["WhatId"],
+        "moved_to": new_deal,
+        "deleted_task": on_deals[1]["Id"],
         "deleted": deleted["Id"],
         "reassigned": reassigned["Id"],
         "restaged": restaged["Id"],
@@ -274,22 +310,15 @@ def test_salesforce_day_of_changes_incremental_equals_full_refresh(salesforce_or
     published = tmp_path / "warehouse" / "trustgap.duckdb"
     working = wh.working_path(published)
     nightly(published, FIRST_DAY)
-    first = state(working)["int_deal_changes"]
+    first = state(working)
 
     touched = mixed_day(salesforce_org)
     salesforce_org.clock = dt.datetime.combine(NEXT_DAY, dt.time(2), tzinfo=dt.UTC)
     nightly(published, NEXT_DAY)
-    second = state(working)["int_deal_changes"]
-    # The second build was incremental: its watermark moved, its full build did not.
-    assert second[0] > first[0]
-    assert second[2] == first[2]
+    assert_built_incrementally(first, state(working))
 
     full = full_refresh_copy(working, tmp_path, NEXT_DAY)
-    for table in INCREMENTAL_MODELS:
-        left, right, only_left, only_right = differences(working, full, table)
-        assert (only_left, only_right) == (0, 0), table
-        assert left == right > 0, table
-    assert fingerprints(working) == fingerprints(full)
+    assert_same_rows(working, full)
 
     # The day's changes are in the incremental table, not just equal by accident.
     with duckdb.connect(str(working), read_only=True) as con:
@@ -303,6 +332,13 @@ def test_salesforce_day_of_changes_incremental_equals_full_refresh(salesforce_or
     assert "owner" in changes[touched["reassigned"]]
     assert changes[touched["restaged"]][-1] == "stage"
     assert "close_date" in changes[touched["late"]]
+    with duckdb.connect(str(working), read_only=True) as con:
+        activities = con.execute(
+            "select action_id, deal_id from intermediate.int_deal_action_history "
+            "where action_id in (?, ?)",
+            [touched["moved_task"], touched["deleted_task"]],
+        ).fetchall()
+    assert activities == [(touched["moved_task"], touched["moved_to"])]
 
     # A new org time zone moves every change's local date: the model's next build is a
     # full one (its fingerprint changed) although no raw row is newer than its watermark.
@@ -356,21 +392,15 @@ def test_hubspot_day_of_changes_incremental_equals_full_refresh(hubspot_portal, 
     published = tmp_path / "warehouse" / "trustgap.duckdb"
     working = wh.working_path(published)
     nightly(published, FIRST_DAY, "hubspot", org_chart=org_chart)
-    first = state(working)["int_deal_changes"]
+    first = state(working)
 
     touched = hubspot_mixed_day(portal)
     today = dt.datetime.now(dt.UTC).date()  # the portal's zone is UTC
     nightly(published, today, "hubspot", org_chart=org_chart)
-    second = state(working)["int_deal_changes"]
-    assert second[0] > first[0]
-    assert second[2] == first[2]
+    assert_built_incrementally(first, state(working))
 
     full = full_refresh_copy(working, tmp_path, today)
-    for table in INCREMENTAL_MODELS:
-        left, right, only_left, only_right = differences(working, full, table)
-        assert (only_left, only_right) == (0, 0), table
-        assert left == right > 0, table
-    assert fingerprints(working) == fingerprints(full)
+    assert_same_rows(working, full)
 
     # The day's changes are in the incremental table, not just equal by accident.
     with duckdb.connect(str(working), read_only=True) as con:

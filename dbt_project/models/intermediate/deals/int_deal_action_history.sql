@@ -43,19 +43,17 @@ with crm_activities as (
     select activity_id, type, deal_id, owner_id, created_by, created_at
     from {{ ref('int_hubspot__activities') }}
 ),
+{%- if partial %}
 
 rebuilt_deals as (
-    {%- if partial %}
     {{ incremental_changed_deal_ids(deal_action_deal_inputs(), scope.watermark) }}
     union
     select deal_id from crm_activities
     where activity_id in (
         {{ incremental_changed_deal_ids(deal_action_activity_inputs(), scope.watermark) }}
     )
-    {%- else %}
-    select cast(null as string) as deal_id
-    {%- endif %}
 ),
+{%- endif %}
 
 changes as (
     -- a change without a date is on no day: never an action, never an owner period
@@ -146,9 +144,9 @@ owner_changes as (
     where field = 'owner'
 ),
 
-{#- The owner period an action falls in: the number of owner changes at or before
-    it (a change at the same instant opens the period the action is in), counted
-    over one time line of changes and actions per deal. -#}
+-- The owner period an action falls in: the number of owner changes at or before
+-- it (a change at the same instant opens the period the action is in), counted
+-- over one time line of changes and actions per deal.
 timeline as (
     select
         deal_id,

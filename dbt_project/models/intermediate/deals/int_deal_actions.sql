@@ -53,7 +53,9 @@ final as (
         coalesce(
             history.previous_owner_id,
             case
-                when history.owner_change_number = coalesce(owner_changes_by_as_of.owner_change_count, 0)
+                when
+                    history.owner_change_number
+                    = coalesce(owner_changes_by_as_of.owner_change_count, 0)
                     then cast(deals.owner_id as string)
                 else history.history_owner_id
             end
