@@ -42,9 +42,13 @@ FIRST_DAY = dt.date(2026, 11, 27)
 NEXT_DAY = FIRST_DAY + dt.timedelta(days=1)
 TOKEN = "incremental-test-token"
 # The models built incrementally (their config blocks), compared row for row.
-INCREMENTAL_MODELS = ("intermediate.int_deal_changes", "intermediate.int_deal_action_history")
+INCREMENTAL_MODELS = (
+    "intermediate.int_deal_changes",
+    "intermediate.int_deal_field_history",
+    "intermediate.int_deal_action_history",
+)
 # The as-of parts over them (exact for any as_of), compared row for row too.
-AS_OF_MODELS = ("intermediate.int_deal_actions",)
+AS_OF_MODELS = ("intermediate.int_deal_field_periods", "intermediate.int_deal_actions")
 # They and everything downstream of them, in dbt's selection syntax.
 DOWNSTREAM = [f"{model.split('.')[1]}+" for model in INCREMENTAL_MODELS]
 
