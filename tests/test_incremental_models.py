@@ -45,9 +45,9 @@ TOKEN = "incremental-test-token"
 INCREMENTAL_MODELS = (
     "intermediate.int_deal_changes",
     "intermediate.int_deal_field_history",
-    "intermediate.int_deal_action_history",
 )
-# The as-of parts over them (exact for any as_of), compared row for row too.
+# The as-of parts over them (exact for any as_of) and the table of actions read
+# from them, compared row for row too.
 AS_OF_MODELS = ("intermediate.int_deal_field_periods", "intermediate.int_deal_actions")
 # They and everything downstream of them, in dbt's selection syntax.
 DOWNSTREAM = [f"{model.split('.')[1]}+" for model in INCREMENTAL_MODELS]
@@ -210,8 +210,8 @@ def mixed_day(fake: FakeSalesforce) -> dict[str, str]:
             "SystemModstamp": None,
         },
     )
-    # An activity moves to another deal (its old deal's rows must lose it) and one is
-    # deleted: activity rows are keyed by activity, not only by deal.
+    # An activity moves to another deal (its old deal's actions must lose it) and one
+    # is deleted.
     on_deals = [
         t
         for t in fake.records("Task")
@@ -338,7 +338,7 @@ def test_salesforce_day_of_changes_incremental_equals_full_refresh(salesforce_or
     assert "close_date" in changes[touched["late"]]
     with duckdb.connect(str(working), read_only=True) as con:
         activities = con.execute(
-            "select action_id, deal_id from intermediate.int_deal_action_history "
+            "select action_id, deal_id from intermediate.int_deal_actions "
             "where action_id in (?, ?)",
             [touched["moved_task"], touched["deleted_task"]],
         ).fetchall()

@@ -3,7 +3,7 @@ equals a full refresh, row for row.
 
 The tiny org (tests/test_incremental_models.py) has few enough deals that a bug
 touching only some deals' rows could pass by luck; the small org has about 20,000
-deals and 400,000 actions. The org is landed and built once for the module (the real
+deals and 300,000 field periods. The org is landed and built once for the module (the real
 nightly job behind the fake Salesforce API), lives a mixed day (the benchmark's day of
 changes plus deletes, owner and stage changes, late history, an activity moved to
 another deal), is built again incrementally, and the same raw data is built with
@@ -93,7 +93,7 @@ def test_small_org_moved_activity_is_on_its_new_deal_only(small_day_of_changes):
     working, _, _, _, touched = small_day_of_changes
     with duckdb.connect(str(working), read_only=True) as con:
         rows = con.execute(
-            "select action_id, deal_id from intermediate.int_deal_action_history "
+            "select action_id, deal_id from intermediate.int_deal_actions "
             "where action_id in (?, ?)",
             [touched["moved_task"], touched["deleted_task"]],
         ).fetchall()

@@ -69,12 +69,11 @@
 
 {#- One string that changes when anything but the keyed inputs' rows would change
     the model's rows: its SQL and its upstream models', the zone its dates are
-    taken in, the `settings` strings the model names (e.g. its fiscal calendar),
-    and the content of each reference relation (row count and an order-free sum
-    of row hashes, _loaded_at left out: replace-mode tables are restamped every
-    run). -#}
-{% macro incremental_fingerprint(references, settings=[]) -%}
-    {%- set parts = [incremental_upstream_checksums(), org_timezone()] + settings -%}
+    taken in, and the content of each reference relation (row count and an
+    order-free sum of row hashes, _loaded_at left out: replace-mode tables are
+    restamped every run). -#}
+{% macro incremental_fingerprint(references) -%}
+    {%- set parts = [incremental_upstream_checksums(), org_timezone()] -%}
     {%- for relation in references -%}
         {%- set content = run_query(
             "select count(*) as n, cast(coalesce(sum(cast(hash(r) as hugeint)), 0) as string) as h "
@@ -90,8 +89,8 @@
 
 {#- {full: bool, watermark: timestamp or none, reason: text} for this build of the
     calling model. `inputs` are (relation, deal id column) pairs with _loaded_at;
-    `references` are relations fingerprinted whole, `settings` strings beside them. -#}
-{% macro incremental_scope(inputs, references, settings=[]) -%}
+    `references` are relations fingerprinted whole. -#}
+{% macro incremental_scope(inputs, references) -%}
     {%- if not incremental_enabled() -%}
         {{ return({'full': true, 'watermark': none, 'reason': 'not incremental here'}) }}
     {%- endif -%}
@@ -107,7 +106,7 @@
         {{ return({'full': true, 'watermark': none, 'reason': 'no recorded build'}) }}
     {%- endif -%}
     {%- set watermark = state.rows[0][0] -%}
-    {%- if state.rows[0][1] != incremental_fingerprint(references, settings) -%}
+    {%- if state.rows[0][1] != incremental_fingerprint(references) -%}
         {{ return({'full': true, 'watermark': none, 'reason': 'fingerprint changed'}) }}
     {%- endif -%}
     {%- for relation, _ in inputs -%}
@@ -171,9 +170,9 @@ where {{ key }} in ({{ incremental_changed_deal_ids(inputs, scope.watermark) }})
 {#- Post-hook: record the build (same transaction as its rows). The watermark is
     the newest _loaded_at of the inputs, all of which this build has now read; an
     incremental build keeps the time of the last full one. -#}
-{% macro incremental_record_build(inputs, references, settings=[]) -%}
+{% macro incremental_record_build(inputs, references) -%}
     {%- if incremental_enabled() -%}
-        {%- set scope = incremental_scope(inputs, references, settings) -%}
+        {%- set scope = incremental_scope(inputs, references) -%}
         {%- set built_at -%}
             cast('{{ run_started_at.isoformat() }}' as {{ type_timestamptz() }})
         {%- endset -%}
@@ -191,7 +190,7 @@ where {{ key }} in ({{ incremental_changed_deal_ids(inputs, scope.watermark) }})
         {% if scope.full -%}
         delete from {{ incremental_state_relation() }} where model = '{{ model.name }}';
         insert into {{ incremental_state_relation() }}
-        select '{{ model.name }}', {{ watermark }}, '{{ incremental_fingerprint(references, settings) }}',
+        select '{{ model.name }}', {{ watermark }}, '{{ incremental_fingerprint(references) }}',
             {{ built_at }}, {{ built_at }};
         {%- else -%}
         update {{ incremental_state_relation() }}

@@ -4,19 +4,9 @@
     moment: key-field changes, owner changes and activities logged or assigned on it.
     The base of the micromanagement signals (an intervention is an action by a leader
     of the owner). A forecast-category change made by the same save as a stage change
-    is part of that stage move, not an action of its own.
+    is part of that stage move, not an action of its own. -#}
 
-    The as-of part of int_deal_action_history (every action ever, incremental by
-    deal): the actions up to as_of on deals live then, activities only when valid
-    on as_of, and the owner of the period still running on as_of taken from the
-    deal's record then (history can miss a change the record has). -#}
-
-with history as (
-    select * from {{ ref('int_deal_action_history') }}
-    where acted_on <= {{ as_of_date() }}
-),
-
-deals as (
+with deals as (
     select * from {{ ref('int_deals_as_of') }}
 ),
 
@@ -24,68 +14,116 @@ outcomes as (
     select * from {{ ref('int_deal_outcomes') }}
 ),
 
--- the owner period running on as_of: the one after the last owner change by then
-owner_changes_by_as_of as (
-    select
-        deal_id,
-        count(*) as owner_change_count
-    from {{ ref('int_deal_changes') }}
-    where
-        field = 'owner'
-        and changed_on <= {{ as_of_date() }}
-    group by deal_id
+owner_periods as (
+    select * from {{ ref('int_deal_field_periods') }}
+    where field = 'owner'
 ),
 
-valid_activities as (
-    select activity_id from {{ ref('int_activities') }}
-    where created_on <= {{ as_of_date() }}
+changes as (
+    select * from {{ ref('int_deal_changes') }}
+    where changed_on <= {{ as_of_date() }}
+),
+
+stage_saves as (
+    select distinct
+        deal_id,
+        changed_by,
+        changed_at
+    from changes
+    where field = 'stage'
+),
+
+field_actions as (
+    select
+        changes.change_id as action_id,
+        changes.deal_id,
+        case when changes.field = 'owner' then 'owner_change' else 'field_change' end
+            as action_type,
+        changes.field,
+        cast(null as string) as activity_type,
+        changes.changed_by as actor_id,
+        -- an owner change acts on the owner it takes the deal away from
+        case when changes.field = 'owner' then changes.old_value end as previous_owner_id,
+        case when changes.field = 'owner' then changes.new_value end as new_owner_id,
+        cast(null as string) as assignee_id,
+        changes.changed_at as acted_at,
+        changes.changed_on as acted_on,
+        changes.field = 'forecast_category' and stage_saves.deal_id is null as is_forecast_override
+    from changes
+    left join stage_saves
+        on
+            changes.field = 'forecast_category'
+            and changes.deal_id = stage_saves.deal_id
+            and changes.changed_at = stage_saves.changed_at
+            and changes.changed_by is not distinct from stage_saves.changed_by
+    -- the forecast change a stage move causes belongs to that move
+    where not (changes.field = 'forecast_category' and stage_saves.deal_id is not null)
+),
+
+activity_actions as (
+    select
+        activity_id as action_id,
+        deal_id,
+        'activity' as action_type,
+        cast(null as string) as field,
+        type as activity_type,
+        created_by as actor_id,
+        cast(null as string) as previous_owner_id,
+        cast(null as string) as new_owner_id,
+        owner_id as assignee_id,
+        created_at as acted_at,
+        created_on as acted_on,
+        false as is_forecast_override
+    from {{ ref('int_activities') }}
+    where
+        deal_id is not null
+        and created_on <= {{ as_of_date() }}
+),
+
+actions as (
+    select * from field_actions
+    union all
+    select * from activity_actions
 ),
 
 final as (
     select
-        history.action_id,
+        actions.action_id,
         deals.source,
-        history.deal_id,
-        history.action_type,
-        history.field,
-        history.activity_type,
-        history.actor_id,
-        coalesce(
-            history.previous_owner_id,
-            case
-                when
-                    history.owner_change_number
-                    = coalesce(owner_changes_by_as_of.owner_change_count, 0)
-                    then cast(deals.owner_id as string)
-                else history.history_owner_id
-            end
-        ) as owner_id,
-        history.new_owner_id,
-        history.assignee_id,
-        history.acted_at,
-        history.acted_on,
-        history.week_start,
-        history.iso_week,
-        history.quarter_start,
-        history.is_late_quarter,
-        history.is_key_field_change,
-        history.is_forecast_override,
+        actions.deal_id,
+        actions.action_type,
+        actions.field,
+        actions.activity_type,
+        actions.actor_id,
+        coalesce(actions.previous_owner_id, owner_periods.value) as owner_id,
+        actions.new_owner_id,
+        actions.assignee_id,
+        actions.acted_at,
+        actions.acted_on,
+        cast(date_trunc('week', actions.acted_on) as date) as week_start,
+        {{ iso_week('actions.acted_on') }} as iso_week,
+        {{ fiscal_quarter_start('actions.acted_on') }} as quarter_start,
+        actions.acted_on
+        > {{ fiscal_quarter_next_start('actions.acted_on') }}
+        - interval {{ (var('late_quarter_days') | int) + 1 }} day as is_late_quarter,
+        actions.action_type = 'field_change'
+        and actions.field in ('stage', 'amount', 'close_date', 'forecast_category', 'next_step')
+            as is_key_field_change,
+        actions.is_forecast_override,
         -- open when it happened: before the deal closed (or it is still open)
-        coalesce(history.acted_at < outcomes.closed_at, not outcomes.is_closed, true)
+        coalesce(actions.acted_at < outcomes.closed_at, not outcomes.is_closed, true)
             as is_deal_open
-    from history
+    from actions
     inner join deals
-        on history.deal_id = deals.deal_id
+        on actions.deal_id = deals.deal_id
     left join outcomes
-        on history.deal_id = outcomes.deal_id
-    left join owner_changes_by_as_of
-        on history.deal_id = owner_changes_by_as_of.deal_id
-    left join valid_activities
+        on actions.deal_id = outcomes.deal_id
+    left join owner_periods
         on
-            history.action_type = 'activity'
-            and history.action_id = valid_activities.activity_id
-    -- an activity counts only while it is valid (int_activities: not quarantined)
-    where history.action_type != 'activity' or valid_activities.activity_id is not null
+            actions.deal_id = owner_periods.deal_id
+            and actions.acted_at >= coalesce(owner_periods.valid_from, {{ timestamp_min() }})
+            and actions.acted_at < coalesce(owner_periods.valid_to, {{ timestamp_max() }})
+    where actions.acted_on is not null
 )
 
 select * from final
