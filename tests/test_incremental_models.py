@@ -202,6 +202,16 @@ def mixed_day(fake: FakeSalesforce) -> dict[str, str]:
         if h["Field"] == "Amount" and not h.get("IsDeleted")
     )
     fake.delete("OpportunityFieldHistory", gone["Id"])
+    # Another loses every logged change: no new row names it in the incremental
+    # tables, the pre-hook must still delete its old ones.
+    emptied = next(
+        h["OpportunityId"]
+        for h in fake.records("OpportunityFieldHistory")
+        if not h.get("IsDeleted") and h["OpportunityId"] != gone["OpportunityId"]
+    )
+    for h in fake.records("OpportunityFieldHistory"):
+        if h["OpportunityId"] == emptied and not h.get("IsDeleted"):
+            fake.delete("OpportunityFieldHistory", h["Id"])
     inserted = fake.insert(
         "Opportunity",
         {
@@ -231,6 +241,7 @@ def mixed_day(fake: FakeSalesforce) -> dict[str, str]:
         "restaged": restaged["Id"],
         "late": late["Id"],
         "lost_change": gone["OpportunityId"],
+        "emptied": emptied,
         "inserted": inserted["Id"],
     }
 
@@ -336,6 +347,7 @@ def test_salesforce_day_of_changes_incremental_equals_full_refresh(salesforce_or
     assert "owner" in changes[touched["reassigned"]]
     assert changes[touched["restaged"]][-1] == "stage"
     assert "close_date" in changes[touched["late"]]
+    assert touched["emptied"] not in changes
     with duckdb.connect(str(working), read_only=True) as con:
         activities = con.execute(
             "select action_id, deal_id from intermediate.int_deal_actions "
