@@ -42,10 +42,7 @@ FIRST_DAY = dt.date(2026, 11, 27)
 NEXT_DAY = FIRST_DAY + dt.timedelta(days=1)
 TOKEN = "incremental-test-token"
 # The models built incrementally (their config blocks), compared row for row.
-INCREMENTAL_MODELS = (
-    "intermediate.int_deal_changes",
-    "intermediate.int_deal_field_history",
-)
+INCREMENTAL_MODELS = ("intermediate.int_deal_field_history",)
 # The as-of parts over them (exact for any as_of) and the table of actions read
 # from them, compared row for row too.
 AS_OF_MODELS = ("intermediate.int_deal_field_periods", "intermediate.int_deal_actions")
@@ -339,8 +336,9 @@ def test_salesforce_day_of_changes_incremental_equals_full_refresh(salesforce_or
     with duckdb.connect(str(working), read_only=True) as con:
         changes = dict(
             con.execute(
-                "select deal_id, list(field order by changed_at) from "
-                "intermediate.int_deal_changes where deal_id in (select unnest(?)) group by 1",
+                "select deal_id, list(field order by changed_at) "
+                "from intermediate.int_deal_field_history "
+                "where deal_id in (select unnest(?)) group by 1",
                 [list(touched.values())],
             ).fetchall()
         )
@@ -358,24 +356,27 @@ def test_salesforce_day_of_changes_incremental_equals_full_refresh(salesforce_or
 
     # A new org time zone moves every change's local date: the model's next build is a
     # full one (its fingerprint changed) although no raw row is newer than its watermark.
-    before = state(full)["int_deal_changes"]
+    before = state(full)["int_deal_field_history"]
     with wh.connect(full, read_only=True) as con:
         elsewhere = dataclasses.replace(recorded_calendar(con), timezone="Asia/Tokyo")
     with dbt_environment(full, NEXT_DAY, recorded_org_chart(full), elsewhere):
         done = run_dbt(
-            ["run", "--select", "int_deal_changes"], tmp_path / "full", full, NEXT_DAY.isoformat()
+            ["run", "--select", "int_deal_changes", "int_deal_field_history"],
+            tmp_path / "full",
+            full,
+            NEXT_DAY.isoformat(),
         )
     assert done.returncode == 0, done.stdout[-3000:]
-    after = state(full)["int_deal_changes"]
+    after = state(full)["int_deal_field_history"]
     assert after[2] > before[2]
     assert after[0] == before[0]
     with duckdb.connect(str(full), read_only=True) as con:
         (wrong_day,) = con.execute(
-            "select count(*) from intermediate.int_deal_changes "
+            "select count(*) from intermediate.int_deal_field_history "
             "where changed_on != cast(timezone('Asia/Tokyo', changed_at) as date)"
         ).fetchone()
         (changes_count,) = con.execute(
-            "select count(*) from intermediate.int_deal_changes"
+            "select count(*) from intermediate.int_deal_field_history"
         ).fetchone()
     assert (wrong_day, changes_count > 0) == (0, True)
 
@@ -422,17 +423,18 @@ def test_hubspot_day_of_changes_incremental_equals_full_refresh(hubspot_portal, 
     with duckdb.connect(str(working), read_only=True) as con:
         changed = set(
             con.execute(
-                "select deal_id, field from intermediate.int_deal_changes where changed_at >= ?",
+                "select deal_id, field from intermediate.int_deal_field_history "
+                "where changed_at >= ?",
                 [touched["at"]],
             ).fetchall()
         )
         late = con.execute(
-            "select count(*) from intermediate.int_deal_changes "
+            "select count(*) from intermediate.int_deal_field_history "
             "where deal_id = ? and field = 'close_date' and changed_at = ?",
             [touched["late"], touched["past"]],
         ).fetchone()[0]
         archived = con.execute(
-            "select count(*) from intermediate.int_deal_changes where deal_id = ?",
+            "select count(*) from intermediate.int_deal_field_history where deal_id = ?",
             [touched["archived"]],
         ).fetchone()[0]
     assert {

@@ -1,4 +1,5 @@
-{#- int_deal_changes' inputs for macros/incremental.sql. Keyed inputs: every
+{#- The inputs of int_deal_changes (a view) for the incremental models built on it
+    (int_deal_field_history), for macros/incremental.sql. Keyed inputs: every
     relation whose rows belong to one deal, with its deal id column (a deal's
     record carries its currency and close date, which pick its amounts' rate, and
     HubSpot's archived flag and creation time). References: what any deal's rows
