@@ -53,6 +53,9 @@ class Settings:
     engine: str = "duckdb"
     lake_url: str | None = None
     dbt_target: str = "dev"
+    # The incremental dbt models (README "Incremental models") are rebuilt in full
+    # when their last full build is this many days old; 0: every run.
+    full_rebuild_days: int = 7
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -103,6 +106,9 @@ class Settings:
             org_chart=_path(read.text(env, "TRUSTGAP_ORG_CHART")),
             history_start=history_start,
             report_dir=_path(read.text(env, "TRUSTGAP_REPORT_DIR")),
+            full_rebuild_days=read.whole_number(
+                env, "TRUSTGAP_FULL_REBUILD_DAYS", cls.full_rebuild_days, high=366
+            ),
         )
 
     def lake(self, published: Path) -> str:

@@ -124,13 +124,26 @@ def trustgap_dbt_models(
             manifest=dbt_project.manifest_path,
             run_id=context.run_id,
         )
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    # Spark rebuilds every model as a table (incremental_materialization()).
+    rebuild = None
+    if not on_spark:
+        rebuild = full_rebuild_reason(
+            warehouse.working,
+            full_refresh=run_params.full_refresh,
+            every_days=settings.full_rebuild_days,
+            now=dt.datetime.now(dt.UTC),
+        )
+    if rebuild:
+        context.log.info(f"Incremental models rebuilt in full: {rebuild}")
+        args.append("--full-refresh")
     with (
         dbt_environment(
             warehouse.working, run_params.as_of_date(warehouse.published), org_chart, chosen
         ),
         _environment(engine_env),
     ):
-        invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
+        invocation = dbt.cli(args, context=context)
         yield from invocation.stream()
     keep_parse_state(Path(invocation.target_path))
     if on_spark:
@@ -167,6 +180,36 @@ def keep_parse_state(
     for old in runs[:-keep_runs]:
         if old != run_target:
             shutil.rmtree(old, ignore_errors=True)
+
+
+# Written by the incremental models' post-hooks (dbt_project/macros/incremental.sql).
+INCREMENTAL_STATE = "trustgap_build.incremental_models"
+
+
+def full_rebuild_reason(
+    working: Path, *, full_refresh: bool, every_days: int, now: dt.datetime
+) -> str | None:
+    """Why this run's dbt build gets --full-refresh (None: the incremental models update).
+
+    A full-refresh landing replaces the raw tables, so rows a deleted record took
+    with it have no newer _loaded_at to point at them; the periodic rebuild is the
+    safety net against anything else an incremental build could miss. Everything
+    the models can see themselves (a changed model, time zone or reference table,
+    a replaced raw table) they handle in dbt (macros/incremental.sql).
+    """
+    if full_refresh:
+        return "full-refresh run (the raw tables are re-read from scratch)"
+    if every_days == 0:
+        return "TRUSTGAP_FULL_REBUILD_DAYS=0 (every run)"
+    if not working.exists():
+        return None
+    with wh.connect(working, read_only=True) as con:
+        if not wh.has_table(con, *INCREMENTAL_STATE.split(".")):
+            return None
+        (last,) = con.execute(f"select min(full_built_at) from {INCREMENTAL_STATE}").fetchone()
+    if last is not None and now - last >= dt.timedelta(days=every_days):
+        return f"last full build {last:%Y-%m-%d %H:%M} UTC, over {every_days} days ago"
+    return None
 
 
 BUILD_INPUTS = "trustgap_meta.build_inputs"

@@ -3,7 +3,11 @@
 {#- The value each key field of a deal held over time, up to as_of: the first
     period runs from the deal's creation (valid_from null) to its first change;
     each change opens the next period. A field never changed has one period with
-    its value on as_of. -#}
+    its value on as_of.
+
+    The as-of part of int_deal_field_history (every change numbered, incremental
+    by deal): its changes up to as_of, a period ending at the next change only if
+    that came by as_of. -#}
 
 {% set fields = ['stage', 'amount', 'close_date', 'forecast_category', 'next_step', 'owner'] %}
 
@@ -12,16 +16,7 @@ with deals as (
 ),
 
 changes as (
-    select
-        deal_id,
-        field,
-        old_value,
-        new_value,
-        changed_by,
-        changed_at,
-        row_number() over (partition by deal_id, field order by changed_at, change_id)
-            as change_number
-    from {{ ref('int_deal_changes') }}
+    select * from {{ ref('int_deal_field_history') }}
     where changed_on <= {{ as_of_date() }}
 ),
 
@@ -47,7 +42,8 @@ first_periods as (
             else values_on_as_of.value_on_as_of
         end as value,
         cast(null as string) as changed_by,
-        cast(null as {{ type_timestamptz() }}) as valid_from
+        cast(null as {{ type_timestamptz() }}) as valid_from,
+        first_changes.changed_at as valid_to
     from values_on_as_of
     left join changes as first_changes
         on
@@ -63,7 +59,11 @@ changed_periods as (
         changes.change_number,
         changes.new_value as value,
         changes.changed_by,
-        changes.changed_at as valid_from
+        changes.changed_at as valid_from,
+        -- a change after as_of has not happened yet: the period is still running
+        case
+            when changes.next_changed_on <= {{ as_of_date() }} then changes.next_changed_at
+        end as valid_to
     from changes
     inner join deals
         on changes.deal_id = deals.deal_id
@@ -75,35 +75,28 @@ periods as (
     select * from changed_periods
 ),
 
-bounded as (
-    select
-        *,
-        lead(valid_from) over (partition by deal_id, field order by change_number) as valid_to
-    from periods
-),
-
 final as (
     select
-        bounded.deal_id,
+        periods.deal_id,
         deals.source,
-        bounded.field,
-        cast(bounded.change_number + 1 as integer) as period_number,
+        periods.field,
+        cast(periods.change_number + 1 as integer) as period_number,
         -- the period still running on as_of holds the deal's own value then (history
         -- can miss a change the record has)
         case
-            when bounded.valid_to is null then values_on_as_of.value_on_as_of
-            else bounded.value
+            when periods.valid_to is null then values_on_as_of.value_on_as_of
+            else periods.value
         end as value,
-        bounded.changed_by,
-        bounded.valid_from,
-        bounded.valid_to
-    from bounded
+        periods.changed_by,
+        periods.valid_from,
+        periods.valid_to
+    from periods
     inner join deals
-        on bounded.deal_id = deals.deal_id
+        on periods.deal_id = deals.deal_id
     inner join values_on_as_of
         on
-            bounded.deal_id = values_on_as_of.deal_id
-            and bounded.field = values_on_as_of.field
+            periods.deal_id = values_on_as_of.deal_id
+            and periods.field = values_on_as_of.field
 )
 
 select * from final
