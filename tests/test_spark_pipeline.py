@@ -7,6 +7,7 @@ pays for one Spark run, not three Spark sessions).
 """
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -108,6 +109,25 @@ def test_the_spark_jobs_session_is_the_dbt_profiles_spark_target(tmp_path, monke
         if key != "spark.app.name"
     }
     assert session_conf(tmp_path) == rendered
+
+
+def test_no_unit_test_fixture_holds_a_duckdb_list_literal():
+    """A dict fixture's "[A, B]" is cast to the column's type by the engine: DuckDB reads
+    it as a list, Spark cannot cast it to an array, so the unit test fails there only.
+    A list column's rows are written as SQL that both engines read (split(text, sep))."""
+    literal = re.compile(r"^\s*\[.*\]\s*$")
+    found = []
+    for path in sorted((Path(dbt_project.project_dir) / "models").rglob("*.yml")):
+        for unit in (yaml.safe_load(path.read_text()) or {}).get("unit_tests", []):
+            fixtures = [*unit.get("given", []), {"input": "expect", **unit["expect"]}]
+            for fixture in fixtures:
+                if fixture.get("format", "dict") != "dict":
+                    continue
+                for row in fixture.get("rows") or []:
+                    for column, value in row.items():
+                        if isinstance(value, str) and literal.match(value):
+                            found.append((unit["name"], fixture["input"], column, value))
+    assert not found, found
 
 
 DEPLOY = Path(__file__).resolve().parents[1] / "docs" / "deploy"
