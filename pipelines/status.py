@@ -33,7 +33,10 @@ def show_status(warehouse_path: str | None) -> int:
     if spark_dir is not None:
         status = read_spark_status(spark_dir)
         if status is None:
-            print(f"Nothing published on Spark yet in {spark_dir}: run `trustgap demo` or run.")
+            print(
+                f"Nothing published on Spark yet in {spark_dir}: run `trustgap demo` or "
+                "`trustgap run` with TRUSTGAP_ENGINE=spark."
+            )
             return 1
         print(f"Published on Spark: views marts.*, quarantine.*, history.* in {spark_dir}")
     elif not published.exists():

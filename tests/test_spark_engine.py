@@ -26,6 +26,7 @@ as UTC instants (both sessions run in UTC). Nothing else is loosened.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import resource
 import subprocess
@@ -367,9 +368,9 @@ def test_the_spark_publish_keeps_the_runs_history_as_duckdb_does(spark, tiny_nig
     assert [d[0] for d in dates] == [DEMO_AS_OF]
 
 
-def _status(published: Path, **env) -> list[str]:
+def _status(published: Path, *extra: str, **env) -> list[str]:
     done = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "status", "--warehouse", str(published)],
+        [sys.executable, "-m", "pipelines.cli", "status", *extra, "--warehouse", str(published)],
         env={k: v for k, v in {**os.environ, **env}.items() if v is not None},
         capture_output=True,
         text=True,
@@ -403,6 +404,15 @@ def test_trustgap_status_on_spark_says_what_it_says_on_duckdb(spark_demo, tiny_n
     (checks,) = [line for line in on_spark if line.startswith("Checks in that run: ")]
     passed = int(checks.split()[4])
     assert passed >= 100
+    as_json = json.loads(
+        "\n".join(_status(spark_demo.published, "--json", TRUSTGAP_ENGINE="spark"))
+    )
+    duckdb_json = json.loads(
+        "\n".join(_status(tiny_nightly.published, "--json", TRUSTGAP_ENGINE=None))
+    )
+    assert as_json["published"]["history"] == {"dates": 1, "first": DEMO_AS_OF, "last": DEMO_AS_OF}
+    for fact in ("quarantine", "reconciliation", "as_of", "source", "history"):
+        assert as_json["published"][fact] == duckdb_json["published"][fact], fact
 
 
 def test_a_publish_failing_half_way_changes_nothing_and_its_retry_does_not_double_the_history(
