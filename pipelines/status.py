@@ -29,19 +29,21 @@ def show_status(warehouse_path: str | None) -> int:
             print("That run replaced the published copy below; a step after the publish failed.")
         else:
             print("The published copy below is the last good run; it was left unchanged.")
-    if not published.exists():
+    spark_dir = _spark_dir(published)
+    if spark_dir is not None:
+        status = read_spark_status(spark_dir)
+        if status is None:
+            print(
+                f"Nothing published on Spark yet in {spark_dir}: run `trustgap demo` or "
+                "`trustgap run` with TRUSTGAP_ENGINE=spark."
+            )
+            return 1
+        print(f"Published on Spark: views marts.*, quarantine.*, history.* in {spark_dir}")
+    elif not published.exists():
         print("No published warehouse yet: run `trustgap demo` or `trustgap run`.")
         return 1
-    import duckdb
-
-    try:
-        status = read_published_status(published)
-    except duckdb.Error as exc:
-        raise UnreadableWarehouseError(
-            f"{published} cannot be read ({str(exc).splitlines()[0]}). If the file is "
-            "damaged, the next successful run publishes a new one; until then restore "
-            "it from a backup."
-        ) from None
+    else:
+        status = _read_duckdb_status(published)
     print(
         f"Last publish: {status['published_at']:%Y-%m-%d %H:%M:%S %Z} "
         f"(run {status['run_id'][:8]}), as of {status['as_of']}, source {status['source']}"
@@ -51,9 +53,12 @@ def show_status(warehouse_path: str | None) -> int:
     for asset, name, severity, description in failed[:20]:
         why = f" - {description[:160]}" if description else ""
         print(f"  {severity:<5} {asset}: {name}{why}")
-    from pipelines import calendar
+    if spark_dir is not None:
+        print("\n".join(status["calendar"]))
+    else:
+        from pipelines import calendar
 
-    print("\n".join(calendar.status_lines(published)))
+        print("\n".join(calendar.status_lines(published)))
     from pipelines.freshness import status_lines
 
     print("\n".join(status_lines(status["freshness"])))
@@ -67,6 +72,72 @@ def show_status(warehouse_path: str | None) -> int:
     else:
         print("History: none yet (each publish adds its date; `trustgap backfill` adds past ones)")
     return 1 if runs and runs[0].status == "failed" else 0
+
+
+def _read_duckdb_status(published: Path) -> dict:
+    import duckdb
+
+    try:
+        return read_published_status(published)
+    except duckdb.Error as exc:
+        raise UnreadableWarehouseError(
+            f"{published} cannot be read ({str(exc).splitlines()[0]}). If the file is "
+            "damaged, the next successful run publishes a new one; until then restore "
+            "it from a backup."
+        ) from None
+
+
+def _spark_dir(published: Path) -> Path | None:
+    """The Spark catalog's folder when TRUSTGAP_ENGINE=spark, else None (DuckDB)."""
+    from pipelines.settings import Settings
+
+    settings = Settings.from_env()
+    return settings.spark_dir(published) if settings.engine == "spark" else None
+
+
+def read_spark_status(spark_dir: Path) -> dict | None:
+    """The same facts as read_published_status, for a Spark publish: what its publish
+    step kept beside the catalog (spark_steps.publish: the publish job's counts of
+    the history and the run log, the run's checks, quarantine, reconciliation,
+    calendar and landings), so no JVM starts. None before the first Spark publish."""
+    import datetime as dt
+    import json
+
+    from pipelines import quarantine
+    from pipelines.engine.spark_steps import LAST_PUBLISH
+
+    last = spark_dir / LAST_PUBLISH
+    if not last.exists():
+        return None
+    kept = json.loads(last.read_text())
+    if "checks" not in kept:
+        raise UnreadableWarehouseError(
+            f"{last} was written by an older Spark publish that did not keep its status; "
+            "the next run's publish writes it."
+        )
+    now = dt.datetime.now(dt.UTC)
+    freshness = [
+        (table, (now - dt.datetime.fromisoformat(landed)).total_seconds() / 3600)
+        for table, landed in sorted(kept["landings"].items())
+    ]
+    calendar = ["Calendar: not recorded by this publish (January fiscal year, UTC)"]
+    if kept["calendar"]:
+        described, warning = kept["calendar"]
+        calendar = [f"Calendar: {described}"] + ([f"WARNING: {warning}"] if warning else [])
+    dates, first, last_date = kept["history_dates"]
+    return {
+        "run_id": kept["run_id"],
+        "as_of": dt.date.fromisoformat(kept["as_of"]),
+        "source": kept["source"],
+        "published_at": dt.datetime.fromisoformat(kept["published_at"]).replace(tzinfo=dt.UTC),
+        "checks_passed": sum(1 for *_, ok, _ in kept["checks"] if ok),
+        "checks_failed": [(a, n, s, d) for a, n, s, ok, d in kept["checks"] if not ok],
+        "freshness": freshness,
+        "quarantine": [quarantine.QuarantineCount(**q) for q in kept["quarantine"]],
+        "reconciliation": kept["reconciliation"],
+        "history": (dates or 0, first, last_date),
+        "calendar": calendar,
+    }
 
 
 def read_published_status(published: Path) -> dict:
@@ -141,13 +212,18 @@ def status_json(warehouse_path: str | None) -> int:
             "failed_steps": list(last.failed_steps),
             "message": last.message,
         }
-    if published.exists():
+    spark_dir = _spark_dir(published)
+    status = None
+    if spark_dir is not None:
+        status = read_spark_status(spark_dir)
+    elif published.exists():
         try:
             status = read_published_status(published)
         except duckdb.Error as exc:
             raise UnreadableWarehouseError(
                 f"{published} cannot be read ({str(exc).splitlines()[0]})"
             ) from None
+    if status is not None:
         dates, first, last_date = status["history"]
         facts["published"] = {
             "published_at": status["published_at"],
@@ -165,7 +241,7 @@ def status_json(warehouse_path: str | None) -> int:
         }
     print(json.dumps(facts, default=_iso, indent=2))
     failed = runs and runs[0].status == "failed"
-    return 1 if failed or not published.exists() else 0
+    return 1 if failed or status is None else 0
 
 
 def _iso(value) -> str:

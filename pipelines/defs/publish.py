@@ -124,13 +124,21 @@ def publish_on_spark(
     """Swap the Spark catalog's published views to this run's build (pipelines/engine/)."""
     spark_dir = Settings.from_env().spark_dir(warehouse.published)
     result = spark_steps.publish(
-        spark_dir, run_id=context.run_id, as_of=as_of.isoformat(), source=source, checks=checks
+        spark_dir,
+        run_id=context.run_id,
+        as_of=as_of.isoformat(),
+        source=source,
+        checks=checks,
+        working=warehouse.working,
     )
     context.log.info(
         f"Published {len(result['tables'])} tables on Spark as version {result['version']} "
-        f"(views in schemas marts, quarantine; catalog in {spark_dir})"
+        f"(views in schemas marts, quarantine, history; catalog in {spark_dir}); "
+        f"history as of {as_of}: "
+        + ", ".join(f"{table} {rows:,} rows" for table, rows in result["history"].items())
     )
     _record_published(warehouse, context.run_id, as_of, source)
+    _record_history_partition(context, as_of)
     return dg.MaterializeResult(
         metadata={
             "engine": "spark",
@@ -140,8 +148,21 @@ def publish_on_spark(
             "checks_passed": sum(c.passed for c in checks),
             "checks_failed": sum(not c.passed for c in checks),
             "as_of": as_of.isoformat(),
+            **{f"history_{table}_rows": rows for table, rows in result["history"].items()},
         }
     )
+
+
+def _record_history_partition(context: dg.AssetExecutionContext, as_of: dt.date) -> None:
+    """The history's partition of `as_of` shows as done in the UI (as the DuckDB branch)."""
+    if as_of.isoformat() in as_of_dates.get_partition_keys():
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=HISTORY_KEY,
+                partition=as_of.isoformat(),
+                description="Added by the nightly run that published this date.",
+            )
+        )
 
 
 def run_check_outcomes(context: dg.AssetExecutionContext) -> list[wh.CheckOutcome]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.errors import ConfigurationError, TrustgapError
+from pipelines import history
 
 # Schemas dbt builds into on Spark (macros/generate_schema_name.sql adds the prefix):
 # readers never see them, the publish copies from them.
@@ -27,6 +28,9 @@ BUILD_PREFIX = "build_"
 # The layers the publish swaps in, as views over a versioned copy of each table.
 PUBLISHED_SCHEMAS = ("marts", "quarantine")
 VERSIONS_SCHEMA = "trustgap_versions"
+# The history, as on DuckDB (pipelines/history.py): dbt builds each run's rows as views
+# in build_history_run; the publish keeps every as-of date in history.<table>.
+HISTORY_SCHEMA, HISTORY_RUN_SCHEMA, HISTORY_KEY = history.SCHEMA, history.RUN_SCHEMA, history.KEY
 
 
 class SparkStepError(TrustgapError):
@@ -37,16 +41,16 @@ class NotOnSparkYetError(ConfigurationError):
     """A command that reads or writes the published DuckDB file, asked for on Spark."""
 
 
-# What a Spark run does not do yet, and why (issue #16): the history, its backfill, the
-# trust report and the status read or write the published DuckDB file, which a Spark run
-# does not write (its marts are views in the Spark catalog).
+# What a Spark run does not do yet, and why (issue #16). The nightly publishes the
+# history on Spark and `trustgap status` reads what that publish kept; a backfill
+# (dbt on past dates, then a history-only publish) and the trust report (it reads the
+# published DuckDB file) are DuckDB's only.
 NOT_ON_SPARK_YET = {
-    "backfill": "the history (its build and publish) is DuckDB's only",
-    "report": "the trust report reads the published DuckDB file, which Spark runs do not write",
-    "status": (
-        "it reads the published DuckDB file, which Spark runs do not write (their runs are "
-        "listed in trustgap.runs.jsonl beside it, and in the Spark table trustgap_meta.runs)"
+    "backfill": (
+        "the nightly publishes each run's date to the Spark history, but a backfill of "
+        "past dates builds and publishes on DuckDB only"
     ),
+    "report": "the trust report reads the published DuckDB file, which Spark runs do not write",
 }
 
 

@@ -14,6 +14,9 @@ from pathlib import Path
 
 from pipelines.engine.spark import (
     BUILD_PREFIX,
+    HISTORY_KEY,
+    HISTORY_RUN_SCHEMA,
+    HISTORY_SCHEMA,
     PUBLISHED_SCHEMAS,
     VERSIONS_SCHEMA,
     session_conf,
@@ -73,6 +76,12 @@ def publish(spark, run_id: str, as_of: str, source: str, keep: int = 2) -> dict:
     Each `create or replace view` is one metastore update: a reader of marts.x sees
     the previous version or the new one, whole. Versions older than `keep` are
     dropped (the previous one stays for queries still reading it).
+
+    The history (`history.<table>`, as on DuckDB: pipelines/history.py) is versioned
+    the same way: the new version is the run's rows (`build_history_run.<table>`) plus
+    the previous version's rows of every other as-of date, and moves with the marts.
+    So a failed publish adds nothing, and a retry of the same date (or a re-run of
+    it) replaces that date's rows instead of appending them twice.
     """
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
     version = f"v{stamp}_{run_id.replace('-', '')[:8]}"
@@ -80,12 +89,20 @@ def publish(spark, run_id: str, as_of: str, source: str, keep: int = 2) -> dict:
     built = {s: _tables(spark, BUILD_PREFIX + s) for s in PUBLISHED_SCHEMAS}
     if not any(built.values()):
         raise RuntimeError("nothing to publish: dbt built no table in the build_* schemas")
-    for schema, names in built.items():
-        for name in names:
-            spark.sql(
-                f"create table {VERSIONS_SCHEMA}.{schema}__{name}__{version} using parquet "
-                f"as select * from {BUILD_PREFIX}{schema}.`{name}`"
-            )
+    try:
+        for schema, names in built.items():
+            for name in names:
+                spark.sql(
+                    f"create table {VERSIONS_SCHEMA}.{schema}__{name}__{version} using parquet "
+                    f"as select * from {BUILD_PREFIX}{schema}.`{name}`"
+                )
+        built[HISTORY_SCHEMA] = _write_history(spark, as_of, version)
+    except Exception:
+        # Nothing is visible yet; the half-written version would only count as one.
+        for table in _tables(spark, VERSIONS_SCHEMA):
+            if table.endswith(f"__{version}"):
+                spark.sql(f"drop table {VERSIONS_SCHEMA}.{table}")
+        raise
     # Every copy is written before the first view moves: a failure above publishes nothing.
     published = {}
     for schema, names in built.items():
@@ -96,23 +113,71 @@ def publish(spark, run_id: str, as_of: str, source: str, keep: int = 2) -> dict:
                 f"select * from {VERSIONS_SCHEMA}.{schema}__{name}__{version}"
             )
             published[f"{schema}.{name}"] = version
-    # The run log kpi_catalog reads its published_at from (as publish() on DuckDB).
+    # The run log kpi_catalog reads its published_at from (as publish() on DuckDB),
+    # one row per run: a retried publish of the same run does not add a second.
     spark.sql("create database if not exists trustgap_meta")
     spark.sql(
         "create table if not exists trustgap_meta.runs (run_id string, as_of date, "
         "source string, published_at timestamp) using parquet"
     )
     spark.sql(
-        "insert into trustgap_meta.runs select ?, to_date(?), ?, current_timestamp()",
-        args=[run_id, as_of, source],
+        "insert into trustgap_meta.runs select ?, to_date(?), ?, current_timestamp() "
+        "where not exists (select 1 from trustgap_meta.runs where run_id = ?)",
+        args=[run_id, as_of, source, run_id],
     )
     for old in _versions(spark)[:-keep]:
         for table in _tables(spark, VERSIONS_SCHEMA):
             if table.endswith(f"__{old}"):
                 spark.sql(f"drop table {VERSIONS_SCHEMA}.{table}")
-    # What the run's printed summary shows, read here: another JVM start costs seconds.
+    # What the run's printed summary and `trustgap status` show, read here: another
+    # JVM start costs seconds.
     (counts,) = query(spark, SUMMARY_QUERY)["rows"]
-    return {"version": version, "tables": published, "summary": counts}
+    history = {
+        name: spark.table(f"{HISTORY_SCHEMA}.`{name}`").count() for name in built[HISTORY_SCHEMA]
+    }
+    dates = [None, None, None]
+    if "rep_hygiene" in history:
+        (dates,) = query(spark, HISTORY_DATES_QUERY)["rows"]
+    return {
+        "version": version,
+        "tables": published,
+        "summary": counts,
+        "history": history,
+        "history_dates": dates,
+        "published_at": spark.sql(
+            "select string(published_at) from trustgap_meta.runs where run_id = ?", args=[run_id]
+        ).first()[0],
+    }
+
+
+def _write_history(spark, as_of: str, version: str) -> list[str]:
+    """Each history table's new version (not yet visible); the tables written."""
+    names = _tables(spark, BUILD_PREFIX + HISTORY_RUN_SCHEMA)
+    previous = set(_tables(spark, HISTORY_SCHEMA))
+    for name in names:
+        rows = spark.table(f"{BUILD_PREFIX}{HISTORY_RUN_SCHEMA}.`{name}`")
+        if HISTORY_KEY not in rows.columns:
+            raise ValueError(f"{HISTORY_RUN_SCHEMA}.{name} has no {HISTORY_KEY} column")
+        if name in previous:
+            # The run's date replaces its earlier rows, even where it brings none (say
+            # a date without directors), as on DuckDB.
+            kept = spark.table(f"{HISTORY_SCHEMA}.`{name}`")
+            kept = kept.where(kept[HISTORY_KEY] != dt.date.fromisoformat(as_of))
+            # By name, as on DuckDB: a column a mart gained reads null on older dates,
+            # one it lost keeps its old values; nothing recorded is dropped.
+            rows = rows.unionByName(kept, allowMissingColumns=True)
+        rows.orderBy(HISTORY_KEY).write.format("parquet").saveAsTable(
+            f"{VERSIONS_SCHEMA}.{HISTORY_SCHEMA}__{name}__{version}"
+        )
+    # A history table no run writes any more keeps its last version's view as it is.
+    return names
+
+
+# How many as-of dates the history holds, and its first and last (`trustgap status`).
+HISTORY_DATES_QUERY = (
+    f"select count(distinct {HISTORY_KEY}), string(min({HISTORY_KEY})), "
+    f"string(max({HISTORY_KEY})) from {HISTORY_SCHEMA}.rep_hygiene"
+)
 
 
 # The published as-of date, deals, open deals and quarantined deals (spark_steps.summary).

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow.dataset as ds
@@ -100,12 +101,21 @@ class ChecksFailedError(TrustgapError):
 
 
 def publish(
-    spark_dir: Path, *, run_id: str, as_of: str, source: str, checks: list[wh.CheckOutcome]
+    spark_dir: Path,
+    *,
+    run_id: str,
+    as_of: str,
+    source: str,
+    checks: list[wh.CheckOutcome],
+    working: Path | None = None,
 ) -> dict:
     """Swap the published views to this run's build (see spark_job.publish).
 
     Dagster does not start the publish after a failed blocking check; this refuses
     too, so a check made non-blocking by mistake cannot publish a broken build.
+    With `working` (the run's DuckDB file, which holds the build read back through
+    Spark and the landings), what `trustgap status` reports is kept beside the
+    catalog with the publish's own counts (status_facts).
     """
     failed = [c for c in checks if not c.passed and c.severity == "ERROR"]
     if failed:
@@ -114,15 +124,52 @@ def publish(
             f"Not published: {len(failed)} blocking check(s) failed ({names}); "
             "the Spark catalog's marts are still the previous run's."
         )
+    facts = status_facts(working) if working is not None else {}
     result = run_job(spark_dir, "publish", run_id=run_id, as_of=as_of, source=source)
-    # The summary printed after the run reads its numbers from here (no JVM start).
+    # The summary printed after the run and `trustgap status` read from here (no JVM).
+    kept = {
+        **result,
+        **facts,
+        "run_id": run_id,
+        "as_of": as_of,
+        "source": source,
+        "checks": [[c.asset, c.check_name, c.severity, c.passed, c.description] for c in checks],
+    }
     pending = spark_dir / f".{LAST_PUBLISH}.tmp"
-    pending.write_text(json.dumps(result))
+    pending.write_text(json.dumps(kept, default=str))
     pending.replace(spark_dir / LAST_PUBLISH)
     return result
 
 
 LAST_PUBLISH = "last_publish.json"
+
+
+def status_facts(working: Path) -> dict:
+    """What `trustgap status` shows beyond the publish's counts, from the run's working
+    file: the same build the publish copies (read back through Spark for the checks),
+    and the landings. On DuckDB the same facts are read from the published file."""
+    from dataclasses import asdict
+
+    from pipelines import calendar, freshness
+
+    with wh.connect(working) as con:
+        landings = freshness.raw_table_landings(con)
+        quarantined = [asdict(q) for q in quarantine.counts(con)]
+        reconciliation = None
+        if wh.has_table(con, "marts", "pipeline_reconciliation"):
+            cursor = con.execute("select * from marts.pipeline_reconciliation")
+            names = [column[0] for column in cursor.description]
+            row = cursor.fetchone()
+            if row:  # amounts as numbers in the JSON (Decimal would become text)
+                values = [float(v) if isinstance(v, Decimal) else v for v in row]
+                reconciliation = dict(zip(names, values, strict=True))
+        chosen = calendar.recorded_calendar(con)
+    return {
+        "landings": {table: moment.isoformat() for table, moment in landings.items()},
+        "quarantine": quarantined,
+        "reconciliation": reconciliation,
+        "calendar": [chosen.describe(), chosen.warning] if chosen else None,
+    }
 
 
 def query(spark_dir: Path, sql: str) -> dict:

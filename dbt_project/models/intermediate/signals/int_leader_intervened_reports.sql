@@ -17,12 +17,18 @@ per_report as (
     group by leader_id, week_start, via_report_id
 ),
 
--- ranked in a subquery, not with qualify: Spark takes no aggregate in qualify's window
+-- ranked in a subquery, not with qualify: Spark takes no aggregate in qualify's window.
+-- The order is total (one row per report in a partition) and says where NULLs go:
+-- a bare `asc` puts them first on Spark and last on DuckDB, so a report id that came
+-- out null (as Spark's 0-based x[i] once made it upstream) won every tie on Spark only.
+-- int_user_leaders' not_null test stops such a build; `nulls last` keeps a null from
+-- ever being "the first report id" on either engine.
 ranked as (
     select
         *,
         row_number() over (
-            partition by leader_id, week_start order by interventions desc, via_report_id asc
+            partition by leader_id, week_start
+            order by interventions desc, via_report_id asc nulls last
         ) as report_rank
     from per_report
 ),
