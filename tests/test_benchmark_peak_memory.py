@@ -27,7 +27,8 @@ def test_a_small_peer_arm_started_from_a_big_parent_reports_its_own_small_peak()
     hold_a_high_water_mark(400)
     assert own_peak_bytes(os.getpid()) >= 400 * MB  # the parent's mark that leaked before
 
-    figures = run_child([sys.executable, "-c", "print('{}')"])
+    # alive long enough to be sampled, as every measured arm is (seconds at least)
+    figures = run_child([sys.executable, "-c", "import time; time.sleep(0.3); print('{}')"])
 
     assert figures["exit_code"] == 0
     assert 0 < figures["peak_rss_mb"] < 100
