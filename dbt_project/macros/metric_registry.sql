@@ -47,7 +47,7 @@
     var leader_signal_median_multiple x its median and its absolute floor. -#}
 {% macro signal_threshold(column, floor_var) -%}
     greatest(
-        {{ var('leader_signal_median_multiple') }} * median(cast({{ column }} as double)),
+        {{ var('leader_signal_median_multiple') }} * {{ percentile_cont('cast(' ~ column ~ ' as double)', 0.5) }},
         {{ var(floor_var) }}
     )
 {%- endmacro %}

@@ -38,7 +38,7 @@ team_stats as (
         period_start,
         skill,
         count(*) as team_reps,
-        median(value) as team_median,
+        {{ percentile_cont('value', 0.5) }} as team_median,
         {{ percentile_cont('value', var('skill_gap_percentile')) }} as team_p25,
         {{ percentile_cont('value', '1 - ' ~ var('skill_gap_percentile')) }} as team_p75
     from placed

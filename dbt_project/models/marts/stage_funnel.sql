@@ -26,7 +26,7 @@ per_stage_quarter as (
         count(*) filter (where has_advanced) as advanced,
         count(*) filter (where is_resolved) as resolved,
         count(*) filter (where is_in_stage and not has_advanced) as still_in_stage,
-        median(cast(days_in_stage as double)) as median_days_in_stage
+        {{ percentile_cont('cast(days_in_stage as double)', 0.5) }} as median_days_in_stage
     from entries
     group by all
 ),

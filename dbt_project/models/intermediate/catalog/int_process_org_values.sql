@@ -46,7 +46,7 @@ other as (
     -- the organisation row is not a team leader's
     where is_current_quarter and team_leader_level != 'organisation'
     union all
-    select 'M9', median(cast(span_of_control as double))
+    select 'M9', {{ percentile_cont('cast(span_of_control as double)', 0.5) }}
     from {{ ref('dim_users') }}
     where is_manager
     union all
@@ -59,11 +59,14 @@ other as (
         count(*) filter (where has_advanced) / nullif(count(*) filter (where is_resolved), 0)
     from entries
     union all
-    select 'P2', median(cast(days_in_stage as double)) from entries
+    select 'P2', {{ percentile_cont('cast(days_in_stage as double)', 0.5) }} from entries
     union all
     select 'P3', count(*) filter (where is_won) / nullif(count(*), 0) from trailing_closes
     union all
-    select 'P4', median(cast(cycle_days as double)) filter (where is_won) from trailing_closes
+    select
+        'P4',
+        {{ percentile_cont('case when is_won then cast(cycle_days as double) end', 0.5) }}
+    from trailing_closes
     union all
     select
         'P5',
@@ -83,10 +86,12 @@ other as (
         )
         * (count(*) filter (where is_won) / nullif(count(*), 0))
         * {{ exact_avg('greatest(amount, 0)', 'is_won') }}
-        / nullif(median(cast(cycle_days as double)) filter (where is_won), 0)
+        / nullif(
+            {{ percentile_cont('case when is_won then cast(cycle_days as double) end', 0.5) }}, 0
+        )
     from trailing_closes
     union all
-    select 'P7', median(value)
+    select 'P7', {{ percentile_cont('value', 0.5) }}
     from {{ ref('rep_skills') }}
     where period_type = 'trailing' and metric_id = 'P7'
     union all

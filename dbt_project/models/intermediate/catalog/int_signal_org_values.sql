@@ -25,7 +25,7 @@ leader_signals as (
     {% for signal in leading_signals %}
     select
         '{{ signal.metric_id }}' as metric_id,
-        median(cast({{ signal.column }} as double)) as org_value,
+        {{ percentile_cont('cast(' ~ signal.column ~ ' as double)', 0.5) }} as org_value,
         {{ signal_threshold(signal.column, signal.floor_var) }} as threshold_value
     from signals
     {% if not loop.last %}union all{% endif %}

@@ -42,8 +42,17 @@ closed_periods as (
 ),
 
 last_stage_changes as (
-    select * from stage_changes
-    qualify row_number() over (partition by deal_id order by changed_at desc, change_id desc) = 1
+    -- the first row of each group, ranked in a subquery: QUALIFY is not in Spark 3.5
+    select {{ star_except('ranked', ['change_rank']) }}
+    from (
+        select
+            *,
+            row_number() over (
+                partition by deal_id order by changed_at desc, change_id desc
+            ) as change_rank
+        from stage_changes
+    ) as ranked
+    where change_rank = 1
 ),
 
 -- The stage held on as_of, entered at the last change (or creation).

@@ -15,13 +15,23 @@ stages as (
 -- The first change of a field after as_of holds, as its old value, the value the
 -- field had on as_of. Fields with no later change still have it today.
 first_later_changes as (
+    -- the first row of each group, ranked in a subquery: QUALIFY is not in Spark 3.5
     select
         deal_id,
         field,
         old_value
-    from {{ ref('int_deal_changes') }}
-    where changed_on > {{ as_of_date() }}
-    qualify row_number() over (partition by deal_id, field order by changed_at, change_id) = 1
+    from (
+        select
+            deal_id,
+            field,
+            old_value,
+            row_number() over (
+                partition by deal_id, field order by changed_at, change_id
+            ) as change_rank
+        from {{ ref('int_deal_changes') }}
+        where changed_on > {{ as_of_date() }}
+    ) as ranked
+    where change_rank = 1
 ),
 
 values_on_as_of as (

@@ -5,12 +5,19 @@ with owners as (
 ),
 
 final as (
+    -- the first row of each group, ranked in a subquery: QUALIFY is not in Spark 3.5
     select
         user_id,
         owner_id
-    from owners
-    where user_id is not null
-    qualify row_number() over (partition by user_id order by is_archived, owner_id) = 1
+    from (
+        select
+            user_id,
+            owner_id,
+            row_number() over (partition by user_id order by is_archived, owner_id) as user_rank
+        from owners
+        where user_id is not null
+    ) as ranked
+    where user_rank = 1
 )
 
 select * from final

@@ -12,8 +12,17 @@ teams as (
 ),
 
 org_chart as (
-    select * from {{ ref('stg_org_chart__managers') }}
-    qualify row_number() over (partition by user_email order by manager_email nulls last) = 1
+    -- the first row of each group, ranked in a subquery: QUALIFY is not in Spark 3.5
+    select {{ star_except('ranked', ['user_rank']) }}
+    from (
+        select
+            *,
+            row_number() over (
+                partition by user_email order by manager_email nulls last
+            ) as user_rank
+        from {{ ref('stg_org_chart__managers') }}
+    ) as ranked
+    where user_rank = 1
 ),
 
 team_managers as (
@@ -24,10 +33,18 @@ team_managers as (
 owner_emails as (
     select
         owner_id,
-        lower(trim(email)) as email
-    from owners
-    where email is not null
-    qualify row_number() over (partition by lower(trim(email)) order by is_archived, owner_id) = 1
+        email
+    from (
+        select
+            owner_id,
+            lower(trim(email)) as email,
+            row_number() over (
+                partition by lower(trim(email)) order by is_archived, owner_id
+            ) as email_rank
+        from owners
+        where email is not null
+    ) as ranked
+    where email_rank = 1
 ),
 
 primary_teams as (
@@ -35,8 +52,17 @@ primary_teams as (
         owner_id,
         team_id,
         team_name
-    from teams
-    qualify row_number() over (partition by owner_id order by is_primary desc, team_id asc) = 1
+    from (
+        select
+            owner_id,
+            team_id,
+            team_name,
+            row_number() over (
+                partition by owner_id order by is_primary desc, team_id asc
+            ) as team_rank
+        from teams
+    ) as ranked
+    where team_rank = 1
 ),
 
 charted as (
@@ -55,15 +81,24 @@ charted as (
 
 by_team as (
     select
-        primary_teams.owner_id,
-        primary_teams.team_name,
-        team_owners.owner_id as manager_id
-    from primary_teams
-    inner join team_managers
-        on team_managers.team in (primary_teams.team_name, primary_teams.team_id)
-    left join owner_emails as team_owners
-        on team_managers.manager_email = team_owners.email
-    qualify row_number() over (partition by primary_teams.owner_id order by team_managers.team) = 1
+        owner_id,
+        team_name,
+        manager_id
+    from (
+        select
+            primary_teams.owner_id,
+            primary_teams.team_name,
+            team_owners.owner_id as manager_id,
+            row_number() over (
+                partition by primary_teams.owner_id order by team_managers.team
+            ) as team_rank
+        from primary_teams
+        inner join team_managers
+            on team_managers.team in (primary_teams.team_name, primary_teams.team_id)
+        left join owner_emails as team_owners
+            on team_managers.manager_email = team_owners.email
+    ) as ranked
+    where team_rank = 1
 ),
 
 final as (

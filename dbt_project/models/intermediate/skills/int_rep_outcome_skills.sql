@@ -43,7 +43,8 @@ close_stats as (
         -- Kish effective number of deals behind an amount-weighted share
         power(coalesce({{ exact_sum('greatest(amount, 0)') }}, 0), 2)
         / nullif({{ exact_sum_of_squares('greatest(amount, 0)') }}, 0) as closed_amount_deals,
-        median(cast(cycle_days as double)) filter (where is_won) as median_cycle_days,
+        {{ percentile_cont('case when is_won then cast(cycle_days as double) end', 0.5) }}
+            as median_cycle_days,
         {{ exact_stddev('case when is_won then cycle_days end') }} as cycle_days_stddev
     from closes
     group by all
@@ -84,7 +85,7 @@ tenured_bookings as (
     select
         period_type,
         period_start,
-        median(won_amount) as tenured_median_bookings
+        {{ percentile_cont('won_amount', 0.5) }} as tenured_median_bookings
     from bookings
     where tenure_months >= {{ var('ramp_months') | int }} and closed_deals > 0
     group by all

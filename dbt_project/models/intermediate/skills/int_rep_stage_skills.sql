@@ -48,7 +48,7 @@ skills as (
         'P2' as metric_id,
         'stage_velocity' as metric_name,
         stage,
-        median(cast(days_in_stage as double)) as value,  -- P2
+        {{ percentile_cont('cast(days_in_stage as double)', 0.5) }} as value,  -- P2
         count(days_in_stage) as deals,
         -- standard error of a median: 1.2533 x that of the mean
         1.2533 * {{ exact_stddev('days_in_stage') }} / sqrt(count(days_in_stage))

@@ -45,9 +45,10 @@ per_stage as (
         pipeline,
         stage,
         count(*) filter (where is_won and is_recent) as recent_won_deals,
-        median(days_in_stage) filter (where is_won and is_recent) as recent_won_median_days,
+        {{ percentile_cont('case when is_won and is_recent then days_in_stage end', 0.5) }}
+            as recent_won_median_days,
         count(*) as closed_deals,
-        median(days_in_stage) as closed_median_days
+        {{ percentile_cont('days_in_stage', 0.5) }} as closed_median_days
     from (
         select
             *,

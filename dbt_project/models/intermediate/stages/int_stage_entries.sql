@@ -52,8 +52,15 @@ per_deal_stage as (
 ),
 
 first_entries as (
-    select * from open_stage_stays
-    qualify row_number() over (partition by deal_id, stage order by period_number) = 1
+    -- the first row of each group, ranked in a subquery: QUALIFY is not in Spark 3.5
+    select {{ star_except('ranked', ['entry_rank']) }}
+    from (
+        select
+            *,
+            row_number() over (partition by deal_id, stage order by period_number) as entry_rank
+        from open_stage_stays
+    ) as ranked
+    where entry_rank = 1
 ),
 
 final as (

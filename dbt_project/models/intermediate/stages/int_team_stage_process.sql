@@ -26,7 +26,7 @@ team_entries as (
         entries.entered_quarter_start as quarter_start,
         count(*) filter (where entries.has_advanced) as advanced_entries,
         count(*) filter (where entries.is_resolved) as resolved_entries,
-        median(cast(entries.days_in_stage as double)) as median_days_in_stage
+        {{ percentile_cont('cast(entries.days_in_stage as double)', 0.5) }} as median_days_in_stage
     from {{ ref('int_stage_entries') }} as entries
     inner join team_members
         on entries.owner_id = team_members.user_id
