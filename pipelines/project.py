@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -42,9 +44,7 @@ def ensure_manifest(*, force: bool = False) -> Path:
         # file of the nightly's name, its DuckDB settings), the first run on a new
         # warehouse reuses it instead of parsing the whole project again.
         parse_state_for_any_folder()
-        saved = {name: os.environ.get(name) for name in profile_env}
-        os.environ.update(profile_env)
-        try:
+        with scoped_environment(profile_env):
             result = dbtRunner().invoke(
                 [
                     "parse",
@@ -59,12 +59,6 @@ def ensure_manifest(*, force: bool = False) -> Path:
                     target,
                 ]
             )
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
         if not result.success:
             raise RuntimeError(f"dbt parse failed: {result.exception}")
     return manifest
@@ -128,3 +122,22 @@ def ensure_dagster_home() -> Path:
     if not config.exists() or config.read_text() in _EARLIER_DAGSTER_YAMLS:
         config.write_text(DAGSTER_YAML)
     return home
+
+
+@contextmanager
+def scoped_environment(values: dict[str, str]) -> Iterator[None]:
+    """Set `values` (an empty one: unset) for a dbt invocation, then restore the old ones."""
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value:
+                os.environ[name] = value
+            else:
+                os.environ.pop(name, None)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

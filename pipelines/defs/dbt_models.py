@@ -20,7 +20,7 @@ from pipelines import warehouse as wh
 from pipelines.calendar import Calendar, build_calendar, record_calendar
 from pipelines.duckdb_settings import DuckDBSettings
 from pipelines.engine import spark_steps
-from pipelines.project import dbt_project, ensure_manifest
+from pipelines.project import dbt_project, ensure_manifest, scoped_environment
 from pipelines.resources import CrmSource, RunParams, Warehouse
 from pipelines.settings import Settings
 
@@ -141,7 +141,7 @@ def trustgap_dbt_models(
         dbt_environment(
             warehouse.working, run_params.as_of_date(warehouse.published), org_chart, chosen
         ),
-        _environment(engine_env),
+        scoped_environment(engine_env),
     ):
         invocation = dbt.cli(args, context=context)
         yield from invocation.stream()
@@ -255,7 +255,7 @@ def dbt_environment(
     DBT_LOG_LEVEL_FILE says otherwise: at debug, its default, it serialised every SQL
     statement and connection event of every node, ~9 MB of JSON a run.
     """
-    with _environment(
+    with scoped_environment(
         {
             "TRUSTGAP_WORKING_DB": str(working),
             "TRUSTGAP_AS_OF": as_of.isoformat(),
@@ -267,22 +267,3 @@ def dbt_environment(
         }
     ):
         yield
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """Set `values` (an empty one: unset) for the dbt process, then restore the old ones."""
-    saved = {name: os.environ.get(name) for name in values}
-    try:
-        for name, value in values.items():
-            if value:
-                os.environ[name] = value
-            else:
-                os.environ.pop(name, None)
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

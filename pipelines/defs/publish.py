@@ -88,15 +88,7 @@ def published_warehouse(
         context.log.info(f"Exported marts as Parquet to {link}")
         metadata["parquet"] = dg.MetadataValue.path(str(link))
     _record_published(warehouse, context.run_id, as_of, crm.label())
-    if as_of.isoformat() in as_of_dates.get_partition_keys():
-        # The UI's partition view of the history then shows this date as done.
-        context.log_event(
-            dg.AssetMaterialization(
-                asset_key=HISTORY_KEY,
-                partition=as_of.isoformat(),
-                description="Added by the nightly run that published this date.",
-            )
-        )
+    _record_history_partition(context, as_of)
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -154,7 +146,7 @@ def publish_on_spark(
 
 
 def _record_history_partition(context: dg.AssetExecutionContext, as_of: dt.date) -> None:
-    """The history's partition of `as_of` shows as done in the UI (as the DuckDB branch)."""
+    """The history's partition of `as_of` shows as done in the UI's partition view."""
     if as_of.isoformat() in as_of_dates.get_partition_keys():
         context.log_event(
             dg.AssetMaterialization(
