@@ -490,36 +490,3 @@ def test_rendering_a_chart_does_not_validate_its_spec_again(monkeypatch):
     )
     assert charts.render(chart).startswith("<svg")
     assert validated == []
-
-
-def test_charts_render_two_at_a_time_while_the_page_goes_on_numbered_as_asked():
-    """(#17) vl-convert rendered the report's ~50 charts one after another on the
-    step's thread. Now each renders on one of two worker threads, and the page waits
-    only where it writes the chart; the ids inside each SVG still follow the order
-    the page asked for its charts, so the pages are byte for byte as before."""
-    import re
-    import threading
-
-    from markupsafe import Markup
-
-    from pipelines.report import charts
-
-    kinds = _every_chart_kind()
-    heatmap = kinds[0]  # the kind with ids (its gradient legend)
-    pending = [charts.render_soon(chart) for chart in [*kinds, heatmap, heatmap]]
-    workers = {t.name for t in threading.enumerate() if t.name.startswith("report-chart")}
-
-    rendered = [str(svg) for svg in pending]
-    assert 1 <= len(workers) <= 2
-    # Charts with ids (a gradient legend, clip paths) carry their number in each one.
-    numbered = [
-        (position, int(found.group(1)))
-        for position, svg in enumerate(rendered)
-        if (found := re.search(r'id="chart(\d+)-', svg))
-    ]
-    assert len(numbered) == 3
-    first_position, first_number = numbered[0]
-    assert all(number - first_number == position - first_position for position, number in numbered)
-    assert all(svg.startswith("<svg") for svg in rendered)
-    # What the page template does with it (`| safe`): the same SVG.
-    assert [str(Markup(svg)) for svg in pending] == rendered

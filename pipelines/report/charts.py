@@ -10,10 +10,8 @@ chart carries the rows behind it, shown as a table under it.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import itertools
 import re
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import altair as alt
 import vl_convert
@@ -39,34 +37,6 @@ _charts = itertools.count(1)
 
 def render(chart: alt.TopLevelMixin) -> str:
     """The chart as an inline <svg> element."""
-    return str(render_soon(chart))
-
-
-class Svg:
-    """A chart's inline <svg>, rendered on a worker thread while the page goes on.
-
-    `str()` (and jinja's `safe`, through `__html__`) waits for it. vl-convert renders
-    outside the GIL: the report's ~50 charts (one after another about two thirds of
-    the report step, issue #17) render two at a time while the next sections are
-    queried and specified.
-    """
-
-    def __init__(self, future: Future[str]) -> None:
-        self._future = future
-
-    def __str__(self) -> str:
-        return self._future.result()
-
-    __html__ = __str__
-
-
-@functools.cache
-def _renderers() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="report-chart")
-
-
-def render_soon(chart: alt.TopLevelMixin) -> Svg:
-    """`render`, started now on a worker thread; the ids it gets are those of this call."""
     # Built as a plain dict, not validated against the Vega-Lite JSON schema again
     # for every chart each night (altair's configure_* and to_dict validate; about a
     # fifth of the report step's CPU, issue #17): the specs come from the four
@@ -78,14 +48,9 @@ def render_soon(chart: alt.TopLevelMixin) -> Svg:
     # Legend labels are names ("Org median (all teams)"): never cut them (Vega-Lite's
     # default stops at 160 px and ends them with an ellipsis).
     config.setdefault("legend", {})["labelLimit"] = 0
-    # Numbered here, in the order the page asks for its charts, not as they finish.
+    svg = vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])
     prefix = f"chart{next(_charts)}-"
-
-    def draw() -> str:
-        svg = vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])
-        return _IDS.sub(lambda m: m.group(1) + prefix + m.group(2), _NAMESPACES.sub("", svg))
-
-    return Svg(_renderers().submit(draw))
+    return _IDS.sub(lambda m: m.group(1) + prefix + m.group(2), _NAMESPACES.sub("", svg))
 
 
 def _values(rows: list[dict], fields: list[str]) -> alt.Data:

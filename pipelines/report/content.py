@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from pipelines.report.data import ReportDates
-
-if TYPE_CHECKING:
-    from pipelines.report.charts import Svg
 
 
 @dataclass
@@ -26,7 +22,7 @@ class Chart:
 
     key: str
     alt: str
-    svg: str | Svg  # an Svg is still rendering: the page waits for it when written
+    svg: str
     table: Table
 
 

@@ -51,7 +51,7 @@ def _scores(r: Reader, d: ReportDates, director_id: str) -> Section:
         "scores-now",
         "Dot chart of this quarter's autonomy, process and hygiene scores of each of your "
         "teams and of the org median over every team.",
-        charts.render_soon(
+        charts.render(
             charts.dots(
                 points,
                 category="score",
@@ -72,7 +72,7 @@ def _scores(r: Reader, d: ReportDates, director_id: str) -> Section:
         "autonomy-by-quarter",
         "Line chart of your teams' autonomy score by quarter, the org median dashed; every "
         "score is in the table.",
-        charts.render_soon(
+        charts.render(
             charts.lines(
                 trend,
                 x="quarter_label",

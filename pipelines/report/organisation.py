@@ -85,7 +85,7 @@ def _short_term(r: Reader, d: ReportDates) -> Section:
                 "late-quarter",
                 f"Bar chart of late-quarter interventions from above per director's org; "
                 f"most: {top}.",
-                charts.render_soon(chart),
+                charts.render(chart),
                 table,
             ),
             sections.concentration_chart(queries.end_of_quarter_concentration(r, d), WHO),
@@ -162,7 +162,7 @@ def _process(r: Reader, d: ReportDates) -> Section:
                 "stage-funnel",
                 f"Bar chart of stage conversion for {len({f['stage'] for f in funnel})} stages "
                 f"over {len({f['quarter_label'] for f in funnel})} quarters.",
-                charts.render_soon(chart),
+                charts.render(chart),
                 funnel_table,
             ),
             team_table,
@@ -201,7 +201,7 @@ def _hygiene(r: Reader, d: ReportDates) -> Section:
         "Bar chart of open pipeline value that is stale, past due, slipping or stuck, per "
         "Sales Director"
         + (f"; most stale value: {by_director[0]['director_name']}." if by_director else "."),
-        charts.render_soon(
+        charts.render(
             charts.bars(
                 points,
                 category="director",

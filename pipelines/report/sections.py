@@ -43,7 +43,7 @@ def micromanagement_chart(weeks: list[dict], who: str) -> Chart:
         y_title=None,
         value_title="Index",
     )
-    return Chart("micromanagement", alt_text, charts.render_soon(chart), table)
+    return Chart("micromanagement", alt_text, charts.render(chart), table)
 
 
 def leader_table(summary: list[dict], who: str) -> Table:
@@ -116,7 +116,7 @@ def interventions_chart(rows: list[dict], who: str, name_of) -> Chart:
         if most
         else "."
     )
-    return Chart("interventions-above", alt_text, charts.render_soon(chart), table)
+    return Chart("interventions-above", alt_text, charts.render(chart), table)
 
 
 def concentration_chart(rows: list[dict], who: str) -> Chart:
@@ -148,7 +148,7 @@ def concentration_chart(rows: list[dict], who: str) -> Chart:
     alt_text = f"Heatmap of end-of-quarter concentration for {len(teams)} teams" + (
         f"; highest mean: {teams[0][0]} ({number(teams[0][1], 'share')})." if teams else "."
     )
-    return Chart("end-of-quarter", alt_text, charts.render_soon(chart), table)
+    return Chart("end-of-quarter", alt_text, charts.render(chart), table)
 
 
 def skill_gap_chart(gaps: list[dict], who: str) -> Chart:
@@ -189,7 +189,7 @@ def skill_gap_chart(gaps: list[dict], who: str) -> Chart:
         + (", ".join(dict.fromkeys(g["rep_name"] for g in gaps)) or "none")
         + "."
     )
-    return Chart("skill-gaps", alt_text, charts.render_soon(chart), table)
+    return Chart("skill-gaps", alt_text, charts.render(chart), table)
 
 
 def rep_hygiene_chart(reps: list[dict], who: str) -> Chart:
@@ -235,7 +235,7 @@ def rep_hygiene_chart(reps: list[dict], who: str) -> Chart:
     alt_text = f"Bar chart of open deals by hygiene flag for {len(reps)} reps" + (
         f"; most stale: {top['rep_name']} ({number(top['stale_deals'])} stale)." if top else "."
     )
-    return Chart("rep-hygiene", alt_text, charts.render_soon(chart), table)
+    return Chart("rep-hygiene", alt_text, charts.render(chart), table)
 
 
 def trend_chart(rows: list[dict], key: str, measure: str, title: str, who: str) -> Chart:
@@ -259,7 +259,7 @@ def trend_chart(rows: list[dict], key: str, measure: str, title: str, who: str) 
     )
     dates = sorted({r["as_of"] for r in rows})
     alt_text = f"Line chart of {title.lower()} per director over {len(dates)} as-of date(s)."
-    return Chart(key, alt_text, charts.render_soon(chart), table)
+    return Chart(key, alt_text, charts.render(chart), table)
 
 
 def since_last_report(pairs: list[tuple[dict, dict | None]], who: str, first: bool) -> Table:
