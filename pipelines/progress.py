@@ -30,8 +30,15 @@ _SHOWN_EVENTS = {
     "RUN_SUCCESS": "run succeeded",
     "RUN_FAILURE": "run FAILED",
 }
-# What a quiet console shows besides failed checks and warnings.
-_QUIET_EVENTS = {"STEP_SUCCESS", "STEP_FAILURE", "STEP_UP_FOR_RETRY", "STEP_RESTARTED"}
+# What a quiet console shows besides failed checks and warnings. A skipped step
+# (an upstream yielded no output) is shown: in a run that succeeds nothing else says so.
+_QUIET_EVENTS = {
+    "STEP_SUCCESS",
+    "STEP_FAILURE",
+    "STEP_UP_FOR_RETRY",
+    "STEP_RESTARTED",
+    "STEP_SKIPPED",
+}
 # Events a long step emits as it goes: the terminal's progress line counts them.
 _PROGRESS_EVENTS = {"ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION"}
 _ERROR_CLASS = re.compile(r"^[\w.]*(Error|Exception)\w*: ")
@@ -122,7 +129,7 @@ class _ShownOnly(logging.Filter):
             # dbt tests arrive as dozens of checks: show failures and (verbose) our suites.
             data = event.event_specific_data
             return not data.passed or (not self.quiet and data.check_name.startswith("gx_"))
-        if self.quiet and kind == "STEP_SUCCESS":
+        if self.quiet and kind in ("STEP_SUCCESS", "STEP_SKIPPED"):
             return self.level <= logging.INFO and not is_check_step(step)
         if self.quiet:
             return kind in _QUIET_EVENTS

@@ -85,13 +85,30 @@ def test_the_demo_prints_a_line_per_step_not_per_dbt_node(demo_run):
     assert len(lines) <= DEMO_MAX_LINES, "\n".join(lines)
     assert not [line for line in lines if re.search(r"\d+ of \d+ (START|OK)", line)]
     for step in ("raw_salesforce", "trustgap_dbt_models", "published_warehouse", "trust_report"):
-        assert any(re.search(rf" {step}: done in \d+\.\d s$", line) for line in lines), step
+        assert any(re.search(rf" {step}: done in \d+\.\d s$", line) for line in lines), (
+            f"no line says {step} is done:\n" + "\n".join(lines) + _step_events(demo_run, step)
+        )
     # dbt's node lines are in the run's log file, whose path comes second.
     log = ROOT / re.match(r"Full log: (.+)$", lines[1]).group(1)
     assert log.is_file()
     text = log.read_text(encoding="utf-8")
     assert re.search(r"\d+ of \d+ OK created sql table model marts\.fct_deals", text)
     assert "raw_salesforce: Opportunity: full sync over REST" in text
+
+
+def _step_events(demo_run, step: str) -> str:
+    """What the run's event log holds for `step`: why a progress line is missing."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(demo_run["home"])) as instance:
+        (run,) = instance.get_runs()
+        entries = instance.all_logs(run.run_id)
+    kinds = [
+        e.dagster_event.event_type_value
+        for e in entries
+        if e.step_key == step and e.is_dagster_event
+    ]
+    return f"\nevent log for {step}: {kinds or 'nothing'}"
 
 
 def test_the_demos_planted_warnings_say_they_are_expected(demo_run):
@@ -210,3 +227,32 @@ def test_a_step_error_is_shown_in_its_own_words():
         cause=cause,
     )
     assert innermost_message(wrapper) == "Salesforce rejected the access token."
+
+
+def test_a_quiet_console_says_when_a_step_was_skipped(capsys):
+    import dagster as dg
+
+    from pipelines.progress import progress_console
+
+    @dg.asset(output_required=False)
+    def upstream():
+        yield from ()  # yields nothing: the asset downstream of it is skipped
+
+    @dg.asset(deps=[upstream])
+    def downstream() -> None:
+        pass
+
+    job = dg.Definitions(
+        assets=[upstream, downstream],
+        jobs=[dg.define_asset_job("two", executor_def=dg.in_process_executor)],
+        loggers={"console": progress_console},
+    ).resolve_job_def("two")
+    result = job.execute_in_process(
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO", "quiet": True}}}},
+    )
+    assert result.success
+    lines = capsys.readouterr().err.splitlines()
+    assert [line[9:] for line in lines if "downstream" in line] == ["downstream: skipped"]
+    assert [line[9:] for line in lines if "upstream" in line and "down" not in line] == [
+        "upstream: done in 0.0 s"
+    ]
