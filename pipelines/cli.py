@@ -22,6 +22,7 @@ import argparse
 import datetime as dt
 import os
 import sys
+import warnings
 from importlib.metadata import entry_points
 
 from connectors.errors import TrustgapError
@@ -43,6 +44,11 @@ def _prepare_environment() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    # GX imports PySpark wherever it is installed, and PySpark warns about pandas 3 on
+    # import; Trustgap's Spark jobs move no data through pandas, so it is only noise.
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
     from pipelines.project import ensure_dagster_home
 
     ensure_dagster_home()

@@ -12,6 +12,7 @@ Dagster instance either way.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import threading
@@ -199,6 +200,31 @@ class _ConsoleHandler(logging.StreamHandler):
             self.progress.handle(record)
 
 
+_OWN_DESCRIPTORS: dict[tuple[int, int, int], object] = {}
+
+
+def own_descriptor(stream):
+    """`stream` through a file descriptor of its own, opened once per process and target.
+
+    While a run executes, Dagster's compute-log capture points descriptors 1 and 2 at
+    a file and copies that file back with `tail -F`, which polls once a second and is
+    stopped without a last look: the lines written in a run's final second could
+    vanish from the terminal (CI once lost the trust report's "done" line). The
+    progress lines bypass the capture; the UI keeps every event in its own log.
+    """
+    try:
+        fd = stream.fileno()
+        target = os.fstat(fd)
+    except (AttributeError, OSError, ValueError):
+        return stream  # no descriptor to be redirected (an io.StringIO, pytest's capsys)
+    key = (fd, target.st_dev, target.st_ino)
+    if key not in _OWN_DESCRIPTORS:
+        _OWN_DESCRIPTORS[key] = os.fdopen(
+            os.dup(fd), "w", buffering=1, encoding=stream.encoding, errors="backslashreplace"
+        )
+    return _OWN_DESCRIPTORS[key]
+
+
 @dg.logger(
     dg.Field(
         {
@@ -220,8 +246,9 @@ def progress_console(init_context: dg.InitLoggerContext) -> logging.Logger:
     expected = config.get("expected_warnings") or {}
     # Step events arrive at DEBUG; the filter keeps the few worth a line.
     logger = logging.Logger("trustgap", level=logging.DEBUG)
-    progress = _TerminalProgress(sys.stderr) if quiet and sys.stderr.isatty() else None
-    console = _ConsoleHandler(sys.stderr, progress)
+    stream = own_descriptor(sys.stderr)
+    progress = _TerminalProgress(stream) if quiet and stream.isatty() else None
+    console = _ConsoleHandler(stream, progress)
     console.setFormatter(ProgressFormatter(expected))
     console.addFilter(_ShownOnly(level, quiet=quiet))
     logger.addHandler(console)

@@ -96,6 +96,14 @@ def test_the_demo_prints_a_line_per_step_not_per_dbt_node(demo_run):
     assert "raw_salesforce: Opportunity: full sync over REST" in text
 
 
+def test_the_progress_lines_bypass_dagsters_output_capture(demo_run):
+    # Dagster copies a run's captured stderr back to the terminal with `tail -F`,
+    # stopped without a last look: a line written through it could be lost.
+    (captured,) = demo_run["home"].glob("storage/*/compute_logs/*.err")
+    assert " trust_report: done in " in demo_run["err"]
+    assert " done in " not in captured.read_text(encoding="utf-8")
+
+
 def _step_events(demo_run, step: str) -> str:
     """What the run's event log holds for `step`: why a progress line is missing."""
     import dagster as dg
