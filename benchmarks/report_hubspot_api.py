@@ -31,8 +31,14 @@ def hubspot_section(r: dict) -> str:
         "",
         f"Floor = {needed['total']:,} requests needed ÷ {allowed['rate_per_s']:g} requests/s "
         f"allowed. Needed: list pages {pages}, plus {needed['other']} other calls "
-        f"(associations, watermark searches, account, pipelines: as counted). "
-        f"Requests by kind: "
+        f"(associations, watermark searches, account, pipelines: as counted)"
+        + (
+            f"; not needed: {counts} counts (a one-result search per object whose total "
+            "puts the object with the most pages left first when the limit makes them wait)"
+            if (counts := (run.get("client_requests") or {}).get("count"))
+            else ""
+        )
+        + ". Requests by kind: "
         + ", ".join(f"{k} {v:,}" for k, v in sorted(r["requests_by_kind"].items()))
         + f". One request after another, the latency alone would cost "
         f"{r['latency_bound_s']:.1f} s ({r['requests']:,} x {r['latency_ms']:g} ms); "

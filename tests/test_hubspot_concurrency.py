@@ -247,3 +247,35 @@ def test_retries_free_their_attempts_slot_so_a_tiny_budget_never_deadlocks():
         thread.join(timeout=30)
     assert done, "the sync never finished"
     assert storm.fired == 4
+
+
+def test_a_free_slot_goes_to_the_waiting_thread_with_more_pages_left():
+    """The window is full; the thread with 800 pages left waits for its next free slot
+    and wakes late (a busy machine). A thread with 3 pages left that arrives while the
+    slot is free steps back until the first has taken it, then gets the next one."""
+    interval = 0.3
+
+    def sleep(seconds: float) -> None:
+        late = 0.25 if threading.current_thread().name == "long" else 0.0
+        time.sleep(seconds + late)
+
+    limiter = RequestLimiter(RateLimits(requests=1, interval_s=interval), sleep=sleep)
+    assert limiter.budget == 1
+    limiter.acquire()
+    limiter.release()  # the window is full until `interval` after this answer
+    order = []
+
+    def client(priority: int) -> None:
+        limiter.prioritise(priority)
+        limiter.acquire()
+        order.append(threading.current_thread().name)
+        limiter.release()
+
+    long = threading.Thread(target=client, args=(800,), name="long")
+    short = threading.Thread(target=client, args=(3,), name="short")
+    long.start()
+    time.sleep(interval + 0.05)  # the slot is free; "long" is still asleep
+    short.start()
+    long.join(timeout=5)
+    short.join(timeout=5)
+    assert order == ["long", "short"]

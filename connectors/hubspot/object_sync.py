@@ -27,8 +27,9 @@ HubSpot is removed here when the record is next synced. This module reads;
 
 Objects sync concurrently (`run`, `HubSpotSettings.concurrency` workers): one
 object's pages are chained by their `after` cursor, so requests overlap across
-objects, paced by the one shared limiter. Each object lands exactly as above,
-its chunks in order on a landing thread of its own (`ObjectLanding`, which also reads
+objects, paced by the one shared limiter, which serves the object with the most
+pages left first (a full pass of several pages counts its object once for that).
+Each object lands exactly as above, its chunks in order on a landing thread of its own (`ObjectLanding`, which also reads
 their associations) while the object reads its next pages; landings take turns
 on the one DuckDB connection (`_db`), and only the writes do: requests and
 decoding run outside it. The pool and the landing threads are the CRM-neutral
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -259,21 +261,38 @@ class HubSpotSync:
     def _full_pass(self, obj: CrmObject, state: CursorState, landing: ObjectLanding) -> CursorState:
         limit = HISTORY_LIST_LIMIT if obj.history else LIST_LIMIT
         after = state.after
+        # With objects in flight together, the one with the most pages left goes first
+        # when the rate limit makes them wait (ratelimit.py): a fresh pass that needs
+        # more than one page counts the object once (a resumed pass has no count).
+        count = self.concurrency > 1 and after is None
+        left = 0
         chunk: list[dict] = []
-        while True:
-            self._check_stop()
-            page = self.api.list_page(
-                obj.name, properties=obj.properties, history=obj.history, after=after, limit=limit
-            )
-            chunk.extend(page.get("results") or [])
-            after = _next_after(page, after)
-            if after is None:
-                done = CursorState("incremental", since=state.started - self.overlap_ms)
-                landing.land(chunk, done)
-                return done
-            if len(chunk) >= self.chunk_rows:
-                landing.land(chunk, CursorState("full", started=state.started, after=after))
-                chunk = []
+        try:
+            while True:
+                self._check_stop()
+                page = self.api.list_page(
+                    obj.name,
+                    properties=obj.properties,
+                    history=obj.history,
+                    after=after,
+                    limit=limit,
+                )
+                results = page.get("results") or []
+                chunk.extend(results)
+                after = _next_after(page, after)
+                if count and after is not None:
+                    left, count = self.api.count(obj.name), False
+                left = max(0, left - len(results))
+                self.api.limiter.prioritise(math.ceil(left / limit))
+                if after is None:
+                    done = CursorState("incremental", since=state.started - self.overlap_ms)
+                    landing.land(chunk, done)
+                    return done
+                if len(chunk) >= self.chunk_rows:
+                    landing.land(chunk, CursorState("full", started=state.started, after=after))
+                    chunk = []
+        finally:
+            self.api.limiter.prioritise(0)  # the worker's next object starts afresh
 
     def _window(self, obj: CrmObject, state: CursorState, landing: ObjectLanding) -> CursorState:
         """Every record modified since `state.since`, in id order; returns the next state."""

@@ -17,6 +17,14 @@ after its answer came back (`release`): whatever the latency, every request
 HubSpot can still count in its window is counted in ours, and a budget of N
 never lets N + 1 reach HubSpot's window (tests/test_hubspot_concurrency.py).
 
+When the window is full, the workers' requests queue for its next free slot, and
+a free slot goes to the waiting thread with the most work left (`prioritise`:
+an object's list pages still to read). One object's pages are a chain (each
+needs the previous page's cursor), so taking turns would stretch the largest
+object's chain by the number of workers and leave it running alone at the end;
+served first, it runs at the latency's pace while the others fill the rest of
+the window.
+
 `HubSpotRetry` is the urllib3 retry policy the SDK is given: it retries POST
 (search, batch reads) as well as GET, waits out a 429 the way its headers say
 (Retry-After, else the window's interval), never retries the daily limit, and
@@ -99,31 +107,58 @@ class RequestLimiter:
         self._paused_until = 0.0
         self._lock = threading.Lock()
         self._held = threading.local()
+        # Threads waiting for a request slot, by thread id: their priority.
+        self._waiting: dict[int, int] = {}
+
+    def prioritise(self, priority: int) -> None:
+        """This thread's claim on the next free slot: higher goes first (0: none)."""
+        self._held.priority = priority
 
     def acquire(self, kind: str = "api") -> None:
         """Take one request slot (searches also take one of the per-second slots)."""
-        while True:
-            with self._lock:
-                now = self.clock()
-                self._sent = _expire(self._sent, now - self.interval_s)
-                self._searches = _expire(self._searches, now - 1.0)
-                wait = self._paused_until - now
-                if len(self._sent) >= self.budget:
-                    wait = max(wait, _next_free(self._sent, self.interval_s, now))
-                if kind == SEARCH and len(self._searches) >= self.limits.search_budget:
-                    wait = max(wait, _next_free(self._searches, 1.0, now))
-                if wait <= 0:
-                    slot = _Slot(now)
-                    self._sent.append(slot)
-                    if kind == SEARCH:
-                        self._searches.append(slot)
-                    held = getattr(self._held, "slots", None)
-                    if held is None:
-                        held = self._held.slots = []
-                    held.append(slot)
-                    return
-                self.waited_s += wait
-            self.sleep(wait)
+        me = threading.get_ident()
+        priority = getattr(self._held, "priority", 0)
+        try:
+            while True:
+                with self._lock:
+                    now = self.clock()
+                    self._sent = _expire(self._sent, now - self.interval_s)
+                    self._searches = _expire(self._searches, now - 1.0)
+                    wait = self._paused_until - now
+                    if len(self._sent) >= self.budget:
+                        wait = max(wait, _next_free(self._sent, self.interval_s, now))
+                    if kind == SEARCH and len(self._searches) >= self.limits.search_budget:
+                        wait = max(wait, _next_free(self._searches, 1.0, now))
+                    if wait <= 0 and kind != SEARCH and self._outranked(me, priority):
+                        # The slot is the waiting thread's with more pages left.
+                        wait = _YIELD_S
+                    if wait <= 0:
+                        self._waiting.pop(me, None)
+                        self._take(now, kind)
+                        return
+                    if kind != SEARCH:
+                        # Searches have a window of their own: nobody steps back for them.
+                        self._waiting[me] = priority
+                    self.waited_s += wait
+                self.sleep(wait)
+        finally:
+            # Left without a slot (an error, an interrupt while sleeping): stop waiting.
+            if me in self._waiting:
+                with self._lock:
+                    self._waiting.pop(me, None)
+
+    def _outranked(self, me: int, priority: int) -> bool:
+        return any(p > priority for thread, p in self._waiting.items() if thread != me)
+
+    def _take(self, now: float, kind: str) -> None:
+        slot = _Slot(now)
+        self._sent.append(slot)
+        if kind == SEARCH:
+            self._searches.append(slot)
+        held = getattr(self._held, "slots", None)
+        if held is None:
+            held = self._held.slots = []
+        held.append(slot)
 
     def release(self) -> None:
         """The answer to this thread's request (and any retries of it) is back."""
@@ -260,6 +295,8 @@ def _expire(window: list[_Slot], before: float) -> list[_Slot]:
 
 # How long to look again when every slot of a full window is still in flight.
 _IN_FLIGHT_POLL_S = 0.01
+# How long a thread steps back from a free slot that a thread with more work left waits for.
+_YIELD_S = 0.002
 
 
 def _next_free(window: list[_Slot], interval_s: float, now: float) -> float:
