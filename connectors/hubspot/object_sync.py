@@ -29,13 +29,13 @@ Objects sync concurrently (`run`, `HubSpotSettings.concurrency` workers): one
 object's pages are chained by their `after` cursor, so requests overlap across
 objects, paced by the one shared limiter, which serves the object with the most
 pages left first (a full pass of several pages counts its object once for that).
-Each object lands exactly as above, its chunks in order on a landing thread of
-its own (`ObjectLanding`, which also reads their associations) while the object
-reads its next pages; landings take turns on the one DuckDB connection (`_db`), and only the writes do: requests and
-decoding run outside it. The pool and the landing threads are the CRM-neutral
-ones of `connectors/workers.py`. When the caller stops the run (an
-error it will raise), the other workers stop at their next request or landing,
-so every object keeps just the pages committed with its cursor.
+Each object lands exactly as above, its chunks in order on a landing thread of its
+own (`ObjectLanding`, which also reads their associations) while the object reads
+its next pages; landings take turns on the one DuckDB connection (`_db`), and only
+the writes do: requests and decoding run outside it. The pool and the landing
+threads are the CRM-neutral ones of `connectors/workers.py`. When the caller stops
+the run (an error it will raise), the other workers stop at their next request or
+landing, so every object keeps just the pages committed with its cursor.
 """
 
 from __future__ import annotations
