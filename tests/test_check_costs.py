@@ -229,3 +229,19 @@ def test_great_expectations_is_imported_without_pyspark_which_stays_importable()
     )
 
     assert done.stdout.split("\n")[:2] == ["False 1 False", "SparkSession"], done.stderr
+
+
+def test_the_quarantine_tables_are_checked_in_one_step_each_table_its_own_check(tiny_nightly):
+    events = tiny_nightly.result.all_events
+    steps = {e.step_key for e in events if e.event_type_value == "STEP_START"}
+    evaluations = {
+        e.check_name: e
+        for e in tiny_nightly.result.get_asset_check_evaluations()
+        if e.check_name.startswith("quarantined_")
+    }
+
+    assert {s for s in steps if "quarantine" in s} == {"quarantine_checks"}
+    assert set(evaluations) == {"quarantined_activities", "quarantined_deals", "quarantined_users"}
+    for name, evaluation in evaluations.items():
+        assert evaluation.asset_key.path == ["quarantine", name.removeprefix("quarantined_")]
+        assert evaluation.metadata["query"].value.startswith("select * from quarantine.")
