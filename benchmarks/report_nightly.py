@@ -49,6 +49,8 @@ def phase_table(r: dict) -> str:
             f"Trust report step: {r['report']['wall_s']:.1f} s wall, "
             f"{r['report']['cpu_s']:.1f} s CPU (in the total; the floor builds no report)."
         )
+    if r.get("gx_validations") is not None:
+        notes.append(f"Checks: {r['gx_validations']} great-expectations validations.")
     nodes = (r.get("floor") or {}).get("dbt_nodes")
     if nodes:
         notes.append(f"dbt: {nodes['models']} models and {nodes['tests']} data tests ran.")

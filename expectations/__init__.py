@@ -15,7 +15,7 @@ from expectations.context import ValidationContext, attach_baseline
 from expectations.errors import ExpectationTableMissing, SuiteError
 from expectations.gx_engine import build_gx_expectation, warm_up
 from expectations.results import ExpectationOutcome, SuiteResult
-from expectations.runner import CHUNK_ROWS, validate_table
+from expectations.runner import CHUNK_ROWS, TableRead, read_table, validate_table, validate_tables
 from expectations.suites import SUITES_DIR, ExpectationSpec, Suite, load_suite, load_suites
 
 __all__ = [
@@ -27,11 +27,14 @@ __all__ = [
     "Suite",
     "SuiteError",
     "SuiteResult",
+    "TableRead",
     "ValidationContext",
     "attach_baseline",
     "build_gx_expectation",
     "load_suite",
     "load_suites",
+    "read_table",
     "validate_table",
+    "validate_tables",
     "warm_up",
 ]

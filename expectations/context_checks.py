@@ -3,7 +3,8 @@
 Referential integrity reads another table, the row-count change the previous published
 run, freshness the run's reference moment (both from the ``ValidationContext`` the
 caller passes). DuckDB computes each figure; GX's ``expect_column_values_to_be_between``
-judges it, except referential integrity, judged like uniqueness from the orphan count.
+judges it (a ``Judgement`` the runner hands GX with the others of its validation run),
+except referential integrity, judged like uniqueness from the orphan count.
 """
 
 import datetime as dt
@@ -13,7 +14,7 @@ import duckdb
 
 from expectations.context import ValidationContext
 from expectations.errors import ExpectationTableMissing
-from expectations.gx_engine import judge_value
+from expectations.gx_engine import Judgement
 from expectations.outcomes import SAMPLE_SIZE, error_field, mostly_success, outcome, percent
 from expectations.results import ExpectationOutcome
 from expectations.strategies import FRESHNESS, REFERENTIAL, ROW_COUNT_CHANGE
@@ -30,8 +31,9 @@ def validate_in_context(
     spec: ExpectationSpec,
     row_count: int,
     context: ValidationContext,
-) -> ExpectationOutcome:
-    """One of Trustgap's types: the figure comes from DuckDB, the verdict from GX."""
+) -> ExpectationOutcome | Judgement:
+    """One of Trustgap's types: the figure comes from DuckDB, the verdict from GX (the
+    ``Judgement`` returned, when there is a figure to judge)."""
     table = f"{quote(suite.schema)}.{quote(suite.name)}"
     try:
         if spec.type == REFERENTIAL:
@@ -120,7 +122,7 @@ def _validate_row_count_change(
     spec: ExpectationSpec,
     row_count: int,
     context: ValidationContext,
-) -> ExpectationOutcome:
+) -> ExpectationOutcome | Judgement:
     observed: dict[str, Any] = {"current_rows": row_count, "previous_rows": None, "ratio": None}
     catalog = context.baseline_catalog
     if catalog is None:
@@ -145,9 +147,8 @@ def _validate_row_count_change(
         return outcome(spec, success=True, observed={**observed, "note": note})
     ratio = row_count / previous
     bounds = {"min_value": spec.kwargs.get("min_ratio"), "max_value": spec.kwargs.get("max_ratio")}
-    success, error = judge_value(spec, ratio, **bounds)
     observed["ratio"] = round(ratio, 4)
-    return outcome(spec, success=success, observed={**observed, **error_field(error)})
+    return Judgement(spec, float(ratio), bounds, _finish(spec, observed))
 
 
 def _validate_freshness(
@@ -157,7 +158,7 @@ def _validate_freshness(
     spec: ExpectationSpec,
     row_count: int,
     context: ValidationContext,
-) -> ExpectationOutcome:
+) -> ExpectationOutcome | Judgement:
     name, data_type = columns[spec.kwargs["column"].lower()]
     if not data_type.upper().startswith(_TIME_TYPES):
         message = f"column {name!r} is {data_type}; freshness needs a timestamp or date column"
@@ -193,6 +194,14 @@ def _validate_freshness(
     # A table synced after its newest row landed was checked and had nothing new.
     latest = max(t for t in (latest, context.last_synced_at) if t is not None)
     age_hours = (reference - latest).total_seconds() / 3600
-    success, error = judge_value(spec, age_hours, max_value=max_age_hours)
     observed["age_hours"] = round(age_hours, 2)
-    return outcome(spec, success=success, observed={**observed, **error_field(error)})
+    return Judgement(spec, float(age_hours), {"max_value": max_age_hours}, _finish(spec, observed))
+
+
+def _finish(spec: ExpectationSpec, observed: dict[str, Any]):
+    """The outcome once GX has judged the figure: ``observed`` and GX's error if any."""
+
+    def finish(success: bool, error: str | None) -> ExpectationOutcome:
+        return outcome(spec, success=success, observed={**observed, **error_field(error)})
+
+    return finish

@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 
 from expectations.gx_engine import (
+    Judgement,
     exception_message,
     gx_validate,
     outcome_from_gx,
@@ -47,8 +48,9 @@ def validate_aggregate(
     table: str,
     columns: Columns,
     spec: ExpectationSpec,
-) -> ExpectationOutcome:
-    """One aggregate expectation of GX's: the figure from DuckDB, the verdict from GX."""
+) -> ExpectationOutcome | Judgement:
+    """One aggregate expectation of GX's: the figure from DuckDB, the verdict from GX (a
+    bound on the figure is the ``Judgement`` returned, judged with the run's others)."""
     if spec.type in UNIQUENESS:
         return validate_uniqueness(con, table, columns, spec)
     column = spec.kwargs.get("column")
@@ -62,20 +64,18 @@ def validate_aggregate(
     template = SAME_ON_AGGREGATE.get(spec.type) or BOUNDS_ON_AGGREGATE[spec.type]
     expression = template.format(column=value_expr(columns, column) if column else "")
     (value,) = con.execute(f"select {expression} from {table}").fetchall()[0]
-    if spec.type in SAME_ON_AGGREGATE:
-        # min/max/mean/median/sum of a one-value column is that value: GX sees its own check.
-        frame = pd.DataFrame({column: [value]})
-        expectation = tagged(spec, 0)
-    else:
+    if spec.type in BOUNDS_ON_AGGREGATE:
         bounds = {k: v for k, v in spec.kwargs.items() if k not in ("column", "value")}
         if "value" in spec.kwargs:
             bounds |= {"min_value": spec.kwargs["value"], "max_value": spec.kwargs["value"]}
-        frame = pd.DataFrame({"value": [value]})
-        between = ExpectationSpec(
-            "expect_column_values_to_be_between", {"column": "value", **bounds}, spec.severity
-        )
-        expectation = tagged(between, 0)
-    (er,) = gx_validate(frame, [expectation])
+
+        def finish(success: bool, error: str | None) -> ExpectationOutcome:
+            observed = {"error": error} if error else {"observed_value": to_jsonable(value)}
+            return outcome(spec, success=success, observed=observed)
+
+        return Judgement(spec, value, bounds, finish)
+    # min/max/mean/median/sum of a one-value column is that value: GX sees its own check.
+    (er,) = gx_validate(pd.DataFrame({column: [value]}), [tagged(spec, 0)])
     error = exception_message(er)
     observed = {"error": error} if error else {"observed_value": to_jsonable(value)}
     return outcome(spec, success=bool(er.success) and not error, observed=observed)

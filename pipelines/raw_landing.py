@@ -17,6 +17,8 @@ import dagster as dg
 import pyarrow as pa
 
 import expectations
+from connectors.hubspot.objects import RAW_SCHEMA as HUBSPOT_SCHEMA
+from connectors.salesforce.objects import RAW_SCHEMA as SALESFORCE_SCHEMA
 from connectors.sync_report import TableReport, leave_empty
 from pipelines.resources import CrmSource, RunParams, Warehouse
 from pipelines.retries import retry_transient_failures
@@ -24,6 +26,8 @@ from pipelines.retries import retry_transient_failures
 # (connection, con, tables selected, loaded_at, on_progress, logger) -> reports
 Sync = Callable[..., Iterator[TableReport]]
 LOG_EVERY_ROWS = 50_000
+# Each CRM's raw schema: a run lands its own CRM's and empties the others'.
+RAW_SCHEMAS = {"salesforce": SALESFORCE_SCHEMA, "hubspot": HUBSPOT_SCHEMA}
 
 
 def land_crm(

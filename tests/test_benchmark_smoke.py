@@ -32,6 +32,10 @@ def test_the_benchmark_reports_every_phase_with_its_floor(tmp_path):
         assert saved["floor"]["phases"][name]["wall_s"] > 0, name
     assert saved["total"]["ratio"] > 0
     assert "| extract |" in report.phase_table(saved)
+    # How many GX validations the checks paid for (each has a fixed cost, #17).
+    assert saved["gx_validations"] > 0
+    note = f"Checks: {saved['gx_validations']} great-expectations validations."
+    assert note in report.phase_table(saved)
 
 
 def test_the_peer_runner_lands_the_same_live_rows_in_each_trustgap_arm(tmp_path):

@@ -10,6 +10,11 @@ run continue.
 Checks read the run's working warehouse. Row-count changes are judged against the
 previous published warehouse, attached read-only; freshness against the run's
 reference moment with the dbt vars' thresholds, both from pipelines.freshness.
+
+A run reads one CRM and empties the other's raw tables (pipelines/raw_landing.py).
+Those suites are not validated: each check passes saying the table is another CRM's
+and empty (`not_validated` in its metadata), unless the table holds rows, which are
+then validated as on any run.
 """
 
 import dataclasses
@@ -26,11 +31,14 @@ from expectations import (
     ValidationContext,
     attach_baseline,
     load_suites,
-    validate_table,
+    read_table,
+    validate_tables,
 )
 from expectations.strategies import FRESHNESS, ROW_COUNT_CHANGE
+from expectations.warehouse_sql import quote
 from pipelines import freshness
-from pipelines.resources import RunParams, Warehouse
+from pipelines.raw_landing import RAW_SCHEMAS
+from pipelines.resources import CrmSource, RunParams, Warehouse
 from pipelines.settings import Settings
 
 
@@ -69,10 +77,13 @@ def _layer_checks(schema: str, suites: list[Suite]) -> dg.AssetChecksDefinition:
 
     @dg.multi_asset_check(specs=specs, name=f"gx_{schema}", can_subset=True)
     def _check(
-        context: dg.AssetCheckExecutionContext, warehouse: Warehouse, run_params: RunParams
+        context: dg.AssetCheckExecutionContext,
+        warehouse: Warehouse,
+        run_params: RunParams,
+        crm: CrmSource,
     ) -> Iterator[dg.AssetCheckResult]:
         chosen = [s for key, s in keys.items() if key in context.selected_asset_check_keys]
-        yield from check_suites(chosen, warehouse, run_params)
+        yield from check_suites(chosen, warehouse, run_params, platform=crm.platform())
 
     return _check
 
@@ -82,27 +93,102 @@ def _check_key(suite: Suite) -> dg.AssetCheckKey:
 
 
 def check_suites(
-    suites: list[Suite], warehouse: Warehouse, run_params: RunParams
+    suites: list[Suite],
+    warehouse: Warehouse,
+    run_params: RunParams,
+    *,
+    platform: str | None = None,
 ) -> Iterator[dg.AssetCheckResult]:
     """Each suite's check result, validated on one connection to the run's working file.
 
-    A suite that cannot run (its table missing, a suite GX rejects) raises, as when it
-    had a step of its own, but only once the others have given their verdicts.
+    ``platform`` is the CRM the run reads: the other CRM's raw tables, which the run
+    emptied, are reported as not validated (``_other_crms_empty_tables``); None
+    validates every suite. A suite that cannot run (its table missing, a suite GX
+    rejects) raises, as when it had a step of its own, but only once the others have
+    given their verdicts.
     """
     errors: list[Exception] = []
-    with (
-        warehouse.connect(read_only=True) as con,
-        _validation_contexts(con, suites, warehouse, run_params) as context_for,
-    ):
+    with warehouse.connect(read_only=True) as con:
+        emptied = _other_crms_empty_tables(con, suites, platform)
         for suite in suites:
-            try:
-                result = validate_table(con, suite, context=context_for(suite))
-            except (ExpectationTableMissing, SuiteError) as exc:
-                errors.append(exc)
-                continue
-            yield _check_result(_check_key(suite), result)
+            if suite.table in emptied:
+                yield _not_validated(_check_key(suite), suite, platform)
+        validated = [suite for suite in suites if suite.table not in emptied]
+        if validated:
+            yield from _validate_suites(con, validated, warehouse, run_params, errors)
     if errors:
         raise errors[0]
+
+
+def _validate_suites(
+    con: duckdb.DuckDBPyConnection,
+    suites: list[Suite],
+    warehouse: Warehouse,
+    run_params: RunParams,
+    errors: list[Exception],
+) -> Iterator[dg.AssetCheckResult]:
+    """Each suite's result; GX judges the suites' single figures in one validation."""
+    reads = []
+    with _validation_contexts(con, suites, warehouse, run_params) as context_for:
+        for suite in suites:
+            try:
+                reads.append(read_table(con, suite, context=context_for(suite)))
+            except (ExpectationTableMissing, SuiteError) as exc:
+                errors.append(exc)
+    for read, result in zip(reads, validate_tables(reads), strict=True):
+        yield _check_result(_check_key(read.suite), result)
+
+
+def _other_crms_empty_tables(
+    con: duckdb.DuckDBPyConnection, suites: list[Suite], platform: str | None
+) -> set[str]:
+    """The tables of ``suites`` in another CRM's raw schema than ``platform``'s that hold
+    no rows: the run's raw step emptied them, so there is nothing to validate. A table
+    that holds rows all the same is left out, and is validated."""
+    if platform is None:
+        return set()
+    others = {schema for crm, schema in RAW_SCHEMAS.items() if crm != platform}
+    candidates = [s for s in suites if s.schema in others]
+    if not candidates:
+        return set()
+    present = {
+        (schema.lower(), name.lower())
+        for schema, name in con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = current_database()"
+        ).fetchall()
+    }
+    empty = set()
+    for suite in candidates:
+        if (suite.schema.lower(), suite.name.lower()) not in present:
+            continue  # validated, so that the missing table fails its check as it should
+        table = f"{quote(suite.schema)}.{quote(suite.name)}"
+        if con.execute(f"select not exists (select 1 from {table})").fetchone()[0]:
+            empty.add(suite.table)
+    return empty
+
+
+def _not_validated(
+    key: dg.AssetCheckKey, suite: Suite, platform: str | None
+) -> dg.AssetCheckResult:
+    reason = (
+        f"Not validated: this run reads {platform}, and {suite.table} is another CRM's "
+        "raw table, which the run emptied (0 rows)."
+    )
+    return dg.AssetCheckResult(
+        asset_key=key.asset_key,
+        check_name=key.name,
+        passed=True,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=reason,
+        metadata={
+            "table": suite.table,
+            "rows": 0,
+            "not_validated": reason,
+            "run_crm": platform,
+            "expectations_evaluated": 0,
+        },
+    )
 
 
 def _check_result(key: dg.AssetCheckKey, result) -> dg.AssetCheckResult:
