@@ -42,10 +42,16 @@ FIRST_DAY = dt.date(2026, 11, 27)
 NEXT_DAY = FIRST_DAY + dt.timedelta(days=1)
 TOKEN = "incremental-test-token"
 # The models built incrementally (their config blocks), compared row for row.
-INCREMENTAL_MODELS = ("intermediate.int_deal_field_history",)
+INCREMENTAL_MODELS = ("intermediate.int_deal_field_history", "intermediate.int_deal_stage_history")
 # The as-of parts over them (exact for any as_of) and the table of actions read
 # from them, compared row for row too.
-AS_OF_MODELS = ("intermediate.int_deal_field_periods", "intermediate.int_deal_actions")
+AS_OF_MODELS = (
+    "intermediate.int_deal_field_periods",
+    "intermediate.int_deal_actions",
+    "intermediate.int_deal_stage_periods",
+    "intermediate.int_stage_transitions",
+    "intermediate.int_stage_entries",
+)
 # They and everything downstream of them, in dbt's selection syntax.
 DOWNSTREAM = [f"{model.split('.')[1]}+" for model in INCREMENTAL_MODELS]
 
@@ -140,6 +146,33 @@ def assert_built_incrementally(first: dict[str, tuple], second: dict[str, tuple]
         model = table.split(".")[1]
         assert second[model][0] > first[model][0], model
         assert second[model][2] == first[model][2], model
+
+
+def stage_events(working: Path, touched: dict[str, str]) -> dict[str, list[str | None]]:
+    """The stage each event of the day's restaged, emptied, inserted and deleted
+    deals reached, in int_deal_stage_history's order (None: the deal's creation)."""
+    names = ("restaged", "emptied", "inserted", "deleted")
+    with duckdb.connect(str(working), read_only=True) as con:
+        events = dict(
+            con.execute(
+                "select deal_id, list(to_stage order by event_number) "
+                "from intermediate.int_deal_stage_history "
+                "where deal_id in (select unnest(?)) group by 1",
+                [[touched[name] for name in names]],
+            ).fetchall()
+        )
+    return {name: events.get(touched[name], []) for name in names}
+
+
+def assert_day_in_stage_history(working: Path, touched: dict[str, str]) -> None:
+    """The day's stage changes are in the incremental table, not just equal by accident."""
+    events = stage_events(working, touched)
+    assert events["restaged"][0] is None
+    assert events["restaged"][-1] == "Closed Lost"
+    # it lost every logged change: its creation at most (none if it is not live)
+    assert events["emptied"] in ([None], [])
+    assert events["inserted"] == [None]
+    assert events["deleted"] == []
 
 
 def mixed_day(fake: FakeSalesforce) -> dict[str, str]:
@@ -346,6 +379,7 @@ def test_salesforce_day_of_changes_incremental_equals_full_refresh(salesforce_or
     assert changes[touched["restaged"]][-1] == "stage"
     assert "close_date" in changes[touched["late"]]
     assert touched["emptied"] not in changes
+    assert_day_in_stage_history(working, touched)
     with duckdb.connect(str(working), read_only=True) as con:
         activities = con.execute(
             "select action_id, deal_id from intermediate.int_deal_actions "
@@ -439,14 +473,24 @@ def test_hubspot_day_of_changes_incremental_equals_full_refresh(hubspot_portal, 
             "select count(*) from intermediate.int_deal_field_history where deal_id = ?",
             [touched["archived"]],
         ).fetchone()[0]
+        stage_moves = con.execute(
+            "select deal_id, to_stage from intermediate.int_deal_stage_history "
+            "where occurred_at >= ? and event_number > 0",
+            [touched["at"]],
+        ).fetchall()
+        archived_events = con.execute(
+            "select count(*) from intermediate.int_deal_stage_history where deal_id = ?",
+            [touched["archived"]],
+        ).fetchone()[0]
     assert {
         (touched["restaged"], "stage"),
         (touched["reassigned"], "owner"),
         (touched["repriced"], "amount"),
     } <= changed
     assert late == 1
+    assert [deal for deal, _ in stage_moves] == [touched["restaged"]]
     # An archived deal's history goes with it.
-    assert archived == 0
+    assert (archived, archived_events) == (0, 0)
 
 
 def test_periodic_full_rebuild_is_due_after_the_setting_days(tmp_path):

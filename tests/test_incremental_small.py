@@ -29,6 +29,7 @@ from tests.test_incremental_models import (
     NEXT_DAY,
     TOKEN,
     assert_built_incrementally,
+    assert_day_in_stage_history,
     assert_same_rows,
     full_refresh_copy,
     mixed_day,
@@ -98,3 +99,10 @@ def test_small_org_moved_activity_is_on_its_new_deal_only(small_day_of_changes):
             [touched["moved_task"], touched["deleted_task"]],
         ).fetchall()
     assert rows == [(touched["moved_task"], touched["moved_to"])]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_small_org_days_stage_changes_are_in_the_stage_history(small_day_of_changes):
+    working, _, _, _, touched = small_day_of_changes
+    assert_day_in_stage_history(working, touched)

@@ -3,7 +3,9 @@
 {#- One row per deal and open stage it entered up to as_of (P1, P2, stage_funnel): when
     it first entered, who owned it then, whether it later reached a stage further up
     the funnel (skipping the next one counts, losing does not), and the days it spent
-    there once it left. A deal still sitting in the stage has not resolved yet. -#}
+    there once it left. A deal still sitting in the stage has not resolved yet. The
+    owner at the entry is the one int_deal_stage_history logged at the event that
+    opened the stay. -#}
 
 with stage_periods as (
     select * from {{ ref('int_deal_stage_periods') }}
@@ -13,9 +15,12 @@ stages as (
     select * from {{ ref('int_stages') }}
 ),
 
-owner_periods as (
-    select * from {{ ref('int_deal_field_periods') }}
-    where field = 'owner'
+deals as (
+    select * from {{ ref('int_deals_as_of') }}
+),
+
+history as (
+    select * from {{ ref('int_deal_stage_history') }}
 ),
 
 placed as (
@@ -75,7 +80,13 @@ final as (
         first_entries.entered_at,
         first_entries.entered_on,
         {{ fiscal_quarter_start('first_entries.entered_on') }} as entered_quarter_start,
-        owner_periods.value as owner_id,
+        -- an owner period still running on as_of holds the deal's owner then, as in
+        -- int_deal_field_periods (history can miss a change the record has)
+        case
+            when opening_events.logged_owner_until <= {{ as_of_date() }}
+                then opening_events.logged_owner_id
+            else deals.owner_id
+        end as owner_id,
         per_deal_stage.is_in_stage,
         coalesce(first_entries.later_max_funnel_order > first_entries.funnel_order, false)
             as has_advanced,
@@ -90,13 +101,13 @@ final as (
         on
             first_entries.deal_id = per_deal_stage.deal_id
             and first_entries.stage = per_deal_stage.stage
-    left join owner_periods
+    inner join deals
+        on first_entries.deal_id = deals.deal_id
+    -- stay n was opened by event n - 1 (creation opens the first)
+    left join history as opening_events
         on
-            first_entries.deal_id = owner_periods.deal_id
-            and coalesce(first_entries.entered_at, {{ timestamp_min() }})
-            >= coalesce(owner_periods.valid_from, {{ timestamp_min() }})
-            and coalesce(first_entries.entered_at, {{ timestamp_min() }})
-            < coalesce(owner_periods.valid_to, {{ timestamp_max() }})
+            first_entries.deal_id = opening_events.deal_id
+            and first_entries.period_number - 1 = opening_events.event_number
 )
 
 select * from final
