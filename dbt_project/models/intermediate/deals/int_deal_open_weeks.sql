@@ -31,8 +31,9 @@ open_spans as (
         -- at least the creation week, even for a deal closed before it was created
         greatest(
             cast(date_trunc('week', created_on) as date),
-            cast(date_trunc('week', coalesce(least(closed_on, {{ as_of_date() }}), {{ as_of_date() }}))
-                as date)
+            cast(date_trunc(
+                'week', coalesce(least(closed_on, {{ as_of_date() }}), {{ as_of_date() }})
+            ) as date)
         ) as last_week
     from outcomes
 ),
