@@ -32,31 +32,19 @@ open_weeks as (
     select * from {{ ref('int_deal_open_weeks') }}
 ),
 
--- A deal with one owner throughout is in a subtree's week once, through that owner:
--- counted per owner and week first, and the few owner counts summed per leader. A
--- deal that changed hands can be in one week under two owners of the same subtree:
--- counted distinct. The two sets of deals do not meet, so the sums add up.
-owner_open_deals as (
-    select
-        owner_id,
-        week_start,
-        count(*) as open_deals
-    from open_weeks
-    where coalesce(is_single_owner, false)
-    group by owner_id, week_start
-),
-
+-- A deal with one owner throughout is in a subtree's week once: counted per owner, then
+-- summed per leader. Only deals that changed hands can be there twice: counted distinct.
 subtree_open_deal_parts as (
-    select
-        user_leaders.leader_id,
-        owner_open_deals.week_start,
-        owner_open_deals.open_deals
-    from owner_open_deals
+    select user_leaders.leader_id, owner_open_deals.week_start, owner_open_deals.open_deals
+    from (
+        select owner_id, week_start, count(*) as open_deals
+        from open_weeks
+        where coalesce(is_single_owner, false)
+        group by owner_id, week_start
+    ) as owner_open_deals
     inner join user_leaders
         on owner_open_deals.owner_id = user_leaders.user_id
-
     union all
-
     select
         user_leaders.leader_id,
         open_weeks.week_start,
@@ -69,10 +57,7 @@ subtree_open_deal_parts as (
 ),
 
 subtree_open_deals as (
-    select
-        leader_id,
-        week_start,
-        cast(sum(open_deals) as bigint) as subtree_open_deals
+    select leader_id, week_start, cast(sum(open_deals) as bigint) as subtree_open_deals
     from subtree_open_deal_parts
     group by leader_id, week_start
 ),
