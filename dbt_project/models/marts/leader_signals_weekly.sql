@@ -28,15 +28,38 @@ intervened_reports as (
     select * from {{ ref('int_leader_intervened_reports') }}
 ),
 
-subtree_open_deals as (
+open_weeks as (
+    select * from {{ ref('int_deal_open_weeks') }}
+),
+
+-- A deal with one owner throughout is in a subtree's week once: counted per owner, then
+-- summed per leader. Only deals that changed hands can be there twice: counted distinct.
+subtree_open_deal_parts as (
+    select user_leaders.leader_id, owner_open_deals.week_start, owner_open_deals.open_deals
+    from (
+        select owner_id, week_start, count(*) as open_deals
+        from open_weeks
+        where coalesce(is_single_owner, false)
+        group by owner_id, week_start
+    ) as owner_open_deals
+    inner join user_leaders
+        on owner_open_deals.owner_id = user_leaders.user_id
+    union all
     select
         user_leaders.leader_id,
         open_weeks.week_start,
-        count(distinct open_weeks.deal_id) as subtree_open_deals
-    from {{ ref('int_deal_open_weeks') }} as open_weeks
+        count(distinct open_weeks.deal_id) as open_deals
+    from open_weeks
     inner join user_leaders
         on open_weeks.owner_id = user_leaders.user_id
-    group by all
+    where not coalesce(open_weeks.is_single_owner, false)
+    group by user_leaders.leader_id, open_weeks.week_start
+),
+
+subtree_open_deals as (
+    select leader_id, week_start, cast(sum(open_deals) as bigint) as subtree_open_deals
+    from subtree_open_deal_parts
+    group by leader_id, week_start
 ),
 
 leader_weeks as (

@@ -16,7 +16,7 @@ actions as (
     select * from {{ ref('int_deal_actions') }}
 ),
 
-final as (
+counts as (
     select
         user_leaders.leader_id,
         actions.week_start,
@@ -47,9 +47,6 @@ final as (
                 and previous_owners.is_active
                 and actions.is_late_quarter
         ) as late_quarter_takeovers,  -- M4
-        count(distinct actions.deal_id) filter (
-            where actions.actor_id = user_leaders.leader_id and actions.is_deal_open
-        ) as touched_deals,
         count(*) filter (where actions.actor_id = user_leaders.leader_id) as interventions,
         count(*) filter (
             where actions.actor_id = user_leaders.leader_id and user_leaders.distance >= 2
@@ -60,6 +57,43 @@ final as (
     left join users as previous_owners
         on actions.owner_id = previous_owners.user_id
     group by all
+),
+
+-- M6: the open deals a leader touched in their subtree, from the leader's own actions
+-- only: a distinct count over every subtree action (millions of rows) to keep a few
+touched as (
+    select
+        user_leaders.leader_id,
+        actions.week_start,
+        count(distinct actions.deal_id) as touched_deals
+    from actions
+    inner join user_leaders
+        on
+            actions.owner_id = user_leaders.user_id
+            and actions.actor_id = user_leaders.leader_id
+    where actions.is_deal_open
+    group by user_leaders.leader_id, actions.week_start
+),
+
+final as (
+    select
+        counts.leader_id,
+        counts.week_start,
+        counts.key_field_changes,
+        counts.leader_key_field_changes,
+        counts.activities,
+        counts.leader_activities,
+        counts.forecast_overrides,
+        counts.reassignments,
+        counts.late_quarter_takeovers,
+        coalesce(touched.touched_deals, 0) as touched_deals,
+        counts.interventions,
+        counts.skip_level_interventions
+    from counts
+    left join touched
+        on
+            counts.leader_id = touched.leader_id
+            and counts.week_start = touched.week_start
 )
 
 select * from final
