@@ -14,14 +14,8 @@
     is incremental by deal on DuckDB (macros/incremental.sql, README "Incremental
     models"): a night renumbers only the deals whose raw rows the landing wrote
     since the last build. -#}
--- depends_on: {{ ref('stg_salesforce__opportunities') }}
--- depends_on: {{ ref('stg_salesforce__opportunity_field_history') }}
--- depends_on: {{ ref('stg_salesforce__currency_types') }}
--- depends_on: {{ ref('stg_salesforce__dated_conversion_rates') }}
--- depends_on: {{ ref('stg_hubspot__deals') }}
--- depends_on: {{ ref('stg_hubspot__deal_property_history') }}
--- depends_on: {{ ref('stg_hubspot__deal_stages') }}
--- depends_on: {{ ref('stg_hubspot__owners') }}
+-- parsed unconditionally, so dbt sees the inputs the hooks and the scope ref():
+{%- do deal_change_inputs() + deal_change_references() %}
 {%- set scope = incremental_scope(deal_change_inputs(), deal_change_references())
     if incremental_enabled() and is_incremental() else none -%}
 {%- set partial = scope is not none and not scope.full %}

@@ -7,27 +7,12 @@
     post_hook="{{ incremental_record_build(deal_change_inputs(), deal_stage_references()) }}",
 ) }}
 
-{#- Every stage event of a live deal, whatever the as-of date: its creation (event
-    0, which opens its first stay) and each dated stage change (event n closes
-    stay n and opens stay n + 1), placed on the funnel, with the owner the logged
-    owner history gives at that moment. The per-deal history part of
-    int_deal_stage_periods, int_stage_transitions and int_stage_entries, which cut
-    it at as_of. Nothing here reads as_of: the stage changes up to any as_of are a
-    prefix of a deal's changes, so their numbers, the stays they close and their
-    days are the same whatever as_of is; what does depend on it (the stay running
-    then, its stage and days, an owner period still running then) is left to the
-    cuts, which get next_changed_on and logged_owner_until for it. Incremental by
-    deal on DuckDB, as int_deal_field_history (macros/incremental.sql, README
-    "Incremental models"). -#}
--- depends_on: {{ ref('stg_salesforce__opportunities') }}
--- depends_on: {{ ref('stg_salesforce__opportunity_field_history') }}
--- depends_on: {{ ref('stg_salesforce__opportunity_stages') }}
--- depends_on: {{ ref('stg_salesforce__currency_types') }}
--- depends_on: {{ ref('stg_salesforce__dated_conversion_rates') }}
--- depends_on: {{ ref('stg_hubspot__deals') }}
--- depends_on: {{ ref('stg_hubspot__deal_property_history') }}
--- depends_on: {{ ref('stg_hubspot__deal_stages') }}
--- depends_on: {{ ref('stg_hubspot__owners') }}
+{#- Every stage event of a live deal, whatever the as-of date (the YAML says more): what
+    depends on as_of (the stay running then, an owner period still running then) is left
+    to the cuts int_deal_stage_periods, int_stage_transitions and int_stage_entries.
+    Incremental by deal on DuckDB, as int_deal_field_history. -#}
+-- parsed unconditionally, so dbt sees the inputs the hooks and the scope ref():
+{%- do deal_change_inputs() + deal_stage_references() %}
 {%- set scope = incremental_scope(deal_change_inputs(), deal_stage_references())
     if incremental_enabled() and is_incremental() else none -%}
 {%- set partial = scope is not none and not scope.full %}
