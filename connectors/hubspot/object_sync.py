@@ -270,13 +270,7 @@ class HubSpotSync:
         try:
             while True:
                 self._check_stop()
-                page = self.api.list_page(
-                    obj.name,
-                    properties=obj.properties,
-                    history=obj.history,
-                    after=after,
-                    limit=limit,
-                )
+                page = self._list_page(obj, after)
                 results = page.get("results") or []
                 chunk.extend(results)
                 after = _next_after(page, after)
@@ -329,20 +323,23 @@ class HubSpotSync:
             if finished:
                 return state
 
+    def _list_page(self, obj: CrmObject, after: str | None, *, archived: bool = False) -> dict:
+        """One list page of `obj`, with its properties (and history) at its page limit."""
+        return self.api.list_page(
+            obj.name,
+            properties=obj.properties,
+            history=obj.history,
+            after=after,
+            limit=HISTORY_LIST_LIMIT if obj.history else LIST_LIMIT,
+            archived=archived,
+        )
+
     def _archived_pass(self, obj: CrmObject, landing: ObjectLanding) -> None:
         """Upsert the recycle bin's records, flagged archived (search never returns them)."""
-        limit = HISTORY_LIST_LIMIT if obj.history else LIST_LIMIT
         after = None
         while True:
             self._check_stop()
-            page = self.api.list_page(
-                obj.name,
-                properties=obj.properties,
-                history=obj.history,
-                after=after,
-                limit=limit,
-                archived=True,
-            )
+            page = self._list_page(obj, after, archived=True)
             records = page.get("results") or []
             if records:
                 landing.land(records, None, associations=False)
