@@ -44,8 +44,8 @@ def _prepare_environment() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
-    # GX imports PySpark wherever it is installed, and PySpark warns about pandas 3 on
-    # import; Trustgap's Spark jobs move no data through pandas, so it is only noise.
+    # PySpark warns about pandas 3 when imported (GX is imported with it hidden, but a
+    # library may still import it here); no Trustgap path moves data through pandas.
     warnings.filterwarnings(
         "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
     )
