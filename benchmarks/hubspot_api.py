@@ -119,13 +119,13 @@ def _field(record, name: str):
 
 def requests_needed(stored: dict, owners: dict, other: int) -> dict:
     """The pages a full read needs at the connector's page limits (module docstring)."""
-    from connectors.hubspot.object_sync import HISTORY_LIST_LIMIT, LIST_LIMIT
+    from connectors.hubspot.object_sync import page_limit
     from connectors.hubspot.objects import CRM_OBJECTS
 
     pages = {}
     for obj in CRM_OBJECTS:
         counts = stored.get(obj.name, {"live": 0, "archived": 0})
-        limit = HISTORY_LIST_LIMIT if obj.history else LIST_LIMIT
+        limit = page_limit(obj)
         pages[obj.name] = max(1, math.ceil(counts["live"] / limit)) + max(
             1, math.ceil(counts["archived"] / limit)
         )

@@ -9,7 +9,7 @@ import json
 import os
 
 from benchmarks import harness, report
-from connectors.hubspot.object_sync import HISTORY_LIST_LIMIT, LIST_LIMIT
+from connectors.hubspot.object_sync import page_limit
 from connectors.hubspot.objects import CRM_OBJECTS
 
 
@@ -111,9 +111,7 @@ def test_the_hubspot_arm_fetches_no_more_than_the_pages_the_org_needs(tmp_path):
     # Besides what it needs, one count per object of several pages orders the work.
     counts = result["run"]["client_requests"]["count"]
     several = [
-        obj.name
-        for obj in CRM_OBJECTS
-        if result["stored"][obj.name]["live"] > (HISTORY_LIST_LIMIT if obj.history else LIST_LIMIT)
+        obj.name for obj in CRM_OBJECTS if result["stored"][obj.name]["live"] > page_limit(obj)
     ]
     assert counts == len(several) > 0
     assert result["requests"] == result["needed"]["total"] + counts

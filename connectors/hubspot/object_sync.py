@@ -88,6 +88,13 @@ def _now_ms() -> int:
 
 # A unit of work for `HubSpotSync.run`: owners, pipelines, or one CRM object.
 Job = CrmObject | str
+
+
+def page_limit(obj: CrmObject) -> int:
+    """Records per list page: fewer when the properties come with their history."""
+    return HISTORY_LIST_LIMIT if obj.history else LIST_LIMIT
+
+
 OWNERS_JOB = "owners"
 PIPELINES_JOB = "pipelines"
 
@@ -259,7 +266,7 @@ class HubSpotSync:
         return [n for n in obj.table.column_names if existing and n not in existing]
 
     def _full_pass(self, obj: CrmObject, state: CursorState, landing: ObjectLanding) -> CursorState:
-        limit = HISTORY_LIST_LIMIT if obj.history else LIST_LIMIT
+        limit = page_limit(obj)
         after = state.after
         # With objects in flight together, the one with the most pages left goes first
         # when the rate limit makes them wait (ratelimit.py): a fresh pass that needs
@@ -330,7 +337,7 @@ class HubSpotSync:
             properties=obj.properties,
             history=obj.history,
             after=after,
-            limit=HISTORY_LIST_LIMIT if obj.history else LIST_LIMIT,
+            limit=page_limit(obj),
             archived=archived,
         )
 
