@@ -14,6 +14,11 @@ and dbt through `dbt_project/profiles.yml`, which reads `dbt_environment()`) get
 - ``threads`` (TRUSTGAP_DUCKDB_THREADS, default the CPUs this process may use):
   each thread holds its own partitions of a join or aggregate, so fewer threads
   also means less memory.
+- dbt's ``threads`` (TRUSTGAP_DBT_THREADS, default the same CPUs): how many
+  models dbt builds at once on its one shared DuckDB. Each query already runs on
+  every DuckDB thread, so nodes past the CPUs only compete for them and for the
+  memory limit: at L, 4 nodes at once spilled and took 52 s where 2 took 46 s;
+  at S and M the two were within 0.3 s (issue #17, benchmarks/RESULTS.md).
 - the spill folder is DuckDB's own for a file, ``<file>.tmp`` beside it (on the
   warehouse's disk whatever the working directory). It is not set: DuckDB refuses
   to set it again once it has spilled ("Cannot switch temporary directory"), and
@@ -37,6 +42,7 @@ from connectors.errors import ConfigurationError
 
 MEMORY_LIMIT_VAR = "TRUSTGAP_DUCKDB_MEMORY_LIMIT"
 THREADS_VAR = "TRUSTGAP_DUCKDB_THREADS"
+DBT_THREADS_VAR = "TRUSTGAP_DBT_THREADS"
 
 # Per DuckDB process. The L org's whole nightly (13.3M raw rows) measured at this
 # limit stays under 3 GB for both processes together (README "Memory").
@@ -95,6 +101,7 @@ class DuckDBSettings:
 
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     threads: int = 1
+    dbt_threads: int = 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DuckDBSettings:
@@ -108,8 +115,10 @@ class DuckDBSettings:
                 "(the most memory DuckDB may use in each Trustgap process before it spills "
                 "to disk)"
             )
-        threads = read.whole_number(env, THREADS_VAR, available_cpus(), low=1, high=1024)
-        return cls(memory_limit=limit.replace(" ", ""), threads=threads)
+        cpus = available_cpus()
+        threads = read.whole_number(env, THREADS_VAR, cpus, low=1, high=1024)
+        dbt_threads = read.whole_number(env, DBT_THREADS_VAR, cpus, low=1, high=1024)
+        return cls(memory_limit=limit.replace(" ", ""), threads=threads, dbt_threads=dbt_threads)
 
     def statements(self) -> list[str]:
         """The SET statements that bound a DuckDB instance (values validated on reading).
@@ -132,7 +141,11 @@ class DuckDBSettings:
 
     def environment(self) -> dict[str, str]:
         """What profiles.yml reads, so the dbt process gets the same settings."""
-        return {MEMORY_LIMIT_VAR: self.memory_limit, THREADS_VAR: str(self.threads)}
+        return {
+            MEMORY_LIMIT_VAR: self.memory_limit,
+            THREADS_VAR: str(self.threads),
+            DBT_THREADS_VAR: str(self.dbt_threads),
+        }
 
 
 def bound(con, env: Mapping[str, str] | None = None):
@@ -142,6 +155,7 @@ def bound(con, env: Mapping[str, str] | None = None):
 
 
 __all__ = [
+    "DBT_THREADS_VAR",
     "DEFAULT_MEMORY_LIMIT",
     "MEMORY_LIMIT_VAR",
     "THREADS_VAR",

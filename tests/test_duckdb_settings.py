@@ -15,10 +15,12 @@ import yaml
 from connectors.errors import ConfigurationError
 from pipelines import warehouse
 from pipelines.duckdb_settings import (
+    DBT_THREADS_VAR,
     DEFAULT_MEMORY_LIMIT,
     MEMORY_LIMIT_VAR,
     THREADS_VAR,
     DuckDBSettings,
+    available_cpus,
     default_memory_limit,
     size_bytes,
 )
@@ -58,6 +60,17 @@ def test_a_bad_memory_limit_is_refused_by_name_never_by_value(bad):
 def test_a_bad_thread_count_is_refused():
     with pytest.raises(ConfigurationError, match=THREADS_VAR):
         DuckDBSettings.from_env({THREADS_VAR: "0"})
+    with pytest.raises(ConfigurationError, match=DBT_THREADS_VAR):
+        DuckDBSettings.from_env({DBT_THREADS_VAR: "none"})
+
+
+def test_dbt_builds_as_many_nodes_at_once_as_there_are_cpus_unless_told():
+    # More nodes than cores only compete for them and for the memory limit (at L,
+    # 4 nodes at once on 2 cores spilled: 52 s of dbt against 46 s for 2).
+    assert DuckDBSettings.from_env({}).environment()[DBT_THREADS_VAR] == str(available_cpus())
+    told = DuckDBSettings.from_env({DBT_THREADS_VAR: "6", THREADS_VAR: "3"})
+    assert told.environment()[DBT_THREADS_VAR] == "6"
+    assert told.environment()[THREADS_VAR] == "3"
 
 
 def test_the_pipelines_connections_open_with_the_limit_threads_and_spill_folder(

@@ -34,13 +34,13 @@ governance_inputs as (
         -- K2: share of deals with change history
         (
             select count(distinct changes.deal_id)
-            from {{ ref('int_deal_changes') }} as changes
+            from {{ ref('int_deal_field_history') }} as changes
             inner join deals on changes.deal_id = deals.deal_id
             where changes.changed_on <= {{ as_of_date() }}
         ) / nullif((select count(*) from deals), 0),
         'tracked fields in the history: ' || coalesce((
             select {{ string_agg_ordered('field', ', ', 'field', distinct_values=true) }}
-            from {{ ref('int_deal_changes') }}
+            from {{ ref('int_deal_field_history') }}
             where changed_on <= {{ as_of_date() }}
         ), 'none')
 ),

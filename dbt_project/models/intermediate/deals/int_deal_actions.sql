@@ -20,7 +20,7 @@ owner_periods as (
 ),
 
 changes as (
-    select * from {{ ref('int_deal_changes') }}
+    select * from {{ ref('int_deal_field_history') }}
     where changed_on <= {{ as_of_date() }}
 ),
 

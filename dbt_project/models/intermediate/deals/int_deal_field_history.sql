@@ -32,6 +32,8 @@ with changes as (
 
 final as (
     select
+        change_id,
+        source,
         deal_id,
         field,
         cast(row_number() over (

@@ -24,6 +24,7 @@ values_on_as_of as (
     {% for field in fields %}
     select
         deal_id,
+        source,
         '{{ field }}' as field,
         cast({{ 'owner_id' if field == 'owner' else field }} as string) as value_on_as_of
     from deals
@@ -31,11 +32,14 @@ values_on_as_of as (
     {% endfor %}
 ),
 
+-- Each branch joins the deal's value on as_of once: the period still running on
+-- as_of holds it (history can miss a change the record has).
 first_periods as (
     select
         values_on_as_of.deal_id,
+        values_on_as_of.source,
         values_on_as_of.field,
-        0 as change_number,
+        cast(1 as integer) as period_number,
         -- before any change the field held the first change's old value
         case
             when first_changes.deal_id is not null then first_changes.old_value
@@ -55,48 +59,30 @@ first_periods as (
 changed_periods as (
     select
         changes.deal_id,
+        values_on_as_of.source,
         changes.field,
-        changes.change_number,
-        changes.new_value as value,
+        cast(changes.change_number + 1 as integer) as period_number,
+        -- a change after as_of has not happened yet: the period is still running
+        case
+            when changes.next_changed_on <= {{ as_of_date() }} then changes.new_value
+            else values_on_as_of.value_on_as_of
+        end as value,
         changes.changed_by,
         changes.changed_at as valid_from,
-        -- a change after as_of has not happened yet: the period is still running
         case
             when changes.next_changed_on <= {{ as_of_date() }} then changes.next_changed_at
         end as valid_to
     from changes
-    inner join deals
-        on changes.deal_id = deals.deal_id
-),
-
-periods as (
-    select * from first_periods
-    union all
-    select * from changed_periods
+    inner join values_on_as_of
+        on
+            changes.deal_id = values_on_as_of.deal_id
+            and changes.field = values_on_as_of.field
 ),
 
 final as (
-    select
-        periods.deal_id,
-        deals.source,
-        periods.field,
-        cast(periods.change_number + 1 as integer) as period_number,
-        -- the period still running on as_of holds the deal's own value then (history
-        -- can miss a change the record has)
-        case
-            when periods.valid_to is null then values_on_as_of.value_on_as_of
-            else periods.value
-        end as value,
-        periods.changed_by,
-        periods.valid_from,
-        periods.valid_to
-    from periods
-    inner join deals
-        on periods.deal_id = deals.deal_id
-    inner join values_on_as_of
-        on
-            periods.deal_id = values_on_as_of.deal_id
-            and periods.field = values_on_as_of.field
+    select * from first_periods
+    union all
+    select * from changed_periods
 )
 
 select * from final

@@ -4,7 +4,7 @@
     (H1, H11) and the close-date pushes to a later date or fiscal quarter (H3). -#}
 
 with changes as (
-    select * from {{ ref('int_deal_changes') }}
+    select * from {{ ref('int_deal_field_history') }}
     where
         changed_on <= {{ as_of_date() }}
         and field in ('stage', 'amount', 'close_date')

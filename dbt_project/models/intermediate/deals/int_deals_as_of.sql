@@ -26,9 +26,9 @@ first_later_changes as (
             field,
             old_value,
             row_number() over (
-                partition by deal_id, field order by changed_at, change_id
+                partition by deal_id, field order by change_number
             ) as change_rank
-        from {{ ref('int_deal_changes') }}
+        from {{ ref('int_deal_field_history') }}
         where changed_on > {{ as_of_date() }}
     ) as ranked
     where change_rank = 1
