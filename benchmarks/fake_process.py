@@ -17,6 +17,7 @@ TOKEN = "bench-session-token"
 
 
 def _serve(conn, size: str, seed: int, as_of: dt.date, latency_ms: float) -> None:
+    from connectors.salesforce.objects import OBJECTS
     from demo.fake_salesforce import FakeSalesforce, Slow
     from demo.fake_salesforce.server import fake_organization_id
     from demo.org.generator import generate_org
@@ -35,6 +36,12 @@ def _serve(conn, size: str, seed: int, as_of: dt.date, latency_ms: float) -> Non
     )
     del records
     org.tables.clear()
+    # Salesforce keeps SystemModstamp and CreatedDate indexed; the fake indexes the
+    # fields the connector's incremental windows read before the first run, not in
+    # one (demo/fake_salesforce/soql/lower_bound.py).
+    for obj in OBJECTS:
+        if obj.name in counts:
+            fake.index_field(obj.name, obj.watermark)
     if latency_ms:
         fake.add_fault(Slow(latency_ms / 1000, times=None))
     fake.start()

@@ -317,3 +317,60 @@ def test_deleting_an_opportunity_deletes_its_tasks_and_events(with_activities):
     fake.purge("Opportunity", f"006{1:015d}")
     assert deleted_flags(sf, "Task") == {"2": False}
     assert deleted_flags(sf, "Event") == {}
+
+
+# -- the watermark index ---------------------------------------------------------------
+
+
+def _watermark_query(sf, since: str, object_name: str = "Opportunity") -> list[str]:
+    soql = (
+        f"SELECT Id, SystemModstamp FROM {object_name} "
+        f"WHERE SystemModstamp >= {since} AND IsWon = false ORDER BY SystemModstamp, Id"
+    )
+    return [row["Id"] for row in sf.query_all(soql)["records"]]
+
+
+def _scanned(fake, since: str) -> list[str]:
+    """The same answer by testing every row (what the fake did before its index)."""
+    bound = dt.datetime.fromisoformat(since)
+    rows = [
+        r
+        for r in fake.records("Opportunity")
+        if not r["IsDeleted"]
+        and not r["IsWon"]
+        and dt.datetime.fromisoformat(r["SystemModstamp"]) >= bound
+    ]
+    rows.sort(key=lambda r: (r["SystemModstamp"], r["Id"]))
+    return [r["Id"] for r in rows]
+
+
+def test_watermark_queries_answer_from_the_index_exactly_as_a_scan_through_org_changes():
+    # 60 quiet rows, so a day's changes are few enough for the index to be used.
+    records = {"Opportunity": [opportunity(i) for i in range(60)]}
+    with FakeSalesforce(records=records, access_token=TOKEN) as fake:
+        fake.clock = NOW
+        session = build_session(fake.instance_url, retries=default_retry(total=2))
+        sf = Salesforce(instance_url=fake.instance_url, session_id=TOKEN, session=session)
+        fake.index_field("Opportunity", "SystemModstamp")
+        since = "2026-02-01T00:00:00Z"
+        assert _watermark_query(sf, since) == [] == _scanned(fake, "2026-02-01T00:00:00+00:00")
+
+        fake.update("Opportunity", opportunity(3)["Id"], Amount=1.0)  # replaced row
+        fake.advance(60)
+        fake.insert("Opportunity", opportunity(99, IsWon=False, SystemModstamp=None))
+        fake.update("Opportunity", opportunity(8)["Id"], IsWon=True)  # now filtered out
+        fake.delete("Opportunity", opportunity(5)["Id"])  # queryAll would keep it
+        answer = _watermark_query(sf, since)
+        assert answer == _scanned(fake, "2026-02-01T00:00:00+00:00")
+        assert answer == [opportunity(3)["Id"], opportunity(99)["Id"]]
+        # The index answered: the bound keeps 2 rows of 61.
+        index = fake._lower_bounds._indexes[("Opportunity", "SystemModstamp")]
+        assert index.changed == [3, 5, 8]
+
+        # A purge moves positions: the index is rebuilt, the answer unchanged.
+        fake.purge("Opportunity", opportunity(1)["Id"])
+        assert _watermark_query(sf, since) == _scanned(fake, "2026-02-01T00:00:00+00:00")
+        assert fake._lower_bounds._indexes[("Opportunity", "SystemModstamp")] is not index
+        # A bound older than most rows is a scan; the answer is the scan's.
+        old = "2025-12-31T00:00:00Z"
+        assert _watermark_query(sf, old) == _scanned(fake, "2025-12-31T00:00:00+00:00")

@@ -117,7 +117,9 @@ class BulkJobs:
             )
         with self._lock:
             # The job's result is fixed now; org changes copy rows, so none leak in.
-            rows = query.run(self._records[query.object_name], include_deleted=operation != "query")
+            rows = self._run(
+                query, self._records[query.object_name], include_deleted=operation != "query"
+            )
         schema = schemas[query.object_name]
         datetimes = frozenset(
             f.name for f in schema.fields if f.type in DATETIME_TYPES and f.name in query.fields

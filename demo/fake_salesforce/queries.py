@@ -22,6 +22,7 @@ from demo.fake_http.messages import encode_json
 from demo.fake_salesforce import soql
 from demo.fake_salesforce.errors import invalid_query_locator, malformed_query
 from demo.fake_salesforce.messages import Request, Response
+from demo.fake_salesforce.soql.lower_bound import LowerBoundIndexes
 
 Record = Mapping[str, Any]
 
@@ -44,7 +45,9 @@ class _Cursor:
 
 class QueryEndpoints:
     """Mixin for ``FakeSalesforce``: needs ``_lock``, ``_schemas``, ``_records``,
-    ``page_size`` and ``max_open_cursors``."""
+    ``page_size`` and ``max_open_cursors``. Queries with a datetime lower bound
+    read their candidates from an index (soql/lower_bound.py), as Salesforce's
+    indexed SystemModstamp and CreatedDate do."""
 
     _lock: threading.RLock
     _schemas: dict
@@ -58,6 +61,7 @@ class QueryEndpoints:
         # page it failed to receive gets it again; they do not count as open.
         self._finished_cursors: OrderedDict[str, _Cursor] = OrderedDict()
         self._cursor_seq = 0
+        self._lower_bounds = LowerBoundIndexes()
 
     def _query(self, request: Request) -> Response:
         return self._run_query(request, "query", include_deleted=False)
@@ -73,12 +77,23 @@ class QueryEndpoints:
             schemas = dict(self._schemas)
             records = self._records
         query = soql.parse(text, schemas)
-        rows = query.run(records[query.object_name], include_deleted=include_deleted)
+        rows = self._run(query, records[query.object_name], include_deleted=include_deleted)
         if query.count_only:
             return Response.json({"totalSize": len(rows), "done": True, "records": []})
         cursor = _Cursor(endpoint, query.object_name, query.fields, rows, self._batch_size(request))
         locator = self._open_cursor(cursor) if len(rows) > cursor.batch_size else ""
         return self._page(request, locator, cursor, 0)
+
+    def _run(self, query: soql.Query, rows: list[Record], *, include_deleted: bool) -> list[Record]:
+        """`query` over an object's rows, from the index where its WHERE has a lower bound."""
+        candidates = self._lower_bounds.candidates(query.object_name, rows, query.bound)
+        return query.run(rows, include_deleted=include_deleted, candidates=candidates)
+
+    def index_field(self, object_name: str, field: str) -> None:
+        """Index `field` of an object now, as a real org keeps it (else on first use)."""
+        with self._lock:
+            rows = self._records[object_name]
+        self._lower_bounds.build(object_name, rows, field)
 
     def _query_more(self, request: Request) -> Response:
         locator, _, offset = request.args["locator"].rpartition("-")

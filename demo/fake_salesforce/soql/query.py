@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from demo.fake_salesforce.errors import invalid_type, malformed_query
-from demo.fake_salesforce.schema import ObjectSchema
+from demo.fake_salesforce.schema import DATETIME_TYPES, ObjectSchema
 from demo.fake_salesforce.soql.filters import Predicate, compile_where, resolve
+from demo.fake_salesforce.soql.lower_bound import LowerBound, lower_bound
 from demo.fake_salesforce.soql.parser import Parser
 from demo.fake_salesforce.soql.values import OrderItem, Record, fast_sort_keys, sort_key
 
@@ -24,10 +25,21 @@ class Query:
     limit: int | None
     offset: int
     has_is_deleted: bool
+    # A datetime lower bound every match meets, for the fake's index (lower_bound.py).
+    bound: LowerBound | None = None
 
-    def run(self, records: Sequence[Record], *, include_deleted: bool) -> list[Record]:
-        """The matching records, sorted and sliced; a new list (a snapshot)."""
-        rows = list(records)
+    def run(
+        self,
+        records: Sequence[Record],
+        *,
+        include_deleted: bool,
+        candidates: Sequence[Record] | None = None,
+    ) -> list[Record]:
+        """The matching records, sorted and sliced; a new list (a snapshot).
+
+        `candidates`, when given, are the records in their order that may meet
+        `bound` (the index's answer): the rest of the query runs on them alone."""
+        rows = list(records if candidates is None else candidates)
         if self.has_is_deleted and not include_deleted:
             rows = [r for r in rows if not r.get("IsDeleted")]
         if self.where is not None:
@@ -78,4 +90,8 @@ def parse(text: str, schemas: Mapping[str, ObjectSchema]) -> Query:
         limit=tree["limit"],
         offset=tree["offset"],
         has_is_deleted=schema.has("IsDeleted"),
+        bound=lower_bound(
+            tree["where"],
+            frozenset(f.name for f in schema.fields if f.type in DATETIME_TYPES),
+        ),
     )
