@@ -96,3 +96,45 @@ def test_distinct_keys_pass(dbt_dir):
 
     assert returncode == 0, stdout[-3000:]
     assert _key_test_status(dbt_dir) == {KEY_TEST: ("pass", 0)}
+
+
+# A compound key is `unique_combination`: rows grouped by the key's columns, no string
+# built per row; a row with a null among them is not checked, as dbt's `unique` on
+# "a || '/' || b" never checked it.
+STAGES_KEY_TEST = "unique_int_stages_source_pipeline_stage"
+
+
+def _test_stages_key(tmp_path: Path, rows: list[tuple]) -> tuple[int, str, dict]:
+    """The int_stages key test alone, on a relation holding `rows`."""
+    warehouse = tmp_path / "working.duckdb"
+    warehouse.unlink(missing_ok=True)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema intermediate")
+        con.execute("create table intermediate.int_stages (source text, pipeline text, stage text)")
+        con.executemany("insert into intermediate.int_stages values (?, ?, ?)", rows)
+    result = run_dbt(["test", "--select", STAGES_KEY_TEST], tmp_path, warehouse, AS_OF)
+    return result.returncode, result.stdout, _key_test_status(tmp_path)
+
+
+def test_a_repeated_compound_key_fails_and_a_key_with_a_null_part_is_not_checked(dbt_dir):
+    rows = [
+        ("salesforce", "default", "Won"),
+        ("salesforce", "default", "Won"),
+        ("hubspot", "default", "Won"),
+        ("hubspot", "sales", None),
+        ("hubspot", "sales", None),
+    ]
+
+    returncode, stdout, status = _test_stages_key(dbt_dir, rows)
+
+    assert returncode == 1, stdout[-3000:]
+    assert status == {STAGES_KEY_TEST: ("fail", 1)}
+
+
+def test_distinct_compound_keys_pass(dbt_dir):
+    rows = [("salesforce", "default", "Won"), ("hubspot", "default", "Won"), ("hubspot", "x", None)]
+
+    returncode, stdout, status = _test_stages_key(dbt_dir, rows)
+
+    assert returncode == 0, stdout[-3000:]
+    assert status == {STAGES_KEY_TEST: ("pass", 0)}

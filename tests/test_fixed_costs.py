@@ -108,7 +108,8 @@ def test_dbt_runs_independent_nodes_on_several_threads(tmp_path):
     result = run_dbt(["run", "--select", *views], tmp_path, warehouse, AS_OF)
 
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "Concurrency: 4 threads" in result.stdout
+    # profiles.yml's default for dbt run by hand; the pipeline passes the CPUs
+    assert "Concurrency: 2 threads" in result.stdout
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     assert {r["status"] for r in results} == {"success"}
     assert len({r["thread_id"] for r in results}) > 1
