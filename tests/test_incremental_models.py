@@ -42,12 +42,15 @@ FIRST_DAY = dt.date(2026, 11, 27)
 NEXT_DAY = FIRST_DAY + dt.timedelta(days=1)
 TOKEN = "incremental-test-token"
 # The models built incrementally (their config blocks), compared row for row.
-INCREMENTAL_MODELS = ("intermediate.int_deal_field_history", "intermediate.int_deal_stage_history")
-# The as-of parts over them (exact for any as_of) and the table of actions read
-# from them, compared row for row too.
+INCREMENTAL_MODELS = (
+    "intermediate.int_deal_field_history",
+    "intermediate.int_deal_stage_history",
+    # incremental across as-of dates too (macros/incremental_as_of.sql)
+    "intermediate.int_deal_actions",
+)
+# The as-of parts over them (exact for any as_of), compared row for row too.
 AS_OF_MODELS = (
     "intermediate.int_deal_field_periods",
-    "intermediate.int_deal_actions",
     "intermediate.int_deal_stage_periods",
     "intermediate.int_stage_transitions",
     "intermediate.int_stage_entries",
@@ -276,6 +279,31 @@ def mixed_day(fake: FakeSalesforce) -> dict[str, str]:
     }
 
 
+def dated_ahead(fake: FakeSalesforce) -> dict[str, str]:
+    """A task landed on the first day but created on the next (an import that sets
+    its creation date): only the next as_of sees it, and no later landing names its
+    deal again (macros/incremental_as_of.sql's window)."""
+    deal = [d for d in fake.records("Opportunity") if not d.get("IsDeleted")][-1]
+    task = fake.insert(
+        "Task",
+        {
+            "WhatId": deal["Id"],
+            "OwnerId": deal["OwnerId"],
+            "CreatedById": deal["OwnerId"],
+            "Subject": "Call ahead",
+            "Type": "Call",
+            "ActivityDate": NEXT_DAY.isoformat(),
+            "IsClosed": False,
+            # noon UTC: the next day in the demo org's zone (America/Los_Angeles)
+            "CreatedDate": f"{NEXT_DAY.isoformat()}T12:00:00.000+0000",
+            # last modified a week before the first sync: not the newest task, whose
+            # stamp the next sync's overlap reads again (its deal would be in scope)
+            "SystemModstamp": "2026-11-20T00:00:00.000+0000",
+        },
+    )
+    return {"deal": deal["Id"], "task": task["Id"]}
+
+
 def hubspot_mixed_day(portal) -> dict[str, str]:
     """The same kinds of change in a HubSpot portal, by users, now.
 
@@ -354,10 +382,12 @@ def salesforce_org(monkeypatch):
 def test_salesforce_day_of_changes_incremental_equals_full_refresh(salesforce_org, tmp_path):
     published = tmp_path / "warehouse" / "trustgap.duckdb"
     working = wh.working_path(published)
+    ahead = dated_ahead(salesforce_org)
     nightly(published, FIRST_DAY)
     first = state(working)
 
     touched = mixed_day(salesforce_org)
+    assert ahead["deal"] not in touched.values()
     salesforce_org.clock = dt.datetime.combine(NEXT_DAY, dt.time(2), tzinfo=dt.UTC)
     nightly(published, NEXT_DAY)
     assert_built_incrementally(first, state(working))
@@ -387,6 +417,15 @@ def test_salesforce_day_of_changes_incremental_equals_full_refresh(salesforce_or
             [touched["moved_task"], touched["deleted_task"]],
         ).fetchall()
     assert activities == [(touched["moved_task"], touched["moved_to"])]
+    # Dated after the first as_of, by the second: in its actions now, though no row of
+    # the deal landed again.
+    with duckdb.connect(str(working), read_only=True) as con:
+        ahead_actions = con.execute(
+            "select action_id from intermediate.int_deal_actions "
+            "where deal_id = ? and acted_on = ? order by 1",
+            [ahead["deal"], NEXT_DAY],
+        ).fetchall()
+    assert ahead_actions == [(ahead["task"],)]
 
     # A new org time zone moves every change's local date: the model's next build is a
     # full one (its fingerprint changed) although no raw row is newer than its watermark.

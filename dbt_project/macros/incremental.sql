@@ -40,6 +40,8 @@
         built_at {{ type_timestamptz() }},
         full_built_at {{ type_timestamptz() }}
     );
+    -- the as-of date of the last build (as-of models: macros/incremental_as_of.sql)
+    alter table {{ incremental_state_relation() }} add column if not exists as_of date;
 {%- endmacro %}
 
 
@@ -70,15 +72,15 @@
 {#- One string that changes when anything but the keyed inputs' rows would change
     the model's rows: its SQL and its upstream models', the zone its dates are
     taken in, and the content of each reference relation (row count and an
-    order-free sum of row hashes, _loaded_at left out: replace-mode tables are
-    restamped every run). -#}
-{% macro incremental_fingerprint(references) -%}
-    {%- set parts = [incremental_upstream_checksums(), org_timezone()] -%}
+    order-free sum of row hashes, _loaded_at left out where there is one: replace-mode
+    tables are restamped every run). DuckDB's COLUMNS(): incremental models are
+    DuckDB's only (incremental_materialization()). -#}
+{% macro incremental_fingerprint(references, extra=[]) -%}
+    {%- set parts = [incremental_upstream_checksums(), org_timezone()] + extra -%}
     {%- for relation in references -%}
         {%- set content = run_query(
             "select count(*) as n, cast(coalesce(sum(cast(hash(r) as hugeint)), 0) as string) as h "
-            ~ "from (select " ~ star_except('r0', ['_loaded_at']) ~ " from " ~ relation
-            ~ " as r0) as r"
+            ~ "from (select columns(lambda c: c <> '_loaded_at') from " ~ relation ~ ") as r"
         ) -%}
         {%- do parts.append(relation ~ '=' ~ content.columns[0].values()[0] ~ ':'
             ~ content.columns[1].values()[0]) -%}
@@ -95,11 +97,14 @@
     the state, after asking). Three times over, the fingerprint and input checks
     made the incremental build of a quiet night slower than a full one at S. dbt
     hands every node of an invocation the same `graph` dict, which keeps it. -#}
-{% macro incremental_scope(inputs, references) -%}
+{% macro incremental_scope(inputs, references, as_of_events=none, extra=[]) -%}
     {%- set memo = graph.setdefault('trustgap_incremental_scopes', {}) -%}
     {%- set key = invocation_id ~ ':' ~ model.unique_id -%}
     {%- if key not in memo -%}
-        {%- set scope = incremental_scope_now(inputs, references) -%}
+        {%- set scope = incremental_scope_now(inputs, references, extra) -%}
+        {%- if as_of_events is not none and not scope.full -%}
+            {%- set scope = as_of_window_scope(scope) -%}
+        {%- endif -%}
         {{ log(model.name ~ ' build scope: ' ~ scope.reason, info=true) }}
         {%- do memo.update({key: scope}) -%}
     {%- endif -%}
@@ -107,7 +112,7 @@
 {%- endmacro %}
 
 
-{% macro incremental_scope_now(inputs, references) -%}
+{% macro incremental_scope_now(inputs, references, extra=[]) -%}
     {%- if not incremental_enabled() -%}
         {{ return({'full': true, 'watermark': none, 'reason': 'not incremental here'}) }}
     {%- endif -%}
@@ -123,7 +128,7 @@
         {{ return({'full': true, 'watermark': none, 'reason': 'no recorded build'}) }}
     {%- endif -%}
     {%- set watermark = state.rows[0][0] -%}
-    {%- if state.rows[0][1] != incremental_fingerprint(references) -%}
+    {%- if state.rows[0][1] != incremental_fingerprint(references, extra) -%}
         {{ return({'full': true, 'watermark': none, 'reason': 'fingerprint changed'}) }}
     {%- endif -%}
     {%- for relation, _ in inputs -%}
@@ -186,9 +191,9 @@ where {{ key }} in ({{ incremental_changed_deal_ids(inputs, scope.watermark) }})
 {#- Post-hook: record the build (same transaction as its rows). The watermark is
     the newest _loaded_at of the inputs, all of which this build has now read; an
     incremental build keeps the time of the last full one. -#}
-{% macro incremental_record_build(inputs, references) -%}
+{% macro incremental_record_build(inputs, references, as_of_events=none, extra=[]) -%}
     {%- if incremental_enabled() -%}
-        {%- set scope = incremental_scope(inputs, references) -%}
+        {%- set scope = incremental_scope(inputs, references, as_of_events, extra) -%}
         {%- set built_at -%}
             cast('{{ run_started_at.isoformat() }}' as {{ type_timestamptz() }})
         {%- endset -%}
@@ -206,11 +211,13 @@ where {{ key }} in ({{ incremental_changed_deal_ids(inputs, scope.watermark) }})
         {% if scope.full -%}
         delete from {{ incremental_state_relation() }} where model = '{{ model.name }}';
         insert into {{ incremental_state_relation() }}
-        select '{{ model.name }}', {{ watermark }}, '{{ incremental_fingerprint(references) }}',
-            {{ built_at }}, {{ built_at }};
+            (model, watermark, fingerprint, built_at, full_built_at, as_of)
+        select '{{ model.name }}', {{ watermark }},
+            '{{ incremental_fingerprint(references, extra) }}', {{ built_at }}, {{ built_at }},
+            {{ as_of_date() }};
         {%- else -%}
         update {{ incremental_state_relation() }}
-        set watermark = {{ watermark }}, built_at = {{ built_at }}
+        set watermark = {{ watermark }}, built_at = {{ built_at }}, as_of = {{ as_of_date() }}
         where model = '{{ model.name }}';
         {%- endif %}
     {%- endif -%}
