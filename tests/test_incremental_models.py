@@ -47,6 +47,7 @@ INCREMENTAL_MODELS = (
     "intermediate.int_deal_stage_history",
     # incremental across as-of dates too (macros/incremental_as_of.sql)
     "intermediate.int_deal_actions",
+    "intermediate.int_activities_screened",
 )
 # The as-of parts over them (exact for any as_of), compared row for row too.
 AS_OF_MODELS = (

@@ -125,3 +125,69 @@
         deal_action_settings()
     ) }}
 {%- endmacro %}
+
+
+{#- int_activities_screened (macros/incremental_as_of.sql), keyed by activity: its
+    own rows (deal_action_activity_inputs), and its deal's record, whose presence
+    decides an orphan. What as_of decides (done, planned, an absurd date) moves only
+    for the activities the as-of window crosses. -#}
+{% macro activity_deal_inputs() -%}
+    {{ return([
+        (ref('stg_salesforce__opportunities'), 'opportunity_id'),
+        (ref('stg_hubspot__deals'), 'deal_id'),
+    ]) }}
+{%- endmacro %}
+
+
+{% macro activity_scope() -%}
+    {{ return(incremental_scope(
+        deal_action_activity_inputs() + activity_deal_inputs(), deal_action_references(),
+        [], [var('quarantine_min_date') | string, var('quarantine_max_years_ahead') | string]
+    )) }}
+{%- endmacro %}
+
+
+{#- The activities an incremental build recomputes (ids), from the landing and from
+    the model's own rows. -#}
+{% macro activity_changed_ids(scope) -%}
+    {%- set ahead = var('quarantine_max_years_ahead') | int -%}
+    {{ incremental_changed_keys(deal_action_activity_inputs(), scope.watermark) }}
+    union
+    select activity_id from {{ this }}
+    where deal_id in ({{ incremental_changed_deal_ids(activity_deal_inputs(), scope.watermark) }})
+    {%- if scope.window %}
+    union
+    -- done by, still planned on, created by or absurd after the new as_of only
+    select activity_id from {{ this }}
+    where
+        occurred_on between date '{{ scope.window[0] }}' and date '{{ scope.window[1] }}'
+        or (created_on > date '{{ scope.window[0] }}' and created_on <= date '{{ scope.window[1] }}')
+        or (
+            occurred_on > date '{{ scope.window[0] }}' + interval {{ ahead }} year
+            and occurred_on <= date '{{ scope.window[1] }}' + interval {{ ahead }} year
+        )
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- Pre-hook: drop the landed activities' rows (one deleted in the CRM has no new
+    row). The others it recomputes keep theirs until dbt's delete+insert replaces
+    them by activity_id: their ids are read from this table by the build's SQL,
+    which runs after this hook. -#}
+{% macro activity_delete_changed() -%}
+    {%- if incremental_enabled() and is_incremental() -%}
+        {%- set scope = activity_scope() -%}
+        delete from {{ this }}
+        {%- if not scope.full %}
+        where activity_id in ({{ incremental_changed_keys(deal_action_activity_inputs(), scope.watermark) }})
+        {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro activity_record_build() -%}
+    {{ incremental_record_build(
+        deal_action_activity_inputs() + activity_deal_inputs(), deal_action_references(),
+        [], [var('quarantine_min_date') | string, var('quarantine_max_years_ahead') | string]
+    ) }}
+{%- endmacro %}

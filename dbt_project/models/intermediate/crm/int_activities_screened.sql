@@ -1,10 +1,24 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='activity_id',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ activity_delete_changed() }}",
+    post_hook="{{ activity_record_build() }}",
+) }}
 
 {#- Every canonical activity, with the problems that keep it out of the metrics
     (quarantine_problems: empty for a valid activity). int_activities keeps the
     valid ones; quarantine.activities lists the others (macros/quarantine.sql).
     A table: int_activities, which several models read, is a filter over it, so
-    the screening joins run once. -#}
+    the screening joins run once. Incremental by activity on DuckDB
+    (macros/incremental_as_of.sql): a night recomputes the activities that landed,
+    those of the deals that landed, and those the new as_of crossed. -#}
+-- parsed unconditionally, so dbt sees the inputs the hooks and the scope ref():
+{%- do deal_action_activity_inputs() + activity_deal_inputs() + deal_action_references() %}
+{%- set scope = activity_scope() if incremental_enabled() and is_incremental() else none -%}
+{%- set partial = scope is not none and not scope.full %}
+
 with crm_activities as (
     select
         activity_id, source, type, deal_id, owner_id, created_by, created_at, occurred_at,
@@ -17,6 +31,13 @@ with crm_activities as (
         activity_id, source, type, deal_id, owner_id, created_by, created_at, occurred_at,
         is_closed, cast(null as string) as unparsed_date_text
     from {{ ref('int_hubspot__activities') }}
+),
+
+changed_activities as (
+    select * from crm_activities
+    {%- if partial %}
+    where activity_id in ({{ activity_changed_ids(scope) }})
+    {%- endif %}
 ),
 
 deals as (
@@ -32,7 +53,7 @@ dated as (
         *,
         {{ local_date('created_at') }} as created_on,
         {{ local_date('occurred_at') }} as occurred_on
-    from crm_activities
+    from changed_activities
 ),
 
 completed as (
