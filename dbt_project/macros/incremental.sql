@@ -31,6 +31,7 @@
 {%- endmacro %}
 
 
+{#- Created by the project's on-run-start hook (dbt_project.yml), once per invocation. -#}
 {% macro create_incremental_state() -%}
     create schema if not exists trustgap_build;
     create table if not exists {{ incremental_state_relation() }} (
@@ -119,7 +120,6 @@
     {%- if should_full_refresh() -%}
         {{ return({'full': true, 'watermark': none, 'reason': '--full-refresh'}) }}
     {%- endif -%}
-    {%- do run_query(create_incremental_state()) -%}
     {%- set state = run_query(
         "select watermark, fingerprint from " ~ incremental_state_relation()
         ~ " where model = '" ~ model.name ~ "'"
@@ -207,7 +207,6 @@ where {{ key }} in ({{ incremental_changed_deal_ids(inputs, scope.watermark) }})
                 ) as input_loads
             ), {{ timestamp_min() }})
         {%- endset -%}
-        {{ create_incremental_state() }}
         {% if scope.full -%}
         delete from {{ incremental_state_relation() }} where model = '{{ model.name }}';
         insert into {{ incremental_state_relation() }}
