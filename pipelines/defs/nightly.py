@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines.defs.dbt_models import REPORTING_JOB
 from pipelines.defs.history import HISTORY_KEY
 from pipelines.settings import Settings
 from pipelines.warehouse import WAREHOUSE_TAG, published_path
@@ -11,7 +12,7 @@ SETTINGS = Settings.from_env()
 # One process runs every step: all steps write or read the same DuckDB working
 # file, and DuckDB allows a single writing process per file.
 nightly = dg.define_asset_job(
-    "nightly",
+    REPORTING_JOB,
     # Everything but the partitioned history: publishing adds the run's date to it.
     selection=dg.AssetSelection.all() - dg.AssetSelection.assets(HISTORY_KEY),
     executor_def=dg.in_process_executor,
