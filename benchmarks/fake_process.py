@@ -16,8 +16,10 @@ from typing import Any
 TOKEN = "bench-session-token"
 
 
-def _serve(conn, size: str, seed: int, as_of: dt.date, latency_ms: float) -> None:
+def _serve(conn, size: str, seed: int, as_of: dt.date, latency_ms: float, prerender: bool) -> None:
+    from connectors.salesforce.fields import resolve_fields
     from connectors.salesforce.objects import OBJECTS
+    from connectors.salesforce.settings import SyncOptions
     from demo.fake_salesforce import FakeSalesforce, Slow
     from demo.fake_salesforce.server import fake_organization_id
     from demo.org.generator import generate_org
@@ -42,10 +44,29 @@ def _serve(conn, size: str, seed: int, as_of: dt.date, latency_ms: float) -> Non
     for obj in OBJECTS:
         if obj.name in counts:
             fake.index_field(obj.name, obj.watermark)
+    # Salesforce builds a Bulk job's results on its own servers. With `prerender` the
+    # fake renders the rows a full extract reads once, here, with the fields the
+    # connector selects (its own resolve_fields over the fake's describe), so that
+    # serving the pages costs the cores the pipeline is measured on next to nothing;
+    # other pages (a window of changes, rows changed since) render when asked for.
+    started = time.perf_counter()
+    options = SyncOptions()
+    for obj in OBJECTS if prerender else ():
+        if counts.get(obj.name, 0) > options.bulk_threshold:
+            select = resolve_fields(obj, fake.describe(obj.name), options).select
+            fake.prerender_bulk(obj.name, select)
+    prerendered_s = time.perf_counter() - started
     if latency_ms:
         fake.add_fault(Slow(latency_ms / 1000, times=None))
     fake.start()
-    conn.send({"url": fake.instance_url, "counts": counts, "generated_s": generated_s})
+    conn.send(
+        {
+            "url": fake.instance_url,
+            "counts": counts,
+            "generated_s": generated_s,
+            "prerendered_s": prerendered_s,
+        }
+    )
     while True:
         command, args = conn.recv()
         if command == "stop":
@@ -66,6 +87,11 @@ def _counts(fake, reset: bool = False) -> dict[str, int]:
     return counts
 
 
+def _rendered_ahead(fake) -> int:
+    """Bulk results pages served so far from what was rendered at load."""
+    return fake.bulk_pages_rendered_ahead
+
+
 def _set_clock(fake, moment: str) -> None:
     fake.clock = dt.datetime.fromisoformat(moment)
 
@@ -82,23 +108,38 @@ def _dump(fake, directory: str, since: str | None = None) -> dict[str, Any]:
     return changes.dump_payloads(fake, directory, since=since)
 
 
-_COMMANDS = {"counts": _counts, "set_clock": _set_clock, "apply_day": _apply_day, "dump": _dump}
+_COMMANDS = {
+    "rendered_ahead": _rendered_ahead,
+    "counts": _counts,
+    "set_clock": _set_clock,
+    "apply_day": _apply_day,
+    "dump": _dump,
+}
 
 
 class FakeProcess:
     """Parent side: start the fake in a child process and send it commands."""
 
-    def __init__(self, size: str, seed: int, as_of: dt.date, latency_ms: float = 0) -> None:
+    def __init__(
+        self,
+        size: str,
+        seed: int,
+        as_of: dt.date,
+        latency_ms: float = 0,
+        *,
+        prerender: bool = False,
+    ) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self.process = ctx.Process(
-            target=_serve, args=(child, size, seed, as_of, latency_ms), daemon=True
+            target=_serve, args=(child, size, seed, as_of, latency_ms, prerender), daemon=True
         )
         self.process.start()
         hello = self._conn.recv()
         self.instance_url: str = hello["url"]
         self.object_counts: dict[str, int] = hello["counts"]
         self.generated_s: float = hello["generated_s"]
+        self.prerendered_s: float = hello["prerendered_s"]
 
     @property
     def pid(self) -> int:

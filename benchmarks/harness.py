@@ -95,8 +95,14 @@ def _run_plan(
     _clean_env()
 
     log(f"[{label}] generating the {generator_size} org in the fake's process ...")
-    fake = FakeProcess(generator_size, seed, AS_OF, latency_ms)
-    log(f"[{label}] org ready in {fake.generated_s:.1f} s: {fake.object_counts}")
+    # Bulk results rendered at load (fake_process.py): a real org's CPU is not on the
+    # 2 cores the nightly is measured on. The peer benchmark leaves it off, so its
+    # Bulk and REST arms pay the fake alike.
+    fake = FakeProcess(generator_size, seed, AS_OF, latency_ms, prerender=True)
+    log(
+        f"[{label}] org ready in {fake.generated_s:.1f} s (Bulk results rendered ahead in "
+        f"{fake.prerendered_s:.1f} s): {fake.object_counts}"
+    )
     os.environ["SALESFORCE_INSTANCE_URL"] = fake.instance_url
     os.environ["SALESFORCE_ACCESS_TOKEN"] = TOKEN
     published = workdir / "warehouse" / "trustgap.duckdb"
@@ -107,6 +113,7 @@ def _run_plan(
         "seed": seed,
         "org_rows": fake.object_counts,
         "org_generate_s": round(fake.generated_s, 1),
+        "fake_prerender_s": round(fake.prerendered_s, 1),
         "machine": machine.describe(),
     }
     plan = [("full", AS_OF, dt.time(2), True)]
@@ -126,6 +133,7 @@ def _run_plan(
             log(f"[{label}] {kind} run (as of {as_of}, latency {latency_ms:g} ms) ...")
             result = {**common, "run": kind, "as_of": as_of.isoformat()}
             fake_cpu = cpu_seconds(fake.pid)
+            served_ahead = fake.call("rendered_ahead")
             result.update(
                 run_in_fresh_process(
                     published,
@@ -135,6 +143,7 @@ def _run_plan(
                 )
             )
             result["fake_server_cpu_s"] = round(cpu_seconds(fake.pid) - fake_cpu, 2)
+            result["fake_pages_rendered_ahead"] = fake.call("rendered_ahead") - served_ahead
             # The org lives in the fake's process: its memory is reported apart from
             # the pipeline's (whose probe excludes the fake), never inside it.
             result["fake_server_peak_rss_mb"] = memory_mb(fake.pid)["peak_rss_mb"]

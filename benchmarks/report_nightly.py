@@ -41,6 +41,13 @@ def phase_table(r: dict) -> str:
             f", peak resident {r['fake_server_peak_rss_mb']:,} MB (not in the pipeline's peak)."
             if r.get("fake_server_peak_rss_mb")
             else "."
+        )
+        + (
+            f" Bulk results pages served as rendered when the org was loaded "
+            f"({r.get('fake_prerender_s', 0):.1f} s, not in any run): "
+            f"{r['fake_pages_rendered_ahead']} of {r['api']['by_kind'].get('bulk_results', 0)}."
+            if "fake_pages_rendered_ahead" in r
+            else ""
         ),
         f"Load average (1/5/15 min) before: {'/'.join(map(str, r['load_average_before']))}.",
     ]

@@ -39,8 +39,12 @@ class MetadataEndpoints:
         )
 
     def _describe(self, request: Request) -> Response:
-        schema, rows = self._schema(request.args["object"])
-        return Response.json(schema.describe(request.version, rows))
+        return Response.json(self.describe(request.args["object"], request.version or "59.0"))
+
+    def describe(self, object_name: str, version: str = "59.0") -> dict:
+        """The object's describe, as ``GET /sobjects/{name}/describe/`` answers it."""
+        schema, rows = self._schema(object_name)
+        return schema.describe(version, rows)
 
     def _sobject(self, request: Request) -> Response:
         schema, _ = self._schema(request.args["object"])
