@@ -490,3 +490,31 @@ def test_rendering_a_chart_does_not_validate_its_spec_again(monkeypatch):
     )
     assert charts.render(chart).startswith("<svg")
     assert validated == []
+
+
+def test_building_the_report_validates_no_chart_data_as_it_is_made(
+    tiny_nightly, tmp_path, monkeypatch
+):
+    """altair validates every object it constructs by default (its debug mode), the rows
+    of a chart's data included; the report builds its charts without that (only a
+    chart's small properties, title and size, are still checked as they are set), and
+    altair validates as before outside it."""
+    import altair as alt
+    from altair.utils import schemapi
+
+    from pipelines.report.build import build_report
+
+    validated = []
+    real = schemapi.validate_jsonschema
+    monkeypatch.setattr(
+        schemapi, "validate_jsonschema", lambda *a, **k: validated.append(a[0]) or real(*a, **k)
+    )
+
+    def with_data() -> list:
+        return [s for s in validated if isinstance(s, dict) and ("values" in s or "data" in s)]
+
+    result = build_report(tiny_nightly.published, tmp_path / "report")
+    assert len(result.pages) == 3
+    assert with_data() == []
+    alt.Chart(alt.Data(values=[{"x": 1}])).mark_point()
+    assert with_data()
