@@ -57,8 +57,9 @@ def unvalidated() -> Iterator[None]:
     """Charts built inside are not validated against the Vega-Lite schema as they are made.
 
     altair's debug mode (on by default) validates every object it constructs, data
-    values included: ~0.8 s of a 4.4 s report at L (issue #17). The four builders
-    below make the only specs the report renders; tests/test_report.py validates them.
+    values included: 0.4 s of the 3.2 s report of the L org (issue #17). The four
+    builders below make the only specs the report renders; tests/test_report.py
+    validates them.
     """
     with schemapi.debug_mode(False):
         yield
