@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.salesforce.objects import OBJECTS_BY_NAME
-from demo.fake_salesforce.bulk import csv_value
+from demo.fake_salesforce.bulk_csv import csv_value
 from demo.fake_salesforce.schema import DATETIME_TYPES
 
 DEAL_CHANGE_SHARE = 0.02

@@ -26,7 +26,7 @@ import pytest
 
 from demo.fake_http.messages import encode_json
 from demo.fake_salesforce import FakeSalesforce, soql
-from demo.fake_salesforce.bulk import csv_value
+from demo.fake_salesforce.bulk_csv import csv_value
 from demo.fake_salesforce.soql.values import sort_key
 
 TOKEN = "demo-token"

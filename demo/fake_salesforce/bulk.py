@@ -6,8 +6,7 @@ real job's result is fixed when it runs); ``GET /jobs/query/{id}`` reports
 ``GET .../results?maxRecords=N&locator=L`` serves the next N rows as CSV with
 ``Sforce-NumberOfRecords`` and ``Sforce-Locator`` (``null`` on the last page).
 Each page is rendered when asked for, so the fake never holds a whole result as
-text. CSV follows Bulk 2.0: every value quoted, nulls empty, booleans
-``true``/``false``, datetimes ending in ``Z`` (REST sends ``+0000``).
+text (CSV as Bulk 2.0 writes it: ``bulk_csv``).
 
 Bulk refuses what the real service refuses: COUNT() and OFFSET, and objects in
 ``bulk_unsupported``; ``fail_bulk_jobs(n)`` makes the next jobs end ``Failed``.
@@ -28,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from demo.fake_salesforce import soql
+from demo.fake_salesforce import bulk_csv, soql
 from demo.fake_salesforce.errors import SalesforceApiError, not_found
 from demo.fake_salesforce.messages import Request, Response
 from demo.fake_salesforce.org import sf_datetime
@@ -137,9 +136,7 @@ class BulkJobs:
         body, ends = bytearray(), array("q")
         for start in range(0, len(rows), DEFAULT_MAX_RECORDS):
             chunk = rows[start : start + DEFAULT_MAX_RECORDS]
-            if set(map(type, chunk)) - {dict}:
-                chunk = [dict(row) for row in chunk]
-            for line in _csv_lines(fields, datetimes, delimiter, line_ending, chunk):
+            for line in bulk_csv.lines(fields, datetimes, delimiter, line_ending, chunk):
                 body += line.encode()
                 ends.append(len(body))
         rendered = _Rendered(rows=rows, body=bytes(body), ends=ends)
@@ -241,7 +238,9 @@ class BulkJobs:
         if start is None or start > len(job.rows):
             raise _bulk_error(f"Invalid locator: {locator}", "INVALID_LOCATOR")
         end = min(start + int(size), len(job.rows))
-        body = self._rendered_page(job, start, end) or _csv_page(job, job.rows[start:end])
+        body = self._rendered_page(job, start, end) or bulk_csv.page(
+            job.fields, job.datetime_fields, job.delimiter, job.line_ending, job.rows[start:end]
+        )
         return Response(
             200,
             body,
@@ -266,7 +265,7 @@ class BulkJobs:
         first = rendered.ends[start - 1] if start else 0
         with self._jobs_lock:
             self.bulk_pages_rendered_ahead += 1
-        header = _csv_header(job.fields, job.delimiter, job.line_ending)
+        header = bulk_csv.header(job.fields, job.delimiter, job.line_ending)
         return header + rendered.body[first : rendered.ends[end - 1]]
 
     def _job(self, request: Request) -> _Job:
@@ -297,100 +296,6 @@ class BulkJobs:
         if job.state == "Failed":
             info["errorMessage"] = job.fail_message
         return info
-
-
-def csv_value(name: str, value: Any, datetimes: frozenset[str]) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return json.dumps(value)
-    if name in datetimes and isinstance(value, str) and value.endswith("+0000"):
-        return value[:-5] + "Z"
-    return str(value)
-
-
-def _csv_page(job: _Job, rows: list[dict]) -> bytes:
-    """One results page as Bulk 2.0 CSV: header, then every value quoted.
-
-    Rendered column by column with C-level string operations (one join, replace
-    and split per column, one join per row) rather than a Python call per value:
-    a page of 50,000 rows is the fake's hottest path in a benchmark, and a real
-    Salesforce renders it on its own servers. The bytes are exactly what
-    ``csv.writer(quoting=QUOTE_ALL)`` over ``csv_value`` writes.
-    """
-    delimiter, line_ending = job.delimiter, job.line_ending
-    header = [_escaped(name) for name in job.fields]
-    if type(rows) is not list or set(map(type, rows)) - {dict}:
-        rows = [dict(row) for row in rows]
-    columns = [_csv_column(rows, name, name in job.datetime_fields) for name in job.fields]
-    between = f'"{delimiter}"'
-    lines = [between.join(header), *map(between.join, zip(*columns, strict=True))]
-    text = f'"{line_ending}"'.join(lines)
-    return f'"{text}"{line_ending}'.encode()
-
-
-def _csv_header(fields: tuple[str, ...], delimiter: str, line_ending: str) -> bytes:
-    between = f'"{delimiter}"'
-    return f'"{between.join(_escaped(name) for name in fields)}"{line_ending}'.encode()
-
-
-def _csv_lines(
-    fields: tuple[str, ...],
-    datetimes: frozenset[str],
-    delimiter: str,
-    line_ending: str,
-    rows: list[dict],
-) -> list[str]:
-    """Each row's CSV line, line ending included, as ``_csv_page`` writes it."""
-    columns = [_csv_column(rows, name, name in datetimes) for name in fields]
-    between, close = f'"{delimiter}"', f'"{line_ending}'
-    return ['"' + line + close for line in map(between.join, zip(*columns, strict=True))]
-
-
-# Values never contain NUL in practice; a column that does takes the per-value path.
-_SEP = "\x00"
-_EMPTY_IF_NONE = {None: ""}.get
-_BOOLEAN_TEXT = {None: "", True: "true", False: "false"}.__getitem__
-
-
-def _csv_column(rows: list[dict], name: str, is_datetime: bool) -> list[str]:
-    """One field's values on a page as CSV text, quote characters doubled."""
-    values = list(map(dict.get, rows, itertools.repeat(name, len(rows))))
-    datetimes = frozenset({name}) if is_datetime else frozenset()
-    kinds = set(map(type, values))
-    if kinds <= {str, type(None)}:
-        # dict.get(v, v): None becomes "", a string stays itself.
-        texts = list(map(_EMPTY_IF_NONE, values, values)) if type(None) in kinds else values
-    elif kinds <= {bool, type(None)}:
-        texts = list(map(_BOOLEAN_TEXT, values))
-        is_datetime = False
-    elif kinds <= {int, float, type(None)}:
-        # repr is json.dumps for an int and a finite float; None becomes "".
-        texts = list(map(_EMPTY_IF_NONE, values, map(repr, values)))
-        if float in kinds and "n" in "".join(texts):  # nan, inf: json.dumps spells them
-            texts = [csv_value(name, value, datetimes) for value in values]
-        is_datetime = False
-    else:
-        texts = [csv_value(name, value, datetimes) for value in values]
-        is_datetime = False  # csv_value has written the Z already
-    # The column as one string: C-level checks and edits instead of one per value.
-    joined = _SEP.join(texts)
-    fix_datetimes = is_datetime and "+0000" in joined
-    if not fix_datetimes and '"' not in joined:
-        return texts
-    if fix_datetimes:
-        # Only a value's end is followed by the separator: "+0000" there becomes "Z".
-        joined = (joined + _SEP).replace("+0000" + _SEP, "Z" + _SEP)[:-1]
-    parts = joined.replace('"', '""').split(_SEP)
-    if len(parts) != len(texts):  # a value holds the separator itself
-        return [_escaped(csv_value(name, value, datetimes)) for value in values]
-    return parts
-
-
-def _escaped(text: str) -> str:
-    return text.replace('"', '""')
 
 
 def _encode_locator(offset: int) -> str:

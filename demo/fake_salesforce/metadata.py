@@ -39,12 +39,13 @@ class MetadataEndpoints:
         )
 
     def _describe(self, request: Request) -> Response:
-        return Response.json(self.describe(request.args["object"], request.version or "59.0"))
+        return Response.json(self.describe(request.args["object"], request.version))
 
-    def describe(self, object_name: str, version: str = "59.0") -> dict:
-        """The object's describe, as ``GET /sobjects/{name}/describe/`` answers it."""
+    def describe(self, object_name: str, version: str | None = None) -> dict:
+        """The object's describe, as ``GET /sobjects/{name}/describe/`` answers it
+        (``version``: the request's, else the fake's ``api_version``)."""
         schema, rows = self._schema(object_name)
-        return schema.describe(version, rows)
+        return schema.describe(version or self.api_version, rows)
 
     def _sobject(self, request: Request) -> Response:
         schema, _ = self._schema(request.args["object"])
