@@ -139,10 +139,20 @@
 {%- endmacro %}
 
 
+{% macro activity_inputs() -%}
+    {{ return(deal_action_activity_inputs() + activity_deal_inputs()) }}
+{%- endmacro %}
+
+
+{#- The quarantine rules' settings: what its rows read that no input row carries. -#}
+{% macro activity_settings() -%}
+    {{ return([var('quarantine_min_date') | string, var('quarantine_max_years_ahead') | string]) }}
+{%- endmacro %}
+
+
 {% macro activity_scope() -%}
     {{ return(incremental_scope(
-        deal_action_activity_inputs() + activity_deal_inputs(), deal_action_references(),
-        [], [var('quarantine_min_date') | string, var('quarantine_max_years_ahead') | string]
+        activity_inputs(), deal_action_references(), [], activity_settings()
     )) }}
 {%- endmacro %}
 
@@ -187,7 +197,6 @@
 
 {% macro activity_record_build() -%}
     {{ incremental_record_build(
-        deal_action_activity_inputs() + activity_deal_inputs(), deal_action_references(),
-        [], [var('quarantine_min_date') | string, var('quarantine_max_years_ahead') | string]
+        activity_inputs(), deal_action_references(), [], activity_settings()
     ) }}
 {%- endmacro %}

@@ -15,7 +15,7 @@
     (macros/incremental_as_of.sql): a night recomputes the activities that landed,
     those of the deals that landed, and those the new as_of crossed. -#}
 -- parsed unconditionally, so dbt sees the inputs the hooks and the scope ref():
-{%- do deal_action_activity_inputs() + activity_deal_inputs() + deal_action_references() %}
+{%- do activity_inputs() + deal_action_references() %}
 {%- set scope = activity_scope() if incremental_enabled() and is_incremental() else none -%}
 {%- set partial = scope is not none and not scope.full %}
 
