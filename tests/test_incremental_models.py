@@ -48,13 +48,14 @@ INCREMENTAL_MODELS = (
     # incremental across as-of dates too (macros/incremental_as_of.sql)
     "intermediate.int_deal_actions",
     "intermediate.int_activities_screened",
-)
-# The as-of parts over them (exact for any as_of), compared row for row too.
-AS_OF_MODELS = (
     "intermediate.int_deal_field_periods",
+    "intermediate.int_stage_entries",
+)
+# The as-of parts over them rebuilt in full (exact for any as_of), compared row for
+# row too.
+AS_OF_MODELS = (
     "intermediate.int_deal_stage_periods",
     "intermediate.int_stage_transitions",
-    "intermediate.int_stage_entries",
 )
 # They and everything downstream of them, in dbt's selection syntax.
 DOWNSTREAM = [f"{model.split('.')[1]}+" for model in INCREMENTAL_MODELS]
@@ -281,10 +282,16 @@ def mixed_day(fake: FakeSalesforce) -> dict[str, str]:
 
 
 def dated_ahead(fake: FakeSalesforce) -> dict[str, str]:
-    """A task landed on the first day but created on the next (an import that sets
-    its creation date): only the next as_of sees it, and no later landing names its
-    deal again (macros/incremental_as_of.sql's window)."""
-    deal = [d for d in fake.records("Opportunity") if not d.get("IsDeleted")][-1]
+    """A task and a deal landed on the first day but created on the next (an import
+    that sets their creation dates): only the next as_of sees them, and no later
+    landing names their deals again (macros/incremental_as_of.sql's window)."""
+    live = [d for d in fake.records("Opportunity") if not d.get("IsDeleted")]
+    deal = live[-1]
+    # noon UTC: the next day in the demo org's zone (America/Los_Angeles)
+    created = f"{NEXT_DAY.isoformat()}T12:00:00.000+0000"
+    # last modified a week before the first sync: not the newest row, whose stamp the
+    # next sync's overlap reads again (its deal would be in scope)
+    modified = "2026-11-20T00:00:00.000+0000"
     task = fake.insert(
         "Task",
         {
@@ -295,14 +302,30 @@ def dated_ahead(fake: FakeSalesforce) -> dict[str, str]:
             "Type": "Call",
             "ActivityDate": NEXT_DAY.isoformat(),
             "IsClosed": False,
-            # noon UTC: the next day in the demo org's zone (America/Los_Angeles)
-            "CreatedDate": f"{NEXT_DAY.isoformat()}T12:00:00.000+0000",
-            # last modified a week before the first sync: not the newest task, whose
-            # stamp the next sync's overlap reads again (its deal would be in scope)
-            "SystemModstamp": "2026-11-20T00:00:00.000+0000",
+            "CreatedDate": created,
+            "SystemModstamp": modified,
         },
     )
-    return {"deal": deal["Id"], "task": task["Id"]}
+    open_deal = next(d for d in live if not d.get("IsClosed"))
+    new_deal = fake.insert(
+        "Opportunity",
+        {
+            **{k: v for k, v in open_deal.items() if k not in ("Id", "CreatedDate")},
+            "Name": "Created ahead",
+            "CreatedDate": created,
+            "SystemModstamp": modified,
+        },
+    )
+    return {"deal": deal["Id"], "task": task["Id"], "new_deal": new_deal["Id"]}
+
+
+def landed_at(working: Path, opportunity_id: str) -> dt.datetime:
+    """When the landing last wrote the opportunity's raw row."""
+    with duckdb.connect(str(working), read_only=True) as con:
+        (stamp,) = con.execute(
+            "select _loaded_at from raw_salesforce.opportunity where id = ?", [opportunity_id]
+        ).fetchone()
+    return stamp
 
 
 def hubspot_mixed_day(portal) -> dict[str, str]:
@@ -386,12 +409,15 @@ def test_salesforce_day_of_changes_incremental_equals_full_refresh(salesforce_or
     ahead = dated_ahead(salesforce_org)
     nightly(published, FIRST_DAY)
     first = state(working)
+    ahead_landed = landed_at(working, ahead["new_deal"])
 
     touched = mixed_day(salesforce_org)
-    assert ahead["deal"] not in touched.values()
+    assert not {ahead["deal"], ahead["new_deal"]} & set(touched.values())
     salesforce_org.clock = dt.datetime.combine(NEXT_DAY, dt.time(2), tzinfo=dt.UTC)
     nightly(published, NEXT_DAY)
     assert_built_incrementally(first, state(working))
+    # only the as-of window can bring the deal created ahead into the second build
+    assert landed_at(working, ahead["new_deal"]) == ahead_landed
 
     full = full_refresh_copy(working, tmp_path, NEXT_DAY)
     assert_same_rows(working, full)
@@ -427,6 +453,18 @@ def test_salesforce_day_of_changes_incremental_equals_full_refresh(salesforce_or
             [ahead["deal"], NEXT_DAY],
         ).fetchall()
     assert ahead_actions == [(ahead["task"],)]
+    # Created after the first as_of, by the second: its field periods and its entry
+    # into its stage exist now, though no row of it landed again.
+    with duckdb.connect(str(working), read_only=True) as con:
+        ahead_periods = con.execute(
+            "select count(*) from intermediate.int_deal_field_periods where deal_id = ?",
+            [ahead["new_deal"]],
+        ).fetchone()
+        ahead_entries = con.execute(
+            "select count(*) from intermediate.int_stage_entries where deal_id = ?",
+            [ahead["new_deal"]],
+        ).fetchone()
+    assert (ahead_periods, ahead_entries) == ((6,), (1,))
 
     # A new org time zone moves every change's local date: the model's next build is a
     # full one (its fingerprint changed) although no raw row is newer than its watermark.

@@ -31,6 +31,76 @@
 {%- endmacro %}
 
 
+{#- The as-of cuts of the deals' history kept by deal (macros/incremental_as_of.sql):
+    int_deal_field_periods, int_stage_entries. A deal's rows read its own inputs,
+    its state on as_of (int_deals_as_of, whose quarantine verdict reads users and
+    stages) and the references. The as-of date moves them where it crosses one of
+    the deal's changes, its creation or the absurd-close-date horizon. -#}
+{% macro deal_period_as_of_events() -%}
+    {%- set ahead = var('quarantine_max_years_ahead') | int -%}
+    {{ return([
+        (ref('int_deal_field_history'), 'deal_id', 'changed_on', 0),
+        (ref('int_deals_screened'), 'deal_id', 'created_on', 0),
+        (ref('int_deals_screened'), 'deal_id', 'close_date', ahead),
+    ]) }}
+{%- endmacro %}
+
+
+{#- The quarantine rules' settings (the as-of rules' dates): what any screened row
+    reads that no input row carries. -#}
+{% macro quarantine_settings() -%}
+    {{ return([var('quarantine_min_date') | string, var('quarantine_max_years_ahead') | string]) }}
+{%- endmacro %}
+
+
+{#- What else their rows read that no input row carries: the quarantine rules'
+    settings, and the model's own (`settings`: int_stage_entries' fiscal quarter). -#}
+{% macro deal_period_settings(settings=[]) -%}
+    {{ return(quarantine_settings() + settings) }}
+{%- endmacro %}
+
+
+{% macro deal_period_scope(settings=[]) -%}
+    {{ return(incremental_scope(
+        deal_change_inputs(), deal_action_references(), deal_period_as_of_events(),
+        deal_period_settings(settings)
+    )) }}
+{%- endmacro %}
+
+
+{#- The deals whose rows an incremental build recomputes. -#}
+{% macro deal_period_changed_deals(scope) -%}
+    {{ as_of_changed_deal_ids(deal_change_inputs(), deal_period_as_of_events(), scope) }}
+{%- endmacro %}
+
+
+{#- Pre-hook: drop the recomputed deals' rows (all on a full rebuild), deals that lost
+    every row included. -#}
+{% macro deal_period_delete_changed(settings=[]) -%}
+    {%- if incremental_enabled() and is_incremental() -%}
+        {%- set scope = deal_period_scope(settings) -%}
+        delete from {{ this }}
+        {%- if not scope.full %}
+        where deal_id in ({{ deal_period_changed_deals(scope) }})
+        {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro deal_period_record_build(settings=[]) -%}
+    {{ incremental_record_build(
+        deal_change_inputs(), deal_action_references(), deal_period_as_of_events(),
+        deal_period_settings(settings)
+    ) }}
+{%- endmacro %}
+
+
+{#- int_stage_entries' own setting: the quarter an entry falls in. -#}
+{% macro stage_entry_settings() -%}
+    {{ return([fiscal_quarter_start('d')]) }}
+{%- endmacro %}
+
+
 {#- int_deal_actions (macros/incremental_as_of.sql): the deals' own inputs, and the
     activities', keyed by activity (one can move to another deal: its landed row
     names the new deal only). A deal's actions also read its owner periods, outcome
@@ -55,13 +125,11 @@
 {%- endmacro %}
 
 
-{#- Dated events the as-of date crosses: (relation, deal id, date, years ahead). -#}
+{#- Dated events the as-of date crosses: (relation, deal id, date, years ahead). A
+    deal's actions also move with its activities' dates. -#}
 {% macro deal_action_as_of_events() -%}
     {%- set ahead = var('quarantine_max_years_ahead') | int -%}
-    {{ return([
-        (ref('int_deal_field_history'), 'deal_id', 'changed_on', 0),
-        (ref('int_deals_screened'), 'deal_id', 'created_on', 0),
-        (ref('int_deals_screened'), 'deal_id', 'close_date', ahead),
+    {{ return(deal_period_as_of_events() + [
         (ref('int_activities_screened'), 'deal_id', 'created_on', 0),
         (ref('int_activities_screened'), 'deal_id', 'occurred_on', ahead),
     ]) }}
@@ -71,11 +139,10 @@
 {#- What else its rows read that no input row carries: the fiscal calendar and the
     rules' settings. -#}
 {% macro deal_action_settings() -%}
-    {{ return([
+    {{ return(deal_period_settings([
         fiscal_quarter_start('d'), fiscal_quarter_next_start('d'), iso_week('d'),
-        var('late_quarter_days') | string, var('quarantine_min_date') | string,
-        var('quarantine_max_years_ahead') | string,
-    ]) }}
+        var('late_quarter_days') | string,
+    ])) }}
 {%- endmacro %}
 
 
@@ -144,15 +211,9 @@
 {%- endmacro %}
 
 
-{#- The quarantine rules' settings: what its rows read that no input row carries. -#}
-{% macro activity_settings() -%}
-    {{ return([var('quarantine_min_date') | string, var('quarantine_max_years_ahead') | string]) }}
-{%- endmacro %}
-
-
 {% macro activity_scope() -%}
     {{ return(incremental_scope(
-        activity_inputs(), deal_action_references(), [], activity_settings()
+        activity_inputs(), deal_action_references(), [], quarantine_settings()
     )) }}
 {%- endmacro %}
 
@@ -197,6 +258,6 @@
 
 {% macro activity_record_build() -%}
     {{ incremental_record_build(
-        activity_inputs(), deal_action_references(), [], activity_settings()
+        activity_inputs(), deal_action_references(), [], quarantine_settings()
     ) }}
 {%- endmacro %}

@@ -1,4 +1,11 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='deal_id',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ deal_period_delete_changed() }}",
+    post_hook="{{ deal_period_record_build() }}",
+) }}
 
 {#- The value each key field of a deal held over time, up to as_of: the first
     period runs from the deal's creation (valid_from null) to its first change;
@@ -7,17 +14,40 @@
 
     The as-of part of int_deal_field_history (every change numbered, incremental
     by deal): its changes up to as_of, a period ending at the next change only if
-    that came by as_of. -#}
+    that came by as_of.
+
+    Incremental by deal across as-of dates on DuckDB (macros/incremental_as_of.sql):
+    a night recomputes the deals whose inputs landed or whose changes, creation or
+    quarantine horizon the new as_of crossed. -#}
+-- parsed unconditionally, so dbt sees the inputs the hooks and the scope ref():
+{%- do deal_change_inputs() + deal_action_references() + deal_period_as_of_events() %}
+{%- set scope = deal_period_scope() if incremental_enabled() and is_incremental() else none -%}
+{%- set partial = scope is not none and not scope.full %}
+{%- set changed_deals_filter = 'deal_id in (select deal_id from changed_deals)' %}
 
 {% set fields = ['stage', 'amount', 'close_date', 'forecast_category', 'next_step', 'owner'] %}
 
-with deals as (
+with
+{%- if partial %}
+changed_deals as (
+    {{- deal_period_changed_deals(scope) }}
+),
+{%- endif %}
+
+deals as (
     select * from {{ ref('int_deals_as_of') }}
+    {%- if partial %}
+    where {{ changed_deals_filter }}
+    {%- endif %}
 ),
 
 changes as (
     select * from {{ ref('int_deal_field_history') }}
-    where changed_on <= {{ as_of_date() }}
+    where
+        changed_on <= {{ as_of_date() }}
+        {%- if partial %}
+        and {{ changed_deals_filter }}
+        {%- endif %}
 ),
 
 values_on_as_of as (

@@ -1,14 +1,40 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized=incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='deal_id',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ deal_period_delete_changed(stage_entry_settings()) }}",
+    post_hook="{{ deal_period_record_build(stage_entry_settings()) }}",
+) }}
 
 {#- One row per deal and open stage it entered up to as_of (P1, P2, stage_funnel): when
     it first entered, who owned it then, whether it later reached a stage further up
     the funnel (skipping the next one counts, losing does not), and the days it spent
     there once it left. A deal still sitting in the stage has not resolved yet. The
     owner at the entry is the one int_deal_stage_history logged at the event that
-    opened the stay. -#}
+    opened the stay.
 
-with stage_periods as (
+    Incremental by deal across as-of dates on DuckDB, as int_deal_field_periods
+    (macros/incremental_as_of.sql): the days of the stay running on as_of, the only
+    thing that moves with as_of alone, are not shown until the deal leaves. -#}
+-- parsed unconditionally, so dbt sees the inputs the hooks and the scope ref():
+{%- do deal_change_inputs() + deal_action_references() + deal_period_as_of_events() %}
+{%- set scope = deal_period_scope(stage_entry_settings())
+    if incremental_enabled() and is_incremental() else none -%}
+{%- set partial = scope is not none and not scope.full %}
+{%- set changed_deals_filter = '\n    where deal_id in (select deal_id from changed_deals)'
+    if partial else '' %}
+
+with
+{%- if partial %}
+changed_deals as (
+    {{- deal_period_changed_deals(scope) }}
+),
+{%- endif %}
+
+stage_periods as (
     select * from {{ ref('int_deal_stage_periods') }}
+    {{- changed_deals_filter }}
 ),
 
 stages as (
@@ -17,10 +43,12 @@ stages as (
 
 deals as (
     select * from {{ ref('int_deals_as_of') }}
+    {{- changed_deals_filter }}
 ),
 
 history as (
     select * from {{ ref('int_deal_stage_history') }}
+    {{- changed_deals_filter }}
 ),
 
 placed as (
