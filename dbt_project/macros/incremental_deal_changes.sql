@@ -68,9 +68,11 @@
 {%- endmacro %}
 
 
-{#- The deals whose rows an incremental build recomputes. -#}
+{#- The deals whose rows an incremental build recomputes (incremental_key_list). -#}
 {% macro deal_period_changed_deals(scope) -%}
-    {{ as_of_changed_deal_ids(deal_change_inputs(), deal_period_as_of_events(), scope) }}
+    {{ return(incremental_key_list(
+        'deals', as_of_changed_deal_ids(deal_change_inputs(), deal_period_as_of_events(), scope)
+    )) }}
 {%- endmacro %}
 
 
@@ -160,14 +162,22 @@
 {%- endmacro %}
 
 
-{#- The deals whose actions an incremental build recomputes, and the activities. -#}
-{% macro deal_action_changed_deals(scope) -%}
-    {{ as_of_changed_deal_ids(deal_change_inputs(), deal_action_as_of_events(), scope) }}
+{#- The deals whose actions an incremental build recomputes, and the activities
+    (incremental_key_list). -#}
+{% macro deal_action_changed_deals(scope, either=false) -%}
+    {{ return(incremental_key_list(
+        'deals', as_of_changed_deal_ids(deal_change_inputs(), deal_action_as_of_events(), scope),
+        either=either
+    )) }}
 {%- endmacro %}
 
 
+{#- Only ever one side of an OR with the deals. -#}
 {% macro deal_action_changed_activities(scope) -%}
-    {{ incremental_changed_keys(deal_action_activity_inputs(), scope.watermark) }}
+    {{ return(incremental_key_list(
+        'activities', incremental_changed_keys(deal_action_activity_inputs(), scope.watermark),
+        either=true
+    )) }}
 {%- endmacro %}
 
 
@@ -179,7 +189,7 @@
         delete from {{ this }}
         {%- if not scope.full %}
         where
-            deal_id in ({{ deal_action_changed_deals(scope) }})
+            deal_id in ({{ deal_action_changed_deals(scope, either=true) }})
             or action_id in ({{ deal_action_changed_activities(scope) }})
         {%- endif %}
     {%- endif -%}
@@ -218,14 +228,26 @@
 {%- endmacro %}
 
 
-{#- The activities an incremental build recomputes (ids), from the landing and from
-    the model's own rows. -#}
+{#- The activities an incremental build recomputes (incremental_key_list): those
+    that landed, those the as-of window crosses (read from the model's own rows
+    before its pre-hook deletes any), and those on a deal that landed. An activity
+    that moved to another deal landed itself, so its deal now is as good as the
+    one it had. -#}
 {% macro activity_changed_ids(scope) -%}
+    {{ return(incremental_key_list('activities', activity_changed_id_query(scope))) }}
+{%- endmacro %}
+
+
+{% macro activity_changed_deals(scope) -%}
+    {{ return(incremental_key_list(
+        'deals', incremental_changed_deal_ids(activity_deal_inputs(), scope.watermark)
+    )) }}
+{%- endmacro %}
+
+
+{% macro activity_changed_id_query(scope) -%}
     {%- set ahead = var('quarantine_max_years_ahead') | int -%}
     {{ incremental_changed_keys(deal_action_activity_inputs(), scope.watermark) }}
-    union
-    select activity_id from {{ this }}
-    where deal_id in ({{ incremental_changed_deal_ids(activity_deal_inputs(), scope.watermark) }})
     {%- if scope.window %}
     union
     -- done by, still planned on, created by or absurd after the new as_of only
@@ -243,14 +265,17 @@
 
 {#- Pre-hook: drop the landed activities' rows (one deleted in the CRM has no new
     row). The others it recomputes keep theirs until dbt's delete+insert replaces
-    them by activity_id: their ids are read from this table by the build's SQL,
-    which runs after this hook. -#}
+    them by activity_id (their ids were read from this table when the build's SQL
+    was compiled, before this hook). -#}
 {% macro activity_delete_changed() -%}
     {%- if incremental_enabled() and is_incremental() -%}
         {%- set scope = activity_scope() -%}
         delete from {{ this }}
         {%- if not scope.full %}
-        where activity_id in ({{ incremental_changed_keys(deal_action_activity_inputs(), scope.watermark) }})
+        where activity_id in ({{ incremental_key_list(
+            'landed activities',
+            incremental_changed_keys(deal_action_activity_inputs(), scope.watermark)
+        ) }})
         {%- endif %}
     {%- endif -%}
 {%- endmacro %}

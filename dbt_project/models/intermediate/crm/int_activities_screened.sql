@@ -19,7 +19,7 @@
 {%- set scope = activity_scope() if incremental_enabled() and is_incremental() else none -%}
 {%- set partial = scope is not none and not scope.full %}
 
-with crm_activities as (
+{%- set crm_activities %}
     select
         activity_id, source, type, deal_id, owner_id, created_by, created_at, occurred_at,
         is_closed, unparsed_date_text
@@ -31,12 +31,19 @@ with crm_activities as (
         activity_id, source, type, deal_id, owner_id, created_by, created_at, occurred_at,
         is_closed, cast(null as string) as unparsed_date_text
     from {{ ref('int_hubspot__activities') }}
-),
+{%- endset %}
 
-changed_activities as (
-    select * from crm_activities
+with changed_activities as (
     {%- if partial %}
+    -- Written out twice, not a CTE read twice (DuckDB would materialise it whole),
+    -- and not an OR: each list is pushed down to the raw rows on its own.
+    select * from ({{ crm_activities }}) as crm_activities
     where activity_id in ({{ activity_changed_ids(scope) }})
+    union
+    select * from ({{ crm_activities }}) as crm_activities
+    where deal_id in ({{ activity_changed_deals(scope) }})
+    {%- else %}
+    {{- crm_activities }}
     {%- endif %}
 ),
 

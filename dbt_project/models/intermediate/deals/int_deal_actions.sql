@@ -99,7 +99,7 @@ activity_actions as (
         and created_on <= {{ as_of_date() }}
         {%- if partial %}
         and (
-            deal_id in ({{ deal_action_changed_deals(scope) }})
+            deal_id in ({{ deal_action_changed_deals(scope, either=true) }})
             or activity_id in ({{ deal_action_changed_activities(scope) }})
         )
         {%- endif %}

@@ -26,7 +26,7 @@ with changes as (
     where
         changed_on is not null
         {%- if partial %}
-        and deal_id in ({{ incremental_changed_deal_ids(deal_change_inputs(), scope.watermark) }})
+        and deal_id in ({{ incremental_changed_deals(deal_change_inputs(), scope) }})
         {%- endif %}
 ),
 

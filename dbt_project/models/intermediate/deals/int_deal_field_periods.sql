@@ -23,18 +23,12 @@
 {%- do deal_change_inputs() + deal_action_references() + deal_period_as_of_events() %}
 {%- set scope = deal_period_scope() if incremental_enabled() and is_incremental() else none -%}
 {%- set partial = scope is not none and not scope.full %}
-{%- set changed_deals_filter = 'deal_id in (select deal_id from changed_deals)' %}
+{%- set changed_deals_filter = 'deal_id in (' ~ deal_period_changed_deals(scope) ~ ')'
+    if partial else '' %}
 
 {% set fields = ['stage', 'amount', 'close_date', 'forecast_category', 'next_step', 'owner'] %}
 
-with
-{%- if partial %}
-changed_deals as (
-    {{- deal_period_changed_deals(scope) }}
-),
-{%- endif %}
-
-deals as (
+with deals as (
     select * from {{ ref('int_deals_as_of') }}
     {%- if partial %}
     where {{ changed_deals_filter }}

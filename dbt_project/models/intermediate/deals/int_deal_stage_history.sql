@@ -16,17 +16,11 @@
 {%- set scope = incremental_scope(deal_change_inputs(), deal_stage_references())
     if incremental_enabled() and is_incremental() else none -%}
 {%- set partial = scope is not none and not scope.full %}
-{%- set changed_deals_filter = '\n        and deal_id in (select deal_id from changed_deals)'
+{%- set changed_deals_filter = '\n        and deal_id in ('
+    ~ incremental_changed_deals(deal_change_inputs(), scope) ~ ')'
     if partial else '' %}
 
-with
-{%- if partial %}
-changed_deals as (
-    {{- incremental_changed_deal_ids(deal_change_inputs(), scope.watermark) }}
-),
-{%- endif %}
-
-deals as (
+with deals as (
     -- the record's own columns only: the quarantine verdict beside them depends on as_of
     select deal_id, source, pipeline, created_at, created_on
     from {{ ref('int_deals_screened') }}

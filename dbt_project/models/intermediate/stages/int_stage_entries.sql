@@ -22,17 +22,10 @@
 {%- set scope = deal_period_scope(stage_entry_settings())
     if incremental_enabled() and is_incremental() else none -%}
 {%- set partial = scope is not none and not scope.full %}
-{%- set changed_deals_filter = '\n    where deal_id in (select deal_id from changed_deals)'
+{%- set changed_deals_filter = '\n    where deal_id in (' ~ deal_period_changed_deals(scope) ~ ')'
     if partial else '' %}
 
-with
-{%- if partial %}
-changed_deals as (
-    {{- deal_period_changed_deals(scope) }}
-),
-{%- endif %}
-
-stage_periods as (
+with stage_periods as (
     select * from {{ ref('int_deal_stage_periods') }}
     {{- changed_deals_filter }}
 ),
