@@ -16,46 +16,69 @@ actions as (
     select * from {{ ref('int_deal_actions') }}
 ),
 
+-- Its own import, not `actions` again: DuckDB materialises a CTE read twice, every
+-- column of 9.6M actions at L (2.2 s), where two reads each scan the columns they need.
+open_deal_actions as (
+    select * from {{ ref('int_deal_actions') }}
+    where is_deal_open
+),
+
+-- The actions of one owner, week, actor and kind are counted once, then spread over
+-- the owner's leaders: the join multiplies 0.4M groups, not 9.6M actions, at L.
+action_groups as (
+    select
+        owner_id,
+        week_start,
+        actor_id,
+        action_type,
+        is_key_field_change,
+        is_forecast_override,
+        is_deal_open,
+        is_late_quarter,
+        count(*) as n_actions
+    from actions
+    group by all
+),
+
 counts as (
     select
         user_leaders.leader_id,
-        actions.week_start,
-        count(*) filter (where actions.is_key_field_change) as key_field_changes,
-        count(*) filter (
-            where actions.is_key_field_change and actions.actor_id = user_leaders.leader_id
-        ) as leader_key_field_changes,
-        count(*) filter (where actions.action_type = 'activity') as activities,
-        count(*) filter (
-            where actions.action_type = 'activity' and actions.actor_id = user_leaders.leader_id
-        ) as leader_activities,
-        count(*) filter (
-            where actions.is_forecast_override and actions.actor_id = user_leaders.leader_id
-        ) as forecast_overrides,  -- M3
+        action_groups.week_start,
+        {{ sum_actions('action_groups.is_key_field_change') }} as key_field_changes,
+        {{ sum_actions(
+            'action_groups.is_key_field_change'
+            ~ ' and action_groups.actor_id = user_leaders.leader_id'
+        ) }} as leader_key_field_changes,
+        {{ sum_actions("action_groups.action_type = 'activity'") }} as activities,
+        {{ sum_actions(
+            "action_groups.action_type = 'activity'"
+            ~ ' and action_groups.actor_id = user_leaders.leader_id'
+        ) }} as leader_activities,
+        {{ sum_actions(
+            'action_groups.is_forecast_override'
+            ~ ' and action_groups.actor_id = user_leaders.leader_id'
+        ) }} as forecast_overrides,  -- M3
         -- owner changes by the leader on open deals, away from a rep who has not left
-        count(*) filter (
-            where
-                actions.action_type = 'owner_change'
-                and actions.actor_id = user_leaders.leader_id
-                and actions.is_deal_open
-                and previous_owners.is_active
-        ) as reassignments,  -- M5 numerator
-        count(*) filter (
-            where
-                actions.action_type = 'owner_change'
-                and actions.actor_id = user_leaders.leader_id
-                and actions.is_deal_open
-                and previous_owners.is_active
-                and actions.is_late_quarter
-        ) as late_quarter_takeovers,  -- M4
-        count(*) filter (where actions.actor_id = user_leaders.leader_id) as interventions,
-        count(*) filter (
-            where actions.actor_id = user_leaders.leader_id and user_leaders.distance >= 2
-        ) as skip_level_interventions
-    from actions
+        {{ sum_actions(
+            "action_groups.action_type = 'owner_change'"
+            ~ ' and action_groups.actor_id = user_leaders.leader_id'
+            ~ ' and action_groups.is_deal_open and previous_owners.is_active'
+        ) }} as reassignments,  -- M5 numerator
+        {{ sum_actions(
+            "action_groups.action_type = 'owner_change'"
+            ~ ' and action_groups.actor_id = user_leaders.leader_id'
+            ~ ' and action_groups.is_deal_open and previous_owners.is_active'
+            ~ ' and action_groups.is_late_quarter'
+        ) }} as late_quarter_takeovers,  -- M4
+        {{ sum_actions('action_groups.actor_id = user_leaders.leader_id') }} as interventions,
+        {{ sum_actions(
+            'action_groups.actor_id = user_leaders.leader_id and user_leaders.distance >= 2'
+        ) }} as skip_level_interventions
+    from action_groups
     inner join user_leaders
-        on actions.owner_id = user_leaders.user_id
+        on action_groups.owner_id = user_leaders.user_id
     left join users as previous_owners
-        on actions.owner_id = previous_owners.user_id
+        on action_groups.owner_id = previous_owners.user_id
     group by all
 ),
 
@@ -64,15 +87,14 @@ counts as (
 touched as (
     select
         user_leaders.leader_id,
-        actions.week_start,
-        count(distinct actions.deal_id) as touched_deals
-    from actions
+        open_deal_actions.week_start,
+        count(distinct open_deal_actions.deal_id) as touched_deals
+    from open_deal_actions
     inner join user_leaders
         on
-            actions.owner_id = user_leaders.user_id
-            and actions.actor_id = user_leaders.leader_id
-    where actions.is_deal_open
-    group by user_leaders.leader_id, actions.week_start
+            open_deal_actions.owner_id = user_leaders.user_id
+            and open_deal_actions.actor_id = user_leaders.leader_id
+    group by user_leaders.leader_id, open_deal_actions.week_start
 ),
 
 final as (
