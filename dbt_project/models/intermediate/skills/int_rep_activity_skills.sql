@@ -21,16 +21,27 @@ deal_activities as (
     where action_type = 'activity'
 ),
 
+-- counted per rep and day before the range join to periods: it then matches each
+-- rep-day once per period, not each of 6.3M activities (L)
+rep_day_activities as (
+    select
+        owner_id as rep_id,
+        acted_on,
+        count(*) as activities
+    from {{ ref('int_deal_actions') }}
+    where action_type = 'activity' and owner_id is not null
+    group by owner_id, acted_on
+),
+
 activities_in_period as (
     select
         periods.period_type,
         periods.period_start,
-        actions.owner_id as rep_id,
-        count(*) as activities
-    from {{ ref('int_deal_actions') }} as actions
+        rep_day_activities.rep_id,
+        cast(sum(rep_day_activities.activities) as bigint) as activities
+    from rep_day_activities
     inner join periods
-        on actions.acted_on between periods.period_start and periods.period_end
-    where actions.action_type = 'activity' and actions.owner_id is not null
+        on rep_day_activities.acted_on between periods.period_start and periods.period_end
     group by all
 ),
 
