@@ -56,6 +56,9 @@ class Settings:
     # The incremental dbt models (README "Incremental models") are rebuilt in full
     # when their last full build is this many days old; 0: every run.
     full_rebuild_days: int = 7
+    # Most keys an incremental build filters by as a list of values, more by a
+    # subquery (dbt_project/macros/incremental.sql, incremental_key_list).
+    incremental_key_limit: int = 20_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -108,6 +111,12 @@ class Settings:
             report_dir=_path(read.text(env, "TRUSTGAP_REPORT_DIR")),
             full_rebuild_days=read.whole_number(
                 env, "TRUSTGAP_FULL_REBUILD_DAYS", cls.full_rebuild_days, high=366
+            ),
+            incremental_key_limit=read.whole_number(
+                env,
+                "TRUSTGAP_INCREMENTAL_KEY_LIMIT",
+                cls.incremental_key_limit,
+                high=1_000_000,
             ),
         )
 

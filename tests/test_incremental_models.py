@@ -601,8 +601,11 @@ def test_periodic_full_rebuild_is_due_after_the_setting_days(tmp_path):
     assert full_rebuild_reason(working, full_refresh=False, every_days=9, now=now) is None
 
 
-def test_full_rebuild_days_setting_is_checked():
+def test_incremental_settings_are_checked():
     assert Settings.from_env({}).full_rebuild_days == 7
     assert Settings.from_env({"TRUSTGAP_FULL_REBUILD_DAYS": "0"}).full_rebuild_days == 0
+    assert Settings.from_env({}).incremental_key_limit == 20_000
+    with pytest.raises(ConfigurationError, match="TRUSTGAP_INCREMENTAL_KEY_LIMIT"):
+        Settings.from_env({"TRUSTGAP_INCREMENTAL_KEY_LIMIT": "lots"})
     with pytest.raises(ConfigurationError, match="TRUSTGAP_FULL_REBUILD_DAYS"):
         Settings.from_env({"TRUSTGAP_FULL_REBUILD_DAYS": "weekly"})

@@ -150,7 +150,10 @@ def trustgap_dbt_models(
         dbt_environment(
             warehouse.working, run_params.as_of_date(warehouse.published), org_chart, chosen
         ),
-        scoped_environment(engine_env),
+        # checked by Settings; the incremental models' macros read it from here
+        scoped_environment(
+            engine_env | {"TRUSTGAP_INCREMENTAL_KEY_LIMIT": str(settings.incremental_key_limit)}
+        ),
     ):
         invocation = dbt.cli(args, context=context)
         yield from invocation.stream()
