@@ -53,17 +53,12 @@
 {%- endmacro %}
 
 
-{#- What else their rows read that no input row carries: the quarantine rules'
-    settings, and the model's own (`settings`: int_stage_entries' fiscal quarter). -#}
-{% macro deal_period_settings(settings=[]) -%}
-    {{ return(quarantine_settings() + settings) }}
-{%- endmacro %}
-
-
+{#- `settings`: what else the model's rows read that no input row carries, beside
+    the quarantine rules' settings (int_stage_entries' fiscal quarter). -#}
 {% macro deal_period_scope(settings=[]) -%}
     {{ return(incremental_scope(
         deal_change_inputs(), deal_action_references(), deal_period_as_of_events(),
-        deal_period_settings(settings)
+        quarantine_settings() + settings
     )) }}
 {%- endmacro %}
 
@@ -92,7 +87,7 @@
 {% macro deal_period_record_build(settings=[]) -%}
     {{ incremental_record_build(
         deal_change_inputs(), deal_action_references(), deal_period_as_of_events(),
-        deal_period_settings(settings)
+        quarantine_settings() + settings
     ) }}
 {%- endmacro %}
 
@@ -141,10 +136,10 @@
 {#- What else its rows read that no input row carries: the fiscal calendar and the
     rules' settings. -#}
 {% macro deal_action_settings() -%}
-    {{ return(deal_period_settings([
+    {{ return(quarantine_settings() + [
         fiscal_quarter_start('d'), fiscal_quarter_next_start('d'), iso_week('d'),
         var('late_quarter_days') | string,
-    ])) }}
+    ]) }}
 {%- endmacro %}
 
 
