@@ -90,6 +90,42 @@ def read_secrets_once() -> bool:
     return True
 
 
+def format_only_logged_events() -> bool:
+    """Drop the debug events no logger writes before they are built.
+
+    Returns whether dbt's event manager was replaced. dbt turns every event into a
+    protobuf message, and each logger formats it (on the console Dagster reads, a JSON
+    document) before Python's logging drops what is below the logger's level. Each
+    SQL statement and connection of every node fires debug events, so a nightly
+    (console and file at info) built thousands of lines nobody wrote, in the Python
+    that dbt's threads take turns to run (issue #17). Events at info and above, and
+    every event when a logger is at debug (DBT_LOG_LEVEL_FILE=debug) or dbt is
+    given callbacks of its own, go the usual way. (dbt always adds one callback, which only
+    reads behaviour-change warnings.)
+    """
+    from dbt.tracking import track_behavior_change_warn
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.event_manager import EventManager
+
+    original = EventManager.fire_event
+    if getattr(original, "trustgap_logged_only", False):
+        return False  # replaced already (a second call in one process)
+    unlogged = (EventLevel.DEBUG, EventLevel.TEST)
+
+    def fire_event(self, e, level=None, node=None, force_warn_or_error_handling=False):
+        if (
+            (level or e.level_tag()) in unlogged
+            and all(callback is track_behavior_change_warn for callback in self.callbacks)
+            and all(logger.level not in unlogged for logger in self.loggers)
+        ):
+            return
+        original(self, e, level, node, force_warn_or_error_handling)
+
+    fire_event.trustgap_logged_only = True  # type: ignore[attr-defined]
+    EventManager.fire_event = fire_event
+    return True
+
+
 def parse_state_for_any_folder() -> bool:
     """Let dbt reuse a parse made for a warehouse file of the same name in another folder.
 
@@ -139,6 +175,7 @@ def main() -> None:
     from dbt.cli.main import cli
 
     read_secrets_once()
+    format_only_logged_events()
     parse_state_for_any_folder()
 
     # The first word naming a dbt command is the command (global flags may come first).

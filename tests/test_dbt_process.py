@@ -7,6 +7,7 @@ dbt would keep the working DuckDB file locked for seconds; it must stop at once.
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -95,6 +96,90 @@ def test_a_build_writes_its_manifest_once_at_the_end(tmp_path):
     assert "model.trustgap.stg_salesforce__opportunity_stages" in manifest["nodes"]
     results = json.loads((target / "run_results.json").read_text())["results"]
     assert {r["status"] for r in results} == {"success", "pass"}
+
+
+def _stream_logger(name: str, level) -> tuple[object, io.StringIO]:
+    """An event manager writing JSON lines at `level` to a string, as dbt's console does."""
+    from dbt_common.events.event_manager import EventManager
+    from dbt_common.events.logger import LineFormat, LoggerConfig
+
+    manager, stream = EventManager(), io.StringIO()
+    manager.add_logger(
+        LoggerConfig(name=name, level=level, line_format=LineFormat.Json, output_stream=stream)
+    )
+    return manager, stream
+
+
+def test_debug_events_no_logger_writes_are_never_built(monkeypatch):
+    """The nightly's dbt logs at info: a SQL statement's debug event is dropped before
+    dbt builds and formats it; with a logger at debug it is written as before."""
+    import dbt_common.events.event_manager as events
+    from dbt.adapters.events.types import SQLQuery
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.types import Note
+
+    from pipelines.dbt_process import format_only_logged_events
+
+    format_only_logged_events()
+    built = []
+    build = events.msg_from_base_event
+    monkeypatch.setattr(
+        events,
+        "msg_from_base_event",
+        lambda event, level=None: built.append(type(event).__name__) or build(event, level),
+    )
+    statement = SQLQuery(conn_name="model.trustgap.a", sql="select 42", node_info={})
+
+    at_info, info_lines = _stream_logger("trustgap-test-info", EventLevel.INFO)
+    at_info.fire_event(statement)
+    at_info.fire_event(Note(msg="a node finished"))
+    assert built == ["Note"]
+    assert "a node finished" in info_lines.getvalue()
+    assert "select 42" not in info_lines.getvalue()
+
+    at_debug, debug_lines = _stream_logger("trustgap-test-debug", EventLevel.DEBUG)
+    at_debug.fire_event(statement)
+    assert built == ["Note", "SQLQuery"]
+    assert "select 42" in debug_lines.getvalue()
+
+
+def test_a_view_replaces_its_model_s_old_table_and_leaves_no_temporary_relation(tmp_path):
+    """Views are replaced in one statement (macros/engine/view.sql): a model that was a
+    table becomes a view, and nothing named __dbt_tmp or __dbt_backup is left."""
+    import duckdb
+
+    from tests.test_dbt_project import AS_OF, write_raw_salesforce
+
+    warehouse = tmp_path / "working.duckdb"
+    write_raw_salesforce(
+        warehouse, {"opportunity_stage": [{"Id": "01J1", "MasterLabel": "Prospecting"}]}
+    )
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema staging")
+        con.execute(
+            "create table staging.stg_salesforce__opportunity_stages as select 'old' as stage"
+        )
+    env = os.environ | {"TRUSTGAP_WORKING_DB": str(warehouse), "TRUSTGAP_AS_OF": AS_OF}
+    dbt = Path(sys.executable).with_name("trustgap-dbt")
+    for _ in range(2):  # over the old table, then over its own view
+        result = subprocess.run(
+            [str(dbt), "run", "--select", "stg_salesforce__opportunity_stages",
+             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+             "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path)],
+            env=env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout[-3000:]
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        relations = con.execute(
+            "select table_name, table_type from information_schema.tables "
+            "where table_schema = 'staging'"
+        ).fetchall()
+        labels = con.execute(
+            "select master_label from staging.stg_salesforce__opportunity_stages"
+        ).fetchall()
+    assert relations == [("stg_salesforce__opportunity_stages", "VIEW")]
+    assert labels == [("Prospecting",)]
 
 
 def _parse(tmp_path: Path, working: Path, seed: Path | None = None) -> tuple[Path, list[str]]:
