@@ -113,8 +113,9 @@ def test_a_query_bigger_than_the_limit_spills_beside_the_file_and_finishes(tmp_p
         # too re-applies its settings per connection): settings apply again after a spill.
         with warehouse.connect(working, read_only=False) as again:
             assert again.execute("select count(*) from keys").fetchone() == (4_000_000,)
-        # dbt-duckdb SETs the profile's settings on each connection it opens: each must
-        # be settable after a spill (DuckDB refuses to move its temp_directory then).
+        # dbt-duckdb SETs the profile's `settings` on each connection it opens (its
+        # `config_options` once, when it opens the file): each must be settable after a
+        # spill (DuckDB refuses to move its temp_directory then).
         profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
         for name in profile["trustgap"]["outputs"]["dev"]["settings"]:
             (value,) = con.execute("select current_setting(?)", [name]).fetchone()
