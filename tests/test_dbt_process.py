@@ -42,6 +42,14 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def importing_dbt(pid: int) -> bool:
+    """Whether the process has mapped a compiled module from the venv's site-packages."""
+    try:
+        return "/site-packages/" in Path(f"/proc/{pid}/maps").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_dbt_stops_when_the_process_that_started_it_is_killed(tmp_path):
     env = os.environ | {"TRUSTGAP_WORKING_DB": str(tmp_path / "working.duckdb")}
@@ -52,7 +60,12 @@ def test_dbt_stops_when_the_process_that_started_it_is_killed(tmp_path):
         env=env,
     )
     dbt_pid = int(parent.stdout.readline())
-    time.sleep(1.0)  # dbt is importing and parsing (about 20 s for this project)
+    # Kill the parent once dbt is importing dbt (a C extension from the venv is mapped):
+    # by then it has asked to die with its parent. Before that (a loaded CI machine can
+    # take over a second to get there) a parent's death is not something it can see.
+    deadline = time.monotonic() + 60
+    while not importing_dbt(dbt_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert alive(dbt_pid)
     parent.send_signal(signal.SIGKILL)
     parent.wait()
