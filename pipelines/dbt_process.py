@@ -37,6 +37,10 @@ def die_with_parent() -> None:
     """Have the kernel send SIGTERM to this process when its parent dies (Linux only)."""
     if not sys.platform.startswith("linux"):
         return
+    # An ignored signal stays ignored across exec: a launcher that ignores SIGTERM (the
+    # test process of a suite where some earlier code did) would make the request void.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     parent = os.getppid()
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)

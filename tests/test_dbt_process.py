@@ -20,9 +20,11 @@ import pytest
 from tests.dbt_runner import DBT_PROJECT_DIR
 
 PARENT = """
-import subprocess, sys, time
+import signal, subprocess, sys, time
 from pipelines.defs.resources import resources
 dbt = resources().resources["dbt"]
+if sys.argv[3] == "ignoring SIGTERM":  # children inherit an ignored signal
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 child = subprocess.Popen(
     [dbt.dbt_executable, "parse", "--project-dir", sys.argv[1], "--profiles-dir", sys.argv[1],
      "--target-path", sys.argv[2], "--log-path", sys.argv[2]],
@@ -51,10 +53,13 @@ def importing_dbt(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
-def test_dbt_stops_when_the_process_that_started_it_is_killed(tmp_path):
+@pytest.mark.parametrize("launcher", ["plain", "ignoring SIGTERM"])
+def test_dbt_stops_when_the_process_that_started_it_is_killed(tmp_path, launcher):
+    """Also when the process that started dbt ignores SIGTERM, as a suite's test
+    process did once some earlier code had set it so (this test failed in CI then)."""
     env = os.environ | {"TRUSTGAP_WORKING_DB": str(tmp_path / "working.duckdb")}
     parent = subprocess.Popen(
-        [sys.executable, "-c", PARENT, str(DBT_PROJECT_DIR), str(tmp_path / "target")],
+        [sys.executable, "-c", PARENT, str(DBT_PROJECT_DIR), str(tmp_path / "target"), launcher],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
