@@ -4,7 +4,8 @@ Dagster runs `dbt build` as a child process. If the run's process is killed
 (`kill -9`, an out-of-memory kill, a closed terminal), an ordinary child lives on,
 orphaned, still writing the working DuckDB file and holding its lock, so a rerun
 started at once collides with it. On Linux this entry point asks the kernel to
-stop it when its parent dies (PR_SET_PDEATHSIG), then runs dbt.
+stop it when its parent dies (PR_SET_PDEATHSIG, with SIGTERM's default action
+restored first: a launcher may have left it ignored), then runs dbt.
 
 A run (build, run, test, seed, snapshot) writes target/manifest.json once, at its
 end, with the run's results: dbt also writes it right after loading the project,
@@ -12,6 +13,10 @@ before any node runs, and the two writes (a ~2.4 MB JSON document serialised in
 Python, plus the semantic manifest) were the largest piece of dbt's own CPU on a
 no-change night (issue #17). Nothing reads the first copy: dagster-dbt streams the
 run's events and has the manifest of `trustgap prepare`.
+
+dbt builds every event it fires, the debug ones of each SQL statement too, before
+its loggers drop what is below their level; the nightly logs at info, so those are
+dropped before they are built (`format_only_logged_events`).
 
 dbt re-parses the whole project (~4 s of CPU at any org size) when the profile's
 connection details differ from those its saved parse state was made with, and
@@ -104,8 +109,8 @@ def format_only_logged_events() -> bool:
     (console and file at info) built thousands of lines nobody wrote, in the Python
     that dbt's threads take turns to run (issue #17). Events at info and above, and
     every event when a logger is at debug (DBT_LOG_LEVEL_FILE=debug) or dbt is
-    given callbacks of its own, go the usual way. (dbt always adds one callback, which only
-    reads behaviour-change warnings.)
+    given callbacks of its own, go the usual way (dbt always adds one callback of
+    its own, which reads only behaviour-change warnings).
     """
     from dbt.tracking import track_behavior_change_warn
     from dbt_common.events.base_types import EventLevel
