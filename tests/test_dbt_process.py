@@ -161,45 +161,6 @@ def test_debug_events_no_logger_writes_are_never_built(monkeypatch):
     assert "select 42" in debug_lines.getvalue()
 
 
-def test_a_view_replaces_its_model_s_old_table_and_leaves_no_temporary_relation(tmp_path):
-    """Views are replaced in one statement (macros/engine/view.sql): a model that was a
-    table becomes a view, and nothing named __dbt_tmp or __dbt_backup is left."""
-    import duckdb
-
-    from tests.test_dbt_project import AS_OF, write_raw_salesforce
-
-    warehouse = tmp_path / "working.duckdb"
-    write_raw_salesforce(
-        warehouse, {"opportunity_stage": [{"Id": "01J1", "MasterLabel": "Prospecting"}]}
-    )
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("create schema staging")
-        con.execute(
-            "create table staging.stg_salesforce__opportunity_stages as select 'old' as stage"
-        )
-    env = os.environ | {"TRUSTGAP_WORKING_DB": str(warehouse), "TRUSTGAP_AS_OF": AS_OF}
-    dbt = Path(sys.executable).with_name("trustgap-dbt")
-    for _ in range(2):  # over the old table, then over its own view
-        result = subprocess.run(
-            [str(dbt), "run", "--select", "stg_salesforce__opportunity_stages",
-             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-             "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path)],
-            env=env, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-        assert result.returncode == 0, result.stdout[-3000:]
-
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        relations = con.execute(
-            "select table_name, table_type from information_schema.tables "
-            "where table_schema = 'staging'"
-        ).fetchall()
-        labels = con.execute(
-            "select master_label from staging.stg_salesforce__opportunity_stages"
-        ).fetchall()
-    assert relations == [("stg_salesforce__opportunity_stages", "VIEW")]
-    assert labels == [("Prospecting",)]
-
-
 def _parse(tmp_path: Path, working: Path, seed: Path | None = None) -> tuple[Path, list[str]]:
     """`trustgap-dbt parse` for the working file `working`, starting from `seed`'s parse
     state if given; its target folder and why dbt could not reuse the saved parse."""

@@ -171,3 +171,37 @@ def test_dbt_scrubs_its_log_lines_of_secrets_read_once(monkeypatch):
             f"node {n}: connected with *****" for n in range(100)
         }
     assert _CountingEnviron.listed == 1
+
+
+def test_a_view_replaces_its_model_s_old_table_and_leaves_no_temporary_relation(tmp_path):
+    """Views are replaced in one statement (macros/engine/view.sql), not dbt's four
+    catalog changes: a model that was a table becomes a view, and nothing named
+    __dbt_tmp or __dbt_backup is left."""
+    from tests.dbt_runner import run_dbt
+    from tests.test_dbt_project import AS_OF, write_raw_salesforce
+
+    warehouse = tmp_path / "working.duckdb"
+    write_raw_salesforce(
+        warehouse, {"opportunity_stage": [{"Id": "01J1", "MasterLabel": "Prospecting"}]}
+    )
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema staging")
+        con.execute(
+            "create table staging.stg_salesforce__opportunity_stages as select 'old' as stage"
+        )
+    for _ in range(2):  # over the old table, then over its own view
+        result = run_dbt(
+            ["run", "--select", "stg_salesforce__opportunity_stages"], tmp_path, warehouse, AS_OF
+        )
+        assert result.returncode == 0, result.stdout[-3000:]
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        relations = con.execute(
+            "select table_name, table_type from information_schema.tables "
+            "where table_schema = 'staging'"
+        ).fetchall()
+        labels = con.execute(
+            "select master_label from staging.stg_salesforce__opportunity_stages"
+        ).fetchall()
+    assert relations == [("stg_salesforce__opportunity_stages", "VIEW")]
+    assert labels == [("Prospecting",)]
