@@ -18,9 +18,9 @@ dbt builds every event it fires, the debug ones of each SQL statement too, befor
 its loggers drop what is below their level; the nightly logs at info, so those are
 dropped before they are built (`format_only_logged_events`).
 
-The Python code Jinja compiles dbt's templates into is kept between runs in the
-project's target folder (`pipelines.dbt_templates`): each run compiled every node's
-SQL and every macro file it called afresh.
+The Python code dbt generates at run time (Jinja's for its templates, mashumaro's
+for its dataclasses) is compiled once and kept in the project's target folder
+(`pipelines.dbt_code_cache`): each run compiled all of it afresh.
 
 dbt re-parses the whole project (~4 s of CPU at any org size) when the profile's
 connection details differ from those its saved parse state was made with, and
@@ -37,7 +37,7 @@ import os
 import signal
 import sys
 
-from pipelines.dbt_templates import keep_compiled_templates, project_dir
+from pipelines.dbt_code_cache import keep_generated_code, project_dir
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 # dbt commands that run nodes: GraphRunnableTask writes the manifest when they end.
@@ -187,12 +187,12 @@ def parse_state_for_any_folder() -> bool:
 
 def main() -> None:
     die_with_parent()
+    keep_generated_code(project_dir(sys.argv[1:]))  # before dbt's import compiles
     from dbt.cli.main import cli
 
     read_secrets_once()
     format_only_logged_events()
     parse_state_for_any_folder()
-    keep_compiled_templates(project_dir(sys.argv[1:]))
 
     # The first word naming a dbt command is the command (global flags may come first).
     write_manifest_once(next((a for a in sys.argv[1:] if a in cli.commands), None))

@@ -1,4 +1,4 @@
-"""dbt's Jinja templates are compiled once per project, not once per run (#17).
+"""The code dbt generates at run time is compiled once per project, not once per run (#17).
 
 The cache replaces a function of Jinja in the whole process, so each case runs in
 its own Python process, as `trustgap-dbt` does.
@@ -11,16 +11,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipelines.dbt_templates import CACHE_NAME
+from pipelines.dbt_code_cache import CACHE_NAME
 from tests.dbt_runner import DBT_PROJECT_DIR
 
 RENDER = """
 import json, sys
 from pathlib import Path
 from dbt_common.clients.jinja import get_template, render_template
-from pipelines.dbt_templates import keep_compiled_templates
+from pipelines.dbt_code_cache import keep_generated_code
 
-cache = keep_compiled_templates(Path(sys.argv[1]))
+cache = keep_generated_code(Path(sys.argv[1]))
 template = get_template(sys.argv[2], {"where": "marts"})
 print(json.dumps({"compiled": cache.compiled, "sql": render_template(template, {"n": 3})}))
 """
@@ -78,6 +78,44 @@ def test_an_unreadable_cache_file_is_an_empty_cache_and_is_replaced(tmp_path):
 
     assert first["compiled"] == 1 and second["compiled"] == 0
     assert second["sql"] == "select 0,1,2 from marts.t"
+
+
+SERIALISE = """
+import json, sys
+from dataclasses import dataclass
+from pathlib import Path
+from pipelines.dbt_code_cache import keep_generated_code
+
+cache = keep_generated_code(Path(sys.argv[1]))
+from mashumaro import DataClassDictMixin
+
+@dataclass
+class Deal(DataClassDictMixin):
+    deal_id: str
+    amount: float | None = None
+
+deal = Deal.from_dict({"deal_id": "d1", "amount": "12.5"})
+print(json.dumps({"compiled": cache.compiled, "deal": deal.to_dict()}))
+"""
+
+
+def test_a_dataclass_serialiser_compiled_in_one_run_comes_from_the_file_in_the_next(tmp_path):
+    project = a_project(tmp_path)
+
+    def serialise() -> dict:
+        done = subprocess.run(
+            [sys.executable, "-c", SERIALISE, str(project)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return json.loads(done.stdout.splitlines()[-1])
+
+    first, second = serialise(), serialise()
+
+    assert first["compiled"] > 0
+    assert second == {"compiled": 0, "deal": {"deal_id": "d1", "amount": 12.5}}
 
 
 def test_the_dbt_entry_point_reuses_the_code_of_an_earlier_run(tmp_path):
