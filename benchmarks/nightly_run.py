@@ -77,7 +77,9 @@ def _measure(
 ) -> dict:
     import dagster as dg
 
+    speed_probe = machine.speed_probe_s()
     load_before = machine.load_average()
+    cpu_before = machine.cpu_jiffies()
     probe = Probe().start()
     timer.calls.clear()
     profiler = cProfile.Profile() if profile_to else None
@@ -104,6 +106,8 @@ def _measure(
         "success": run.success,
         "load_average_before": load_before,
         "load_average_after": machine.load_average(),
+        "cpu_steal_pct": machine.steal_percent(cpu_before, machine.cpu_jiffies()),
+        "speed_probe_s": speed_probe,
         "steps": {k: round(e - s, 3) for k, (s, e) in steps.items()},
         "run_id": run.run_id,
         # Each costs ~20-40 ms whatever it holds (the run is this process's only one).

@@ -51,6 +51,12 @@ def phase_table(r: dict) -> str:
         ),
         f"Load average (1/5/15 min) before: {'/'.join(map(str, r['load_average_before']))}.",
     ]
+    if r.get("speed_probe_s") is not None:
+        notes.append(
+            f"Machine speed just before the run: {r['speed_probe_s']:.3f} s for the fixed "
+            f"speed probe (benchmarks/machine.py; lower is faster); CPU steal during the run: "
+            f"{num(r.get('cpu_steal_pct'))} %."
+        )
     if r.get("report"):
         notes.append(
             f"Trust report step: {r['report']['wall_s']:.1f} s wall, "
@@ -67,8 +73,9 @@ def phase_table(r: dict) -> str:
 def summary_table(results: list[dict]) -> str:
     lines = [
         "| size | latency | run | wall s | floor s | x floor | rows landed | landing rows/s "
-        "| API requests | min pages | peak MB | floor peak MB | load avg (1 min) |",
-        "|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| API requests | min pages | peak MB | floor peak MB | load avg (1 min) "
+        "| CPU steal % | speed probe s |",
+        "|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in results:
         if not r.get("success"):
@@ -81,7 +88,8 @@ def summary_table(results: list[dict]) -> str:
             f"{num(t['wall_s'])} | {num(t.get('floor_wall_s'))} | {num(t.get('ratio'))} | "
             f"{num(t['rows_landed'])} | {num(r['phases']['land']['rows_per_s'])} | "
             f"{num(r['api']['requests'])} | {num(r['api']['min_pages'])} | "
-            f"{num(t['peak_rss_mb'], 0)} | {num(floor.get('peak_rss_mb'), 0)} | {load} |"
+            f"{num(t['peak_rss_mb'], 0)} | {num(floor.get('peak_rss_mb'), 0)} | {load} | "
+            f"{num(r.get('cpu_steal_pct'))} | {num(r.get('speed_probe_s'), 2)} |"
         )
     return "\n".join(lines) + "\n"
 

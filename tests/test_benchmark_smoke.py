@@ -36,6 +36,10 @@ def test_the_benchmark_reports_every_phase_with_its_floor(tmp_path):
     assert saved["gx_validations"] > 0
     note = f"Checks: {saved['gx_validations']} great-expectations validations."
     assert note in report.phase_table(saved)
+    # How fast the machine was: runs on different days compare by these.
+    assert saved["speed_probe_s"] > 0
+    assert 0 <= saved["cpu_steal_pct"] <= 100
+    assert f"{saved['speed_probe_s']:.3f} s for the fixed speed probe" in report.phase_table(saved)
 
 
 def test_the_peer_runner_lands_the_same_live_rows_in_each_trustgap_arm(tmp_path):
