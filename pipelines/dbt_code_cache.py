@@ -10,13 +10,16 @@ Each dbt process generates Python source and compiles it, the same way every run
   dbt builds every template from a string).
 - mashumaro writes the (de)serialisers of dbt's ~400 dataclasses while dbt is
   imported, and compiles each one: about 0.5 s of every dbt process's start-up.
+- dbt builds the JSON schema of its settings' dataclasses (project, profile,
+  credentials, flags) to validate them, from their type hints: about 0.7 s more.
 
 `keep_generated_code` keeps the compiled code in one file in the project's target
 folder (`target/.trustgap_code`), keyed by everything the code depends on: the
 generated text (for Jinja: the template's text and name, the environment's syntax
-settings, extensions and filter and test names) and the Python, Jinja and dbt
-versions. Changed text is a new key, so the file can only miss, never serve stale
-code. It is read once when a dbt process starts and rewritten, atomically, when a
+settings, extensions and filter and test names; for a schema: the class and its
+fields), Python's version and every installed package's (a changed install is an
+empty cache). Changed text is a new key, so the file can only miss, never serve
+stale code. It is read once when a dbt process starts and rewritten, atomically, when a
 process that compiled something new ends; a missing, unreadable or foreign file
 is an empty cache. Running the code (rendering a node's SQL, building a class's
 serialisers) still happens every run.
@@ -25,14 +28,18 @@ serialisers) still happens every run.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import functools
 import hashlib
 import importlib.util
+import json
 import marshal
 import os
 import re
 import sys
 from pathlib import Path
 from types import CodeType
+from typing import Any
 
 CACHE_NAME = ".trustgap_code"
 # A build, the docs and the unit tests together compile about 2,500 pieces of code;
@@ -67,20 +74,24 @@ class CodeCache:
             return {}
         return entries if version == self.version and isinstance(entries, dict) else {}
 
-    def get(self, key: str) -> CodeType | None:
+    def get(self, key: str, kind: type = CodeType) -> Any:
+        """The value stored under `key` if it is a `kind`, else None."""
         # mashumaro compiles some snippets hundreds of times in one process.
         data = self.used.get(key) or self.stored.get(key)
         if data is None:
             return None
         try:
-            code = marshal.loads(data)
+            value = marshal.loads(data)
         except (EOFError, ValueError, TypeError):
             return None
         self.used[key] = data
-        return code if isinstance(code, CodeType) else None
+        return value if isinstance(value, kind) else None
 
-    def put(self, key: str, code: CodeType) -> None:
-        self.used[key] = marshal.dumps(code)
+    def put(self, key: str, value: Any) -> None:
+        try:
+            self.used[key] = marshal.dumps(value)
+        except ValueError:
+            return  # holds something marshal cannot write (an enum in a schema): not kept
         self.compiled += 1
 
     def save(self) -> bool:
@@ -102,12 +113,19 @@ class CodeCache:
 
 
 def cache_version() -> str:
-    """What compiled code depends on beyond its text: Python, Jinja and dbt."""
-    import jinja2
-    from dbt.__version__ import version as dbt_version
+    """What cached code depends on beyond its text: Python and the installed packages.
 
-    magic = importlib.util.MAGIC_NUMBER.hex()
-    return f"python {sys.version_info[:3]} {magic} jinja2 {jinja2.__version__} dbt {dbt_version}"
+    The names of the `*.dist-info` folders carry every installed package's version
+    (Jinja, dbt, its adapter, mashumaro); reading them costs one directory listing.
+    """
+    installed = sorted(
+        name
+        for folder in {p for p in sys.path if p.endswith("site-packages") and os.path.isdir(p)}
+        for name in os.listdir(folder)
+        if name.endswith(".dist-info")
+    )
+    digest = hashlib.blake2b("\n".join(installed).encode(), digest_size=16).hexdigest()
+    return f"python {sys.version_info[:3]} {importlib.util.MAGIC_NUMBER.hex()} packages {digest}"
 
 
 def code_key(settings: tuple, source: str) -> str:
@@ -161,6 +179,7 @@ def keep_generated_code(project: Path) -> CodeCache | None:
 
     Call it before dbt is imported: mashumaro compiles while dbt's modules load.
     Returns the cache, or None when nothing was changed (no dbt project there).
+    Once dbt is imported, `keep_json_schemas` serves dbt's schemas from it too.
     """
     if not (project / "dbt_project.yml").exists():
         return None
@@ -225,4 +244,34 @@ def keep_compiled_serialisers(cache: CodeCache) -> bool:
 
     for module in modules:
         module.exec = cached_exec  # a module global comes before the builtin
+    return True
+
+
+def keep_json_schemas(cache: CodeCache) -> bool:
+    """dbt's JSON schemas of its dataclasses, built once and kept in `cache`.
+
+    Returns whether dbt was changed: not when `json_schema` is not the cached
+    classmethod this was written for, nor a second time in one process.
+    """
+    from dbt_common.dataclass_schema import dbtClassMixin
+
+    original = vars(dbtClassMixin).get("json_schema")
+    build = getattr(original, "__func__", None)
+    if build is None or not hasattr(build, "cache_clear"):
+        return False  # not the dbt this was written for (or replaced already)
+
+    @functools.lru_cache
+    def json_schema(cls) -> dict:
+        fields = tuple(getattr(cls, "__dataclass_fields__", ()))
+        key = code_key(("json_schema", cls.__module__, cls.__qualname__, fields), "")
+        schema = cache.get(key, dict)
+        if schema is None:
+            schema = build(cls)
+            # A JSON schema is JSON: enum members among its values are their strings.
+            # One that is not after all is built again next run.
+            with contextlib.suppress(TypeError, ValueError):
+                cache.put(key, json.loads(json.dumps(schema)))
+        return schema
+
+    dbtClassMixin.json_schema = classmethod(json_schema)
     return True

@@ -19,8 +19,9 @@ its loggers drop what is below their level; the nightly logs at info, so those a
 dropped before they are built (`format_only_logged_events`).
 
 The Python code dbt generates at run time (Jinja's for its templates, mashumaro's
-for its dataclasses) is compiled once and kept in the project's target folder
-(`pipelines.dbt_code_cache`): each run compiled all of it afresh.
+for its dataclasses) and its settings' JSON schemas are built once and kept in the
+project's target folder (`pipelines.dbt_code_cache`): each run built all of them
+afresh.
 
 dbt re-parses the whole project (~4 s of CPU at any org size) when the profile's
 connection details differ from those its saved parse state was made with, and
@@ -37,7 +38,7 @@ import os
 import signal
 import sys
 
-from pipelines.dbt_code_cache import keep_generated_code, project_dir
+from pipelines.dbt_code_cache import keep_generated_code, keep_json_schemas, project_dir
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 # dbt commands that run nodes: GraphRunnableTask writes the manifest when they end.
@@ -187,8 +188,11 @@ def parse_state_for_any_folder() -> bool:
 
 def main() -> None:
     die_with_parent()
-    keep_generated_code(project_dir(sys.argv[1:]))  # before dbt's import compiles
+    code_cache = keep_generated_code(project_dir(sys.argv[1:]))  # before dbt's import compiles
     from dbt.cli.main import cli
+
+    if code_cache is not None:
+        keep_json_schemas(code_cache)
 
     read_secrets_once()
     format_only_logged_events()

@@ -118,6 +118,54 @@ def test_a_dataclass_serialiser_compiled_in_one_run_comes_from_the_file_in_the_n
     assert second == {"compiled": 0, "deal": {"deal_id": "d1", "amount": 12.5}}
 
 
+VALIDATE = """
+import json, sys
+from dataclasses import dataclass
+from pathlib import Path
+from pipelines.dbt_code_cache import keep_generated_code, keep_json_schemas
+
+cache = keep_generated_code(Path(sys.argv[1]))
+import dbt_common.dataclass_schema as schemas
+from dbt_common.dataclass_schema import ValidationError, dbtClassMixin
+keep_json_schemas(cache)
+built = []
+build_json_schema = schemas.build_json_schema
+schemas.build_json_schema = lambda cls: built.append(cls) or build_json_schema(cls)
+
+@dataclass
+class Settings(dbtClassMixin):
+    threads: int
+    schema: str = "main"
+
+Settings.validate({"threads": 2})
+try:
+    Settings.validate({"threads": "two"})
+    rejected = None
+except ValidationError as error:
+    rejected = error.message
+print(json.dumps({"built": len(built), "rejected": rejected}))
+"""
+
+
+def test_a_settings_schema_built_in_one_run_validates_from_the_file_in_the_next(tmp_path):
+    project = a_project(tmp_path)
+
+    def validate() -> dict:
+        done = subprocess.run(
+            [sys.executable, "-c", VALIDATE, str(project)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return json.loads(done.stdout.splitlines()[-1])
+
+    first, second = validate(), validate()
+
+    assert first == {"built": 1, "rejected": "'two' is not of type 'integer'"}
+    assert second == {"built": 0, "rejected": "'two' is not of type 'integer'"}
+
+
 def test_the_dbt_entry_point_reuses_the_code_of_an_earlier_run(tmp_path):
     project = tmp_path / "dbt_project"
     shutil.copytree(
