@@ -26,15 +26,20 @@ print(json.dumps({"compiled": cache.compiled, "sql": render_template(template, {
 """
 
 
-def render(project: Path, source: str) -> dict:
+def in_a_new_process(script: str, *args: str) -> dict:
+    """Run `script` in a Python process of its own; what it printed last, as JSON."""
     done = subprocess.run(
-        [sys.executable, "-c", RENDER, str(project), source],
+        [sys.executable, "-c", script, *args],
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
     )
     return json.loads(done.stdout.splitlines()[-1])
+
+
+def render(project: Path, source: str) -> dict:
+    return in_a_new_process(RENDER, str(project), source)
 
 
 def a_project(tmp_path: Path) -> Path:
@@ -102,17 +107,8 @@ print(json.dumps({"compiled": cache.compiled, "deal": deal.to_dict()}))
 def test_a_dataclass_serialiser_compiled_in_one_run_comes_from_the_file_in_the_next(tmp_path):
     project = a_project(tmp_path)
 
-    def serialise() -> dict:
-        done = subprocess.run(
-            [sys.executable, "-c", SERIALISE, str(project)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-        return json.loads(done.stdout.splitlines()[-1])
-
-    first, second = serialise(), serialise()
+    first = in_a_new_process(SERIALISE, str(project))
+    second = in_a_new_process(SERIALISE, str(project))
 
     assert first["compiled"] > 0
     assert second == {"compiled": 0, "deal": {"deal_id": "d1", "amount": 12.5}}
@@ -150,17 +146,8 @@ print(json.dumps({"built": len(built), "rejected": rejected}))
 def test_a_settings_schema_built_in_one_run_validates_from_the_file_in_the_next(tmp_path):
     project = a_project(tmp_path)
 
-    def validate() -> dict:
-        done = subprocess.run(
-            [sys.executable, "-c", VALIDATE, str(project)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-        return json.loads(done.stdout.splitlines()[-1])
-
-    first, second = validate(), validate()
+    first = in_a_new_process(VALIDATE, str(project))
+    second = in_a_new_process(VALIDATE, str(project))
 
     assert first == {"built": 1, "rejected": "'two' is not of type 'integer'"}
     assert second == {"built": 0, "rejected": "'two' is not of type 'integer'"}
