@@ -83,8 +83,8 @@ def steal_percent(before: tuple[int, int], after: tuple[int, int]) -> float | No
 def speed_probe_s() -> float:
     """Seconds one core takes for a fixed piece of pure Python (lower is faster).
 
-    The same code on the same machine type took from 19.9 to 26.8 s for one run in
-    an hour (benchmarks/RESULTS.md, session 14): this figure, taken just before each
+    The same code took 20.7 s for the S no-change night at 20:36 and 26.8 s an hour
+    later (benchmarks/RESULTS.md, session 14): this figure, taken just before each
     run, says how fast the machine was then, so runs on different days compare.
     """
     started = time.perf_counter()
