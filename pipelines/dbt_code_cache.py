@@ -38,6 +38,7 @@ import marshal
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -94,6 +95,14 @@ class CodeCache:
         except ValueError:
             return  # holds something marshal cannot write (an enum in a schema): not kept
         self.compiled += 1
+
+    def code(self, key: str, compile: Callable[[], CodeType]) -> CodeType:
+        """The code stored under `key`, else `compile()`'s, stored for the next run."""
+        code = self.get(key)
+        if code is None:
+            code = compile()
+            self.put(key, code)
+        return code
 
     def save(self) -> bool:
         """Write back what this run compiled (with what other runs added meanwhile)."""
@@ -210,11 +219,7 @@ def keep_compiled_templates(cache: CodeCache) -> bool:
         if raw or not isinstance(source, str):
             return original(self, source, name, filename, raw, defer_init)
         key = code_key(("jinja", environment_key(self), name, filename, defer_init), source)
-        code = cache.get(key)
-        if code is None:
-            code = original(self, source, name, filename, raw, defer_init)
-            cache.put(key, code)
-        return code
+        return cache.code(key, lambda: original(self, source, name, filename, raw, defer_init))
 
     compile.trustgap_cached = True  # type: ignore[attr-defined]
     jinja2.Environment.compile = compile
@@ -227,8 +232,6 @@ def keep_compiled_serialisers(cache: CodeCache) -> bool:
     Returns whether mashumaro was changed: not when one of its modules already has
     an `exec` of its own (not the mashumaro this was written for), nor twice.
     """
-    import importlib
-
     modules = [importlib.import_module(name) for name in SERIALISER_BUILDERS]
     if any("exec" in vars(module) for module in modules):
         return False
@@ -237,10 +240,7 @@ def keep_compiled_serialisers(cache: CodeCache) -> bool:
         if not isinstance(source, str) or FRESH_NAME.search(source):
             return exec(source, globals, locals)
         key = code_key(("mashumaro",), source)
-        code = cache.get(key)
-        if code is None:
-            code = compile(source, "<string>", "exec")
-            cache.put(key, code)
+        code = cache.code(key, lambda: compile(source, "<string>", "exec"))
         return exec(code, globals, locals)
 
     for module in modules:
