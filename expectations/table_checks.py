@@ -81,6 +81,37 @@ def validate_aggregate(
     return outcome(spec, success=bool(er.success) and not error, observed=observed)
 
 
+def _single_column_without_duplicates(
+    con: duckdb.DuckDBPyConnection, table: str, name: str, spec: ExpectationSpec
+) -> ExpectationOutcome | None:
+    """The outcome of a one-column uniqueness check when the column has no duplicate,
+    else None (the caller then counts the duplicate groups and samples them).
+
+    One pass counting distinct values: when there are as many as non-null values, there
+    is no duplicate group. Most nights a raw table's Id has none, and this costs about
+    two thirds of the grouped count (0.32 against 0.50 s for the L org's 4.2M field
+    history rows), whose groups are only needed to describe duplicates."""
+    element_count, considered_count, distinct = con.execute(
+        f"select count(*), count({name}), count(distinct {name}) from {table}"
+    ).fetchall()[0]
+    if distinct != considered_count:
+        return None
+    observed = {
+        "element_count": element_count,
+        "missing_count": element_count - considered_count,
+        "unexpected_count": 0,
+        "unexpected_percent": percent(0, considered_count),
+        "duplicate_keys": 0,
+        "partial_unexpected_list": [],
+    }
+    return outcome(
+        spec,
+        success=mostly_success(considered_count, 0, spec.kwargs.get("mostly")),
+        observed=observed,
+        sample_keys=[],
+    )
+
+
 def validate_uniqueness(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -98,6 +129,10 @@ def validate_uniqueness(
             "any_value_is_missing": " and ".join(f"{n} is not null" for n in names),
             "never": "true",
         }[ignore]
+    if spec.type == "expect_column_values_to_be_unique":
+        clean = _single_column_without_duplicates(con, table, names[0], spec)
+        if clean is not None:
+            return clean
     group = ", ".join(names)
     key = " || ', ' || ".join(f"coalesce(cast({n} as varchar), 'null')" for n in names)
     # DuckDB's hash aggregate spills to disk past its memory_limit, so this also works on

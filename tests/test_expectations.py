@@ -313,6 +313,42 @@ def test_chunked_validation_counts_match_single_shot(con):
     assert con.execute("select count(*) from big.deals").fetchall() == [(BIG_ROWS + 2,)]
 
 
+def test_a_key_without_duplicates_passes_with_its_missing_values_counted(con):
+    # close_owner_id: null, null, 'U4', null; owner_id: 'U3', 'U3', 'U4', null.
+    suite = Suite.from_dict(
+        {
+            "table": "marts.fct_deals",
+            "expectations": [
+                {
+                    "type": "expect_column_values_to_be_unique",
+                    "kwargs": {"column": column},
+                    "severity": "error",
+                    "key_column": "deal_id",
+                }
+                for column in ("close_owner_id", "owner_id")
+            ],
+        }
+    )
+
+    result = validate_table(con, suite)
+
+    clean = outcome(result, "expect_column_values_to_be_unique(close_owner_id)")
+    assert clean.success and clean.sample_keys == []
+    assert clean.observed == {
+        "element_count": 4,
+        "missing_count": 3,
+        "unexpected_count": 0,
+        "unexpected_percent": 0.0,
+        "duplicate_keys": 0,
+        "partial_unexpected_list": [],
+    }
+    repeated = outcome(result, "expect_column_values_to_be_unique(owner_id)")
+    assert not repeated.success
+    assert repeated.observed["unexpected_count"] == 2
+    assert repeated.observed["duplicate_keys"] == 1
+    assert (repeated.observed["missing_count"], repeated.sample_keys) == (1, ["D1", "D2"])
+
+
 def test_missing_table_raises_typed_error(con, suites):
     suite = dataclasses.replace(suites["marts.fct_deals"], table="marts.fct_missing")
 
