@@ -1,7 +1,7 @@
 """great-expectations itself: one process-wide pandas context, and GX's verdicts on frames.
 
 GX is imported on first use only (it takes seconds); ``warm_up`` lets an idle caller pay
-that cost early. It is imported without PySpark (``import_gx``).
+that cost early. It is imported without PySpark and with scipy.stats deferred (``import_gx``).
 """
 
 import os
@@ -9,8 +9,11 @@ import os
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 import functools
+import importlib
+import importlib.util
 import sys
 import threading
+import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,9 +35,27 @@ _GX_LOCK = threading.RLock()
 _validations = 0
 
 
+# Modules GX imports at its own import but uses only inside expectations Trustgap's
+# suites do not use (KL divergence, KS tests): ~0.6 CPU s of scipy.stats (#17).
+DEFERRED_MODULES = ("scipy.stats",)
+
+
+class _DeferredModule(types.ModuleType):
+    """Stands in for a module while GX is imported; on first attribute use, it imports
+    the real module and answers from it. ``import_gx`` takes it out of ``sys.modules``
+    when GX is in, so the rest of the process imports the real module as usual."""
+
+    def __getattr__(self, attribute: str) -> Any:
+        # Only for attributes the stand-in lacks (a ModuleType has __spec__ and the like,
+        # so the import system's own look-ups never get here).
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attribute)
+
+
 @functools.cache
 def import_gx() -> Any:
-    """great-expectations, imported as on a machine without PySpark.
+    """great-expectations, imported as on a machine without PySpark, scipy.stats deferred.
 
     GX's ``compatibility.pyspark`` module imports PySpark whenever it is installed
     (~0.3 CPU s, and PySpark's own import-time checks) and falls back to "not
@@ -43,17 +64,29 @@ def import_gx() -> Any:
     pandas frames only. So while GX is imported, PySpark is made unimportable the way
     Python documents it (``sys.modules[name] = None`` makes ``import name`` raise
     ModuleNotFoundError), then made importable again: only GX's view of it changes.
-    Nothing of GX is patched; a PySpark already imported is left as it is.
+
+    Three of GX's modules run ``from scipy import stats`` when imported and use it only
+    when their expectation runs. They get a ``_DeferredModule`` instead, which imports
+    scipy.stats the first time one of them uses it. Nothing of GX is patched; a module
+    already imported is left as it is.
     """
     with _GX_LOCK:
         hidden = "pyspark" not in sys.modules
         if hidden:
             sys.modules["pyspark"] = None  # type: ignore[assignment]
+        deferred = {}
+        for name in DEFERRED_MODULES:
+            if name not in sys.modules and importlib.util.find_spec(name.rpartition(".")[0]):
+                importlib.import_module(name.rpartition(".")[0])
+                deferred[name] = sys.modules[name] = _DeferredModule(name)
         try:
             import great_expectations
         finally:
             if hidden and sys.modules.get("pyspark", 0) is None:
                 del sys.modules["pyspark"]
+            for name, stand_in in deferred.items():
+                if sys.modules.get(name) is stand_in:
+                    del sys.modules[name]
     return great_expectations
 
 

@@ -7,7 +7,7 @@
 - The single figures of the suites checked together (row-count ratios, freshness ages,
   bounds on aggregates) are judged by great-expectations in one validation.
 - great-expectations is imported without PySpark (the Spark engine runs in processes
-  of its own).
+  of its own), and without scipy.stats until an expectation computes with it.
 """
 
 import datetime as dt
@@ -229,6 +229,46 @@ def test_great_expectations_is_imported_without_pyspark_which_stays_importable()
     )
 
     assert done.stdout.split("\n")[:2] == ["False 1 False", "SparkSession"], done.stderr
+
+
+def test_scipy_stats_is_imported_only_by_an_expectation_that_uses_it():
+    """In a fresh process: a null check leaves scipy.stats unimported; GX's KL divergence,
+    which computes with it, imports it then and judges as it would have; afterwards the
+    process imports scipy.stats as usual."""
+    script = textwrap.dedent(
+        """
+        import sys
+        import pandas as pd
+        from expectations import ExpectationSpec
+        from expectations.gx_engine import gx_validate, tagged
+
+        spec = ExpectationSpec("expect_column_values_to_not_be_null", {"column": "a"}, "error")
+        (result,) = gx_validate(pd.DataFrame({"a": [1, None]}), [tagged(spec, 0)])
+        print(result.success, "scipy.stats" in sys.modules)
+        partition = {"values": ["a", "b"], "weights": [0.5, 0.5]}
+        kl = ExpectationSpec(
+            "expect_column_kl_divergence_to_be_less_than",
+            {"column": "c", "partition_object": partition, "threshold": 0.1},
+            "warn",
+        )
+        frame = pd.DataFrame({"c": ["a"] * 9 + ["b"]})
+        (result,) = gx_validate(frame, [tagged(kl, 0)])
+        print(result.success, round(result.result["observed_value"], 4))
+        import scipy.stats
+        entropy = scipy.stats.entropy([0.9, 0.1], [0.5, 0.5])
+        print(type(sys.modules["scipy.stats"]).__name__, round(entropy, 4))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True
+    )
+
+    # KL((0.9, 0.1) || (0.5, 0.5)) = 0.9 ln 1.8 + 0.1 ln 0.2 = 0.3681 nats: over 0.1.
+    assert done.stdout.split("\n")[:3] == [
+        "False False",
+        "False 0.3681",
+        "module 0.3681",
+    ], done.stderr
 
 
 def test_the_quarantine_tables_are_checked_in_one_step_each_table_its_own_check(tiny_nightly):
