@@ -35,21 +35,16 @@ _GX_LOCK = threading.RLock()
 _validations = 0
 
 
-# Modules GX imports at its own import but uses only inside expectations Trustgap's
+# Submodules GX imports at its own import but uses only inside expectations Trustgap's
 # suites do not use (KL divergence, KS tests): ~0.6 CPU s of scipy.stats (#17).
 DEFERRED_MODULES = ("scipy.stats",)
 
 
 class _DeferredModule(types.ModuleType):
-    """Stands in for a module while GX is imported; on first attribute use, it imports
-    the real module and answers from it. ``import_gx`` takes it out of ``sys.modules``
-    when GX is in, so the rest of the process imports the real module as usual."""
+    """Stands in for a submodule GX imports as ``from package import submodule``; on
+    first attribute use, it imports the real module and answers from it."""
 
     def __getattr__(self, attribute: str) -> Any:
-        # Only for attributes the stand-in lacks (a ModuleType has __spec__ and the like,
-        # so the import system's own look-ups never get here).
-        if sys.modules.get(self.__name__) is self:
-            del sys.modules[self.__name__]
         return getattr(importlib.import_module(self.__name__), attribute)
 
 
@@ -66,28 +61,40 @@ def import_gx() -> Any:
     ModuleNotFoundError), then made importable again: only GX's view of it changes.
 
     Three of GX's modules run ``from scipy import stats`` when imported and use it only
-    when their expectation runs. They get a ``_DeferredModule`` instead, which imports
-    scipy.stats the first time one of them uses it. Nothing of GX is patched; a module
-    already imported is left as it is.
+    when their expectation runs. ``from package import name`` takes the package's
+    attribute when it has one, so while GX is imported scipy's ``stats`` attribute is a
+    ``_DeferredModule``, which imports scipy.stats the first time one of them uses it;
+    the attribute is removed afterwards (``sys.modules`` is not touched), and the rest of
+    the process imports scipy.stats as usual. Nothing of GX is patched; a module already
+    imported is left as it is.
     """
     with _GX_LOCK:
         hidden = "pyspark" not in sys.modules
         if hidden:
             sys.modules["pyspark"] = None  # type: ignore[assignment]
-        deferred = {}
-        for name in DEFERRED_MODULES:
-            if name not in sys.modules and importlib.util.find_spec(name.rpartition(".")[0]):
-                importlib.import_module(name.rpartition(".")[0])
-                deferred[name] = sys.modules[name] = _DeferredModule(name)
+        deferred = [_defer(name) for name in DEFERRED_MODULES if name not in sys.modules]
         try:
             import great_expectations
         finally:
             if hidden and sys.modules.get("pyspark", 0) is None:
                 del sys.modules["pyspark"]
-            for name, stand_in in deferred.items():
-                if sys.modules.get(name) is stand_in:
-                    del sys.modules[name]
+            for package, stand_in in filter(None, deferred):
+                # Unless the real module was imported meanwhile (it then set the attribute).
+                if package.__dict__.get(stand_in.__name__.rpartition(".")[2]) is stand_in:
+                    delattr(package, stand_in.__name__.rpartition(".")[2])
     return great_expectations
+
+
+def _defer(name: str) -> tuple[types.ModuleType, _DeferredModule] | None:
+    """Set a stand-in as package ``name``'s attribute; (package, stand-in), or None when
+    the package is not installed."""
+    package_name, _, attribute = name.rpartition(".")
+    if importlib.util.find_spec(package_name) is None:
+        return None
+    package = importlib.import_module(package_name)
+    stand_in = _DeferredModule(name)
+    setattr(package, attribute, stand_in)
+    return package, stand_in
 
 
 def build_gx_expectation(spec: ExpectationSpec, **overrides: Any) -> Any:
