@@ -10,7 +10,6 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 import functools
 import importlib
-import importlib.util
 import sys
 import threading
 import types
@@ -78,23 +77,24 @@ def import_gx() -> Any:
         finally:
             if hidden and sys.modules.get("pyspark", 0) is None:
                 del sys.modules["pyspark"]
-            for package, stand_in in filter(None, deferred):
+            for package, attribute, stand_in in filter(None, deferred):
                 # Unless the real module was imported meanwhile (it then set the attribute).
-                if package.__dict__.get(stand_in.__name__.rpartition(".")[2]) is stand_in:
-                    delattr(package, stand_in.__name__.rpartition(".")[2])
+                if vars(package).get(attribute) is stand_in:
+                    delattr(package, attribute)
     return great_expectations
 
 
-def _defer(name: str) -> tuple[types.ModuleType, _DeferredModule] | None:
-    """Set a stand-in as package ``name``'s attribute; (package, stand-in), or None when
-    the package is not installed."""
+def _defer(name: str) -> tuple[types.ModuleType, str, _DeferredModule] | None:
+    """Set a stand-in as package ``name``'s attribute: (package, attribute, stand-in), or
+    None when the package is not installed."""
     package_name, _, attribute = name.rpartition(".")
-    if importlib.util.find_spec(package_name) is None:
+    try:
+        package = importlib.import_module(package_name)
+    except ImportError:
         return None
-    package = importlib.import_module(package_name)
     stand_in = _DeferredModule(name)
     setattr(package, attribute, stand_in)
-    return package, stand_in
+    return package, attribute, stand_in
 
 
 def build_gx_expectation(spec: ExpectationSpec, **overrides: Any) -> Any:
