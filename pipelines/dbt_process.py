@@ -37,8 +37,11 @@ import ctypes
 import os
 import signal
 import sys
+from pathlib import Path
+from typing import Any
 
 from pipelines.dbt_code_cache import keep_generated_code, keep_json_schemas, project_dir
+from pipelines.dbt_standby import hand_over
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 # dbt commands that run nodes: GraphRunnableTask writes the manifest when they end.
@@ -186,18 +189,42 @@ def parse_state_for_any_folder() -> bool:
     return True
 
 
-def main() -> None:
-    die_with_parent()
-    code_cache = keep_generated_code(project_dir(sys.argv[1:]))  # before dbt's import compiles
+def load_dbt(project: Path) -> Any:
+    """Import dbt's CLI with the changes above that hold for any command; the CLI group.
+
+    `project` is the dbt project whose target folder keeps the generated code.
+    """
+    code_cache = keep_generated_code(project)  # before dbt's import compiles
     from dbt.cli.main import cli
 
     if code_cache is not None:
         keep_json_schemas(code_cache)
-
-    read_secrets_once()
     format_only_logged_events()
     parse_state_for_any_folder()
+    return cli
 
+
+def run_dbt(cli: Any, argv: list[str]) -> int:
+    """Run the dbt command line `argv` with this environment's secrets; its exit status."""
+    read_secrets_once()
+    args = argv[1:]
     # The first word naming a dbt command is the command (global flags may come first).
-    write_manifest_once(next((a for a in sys.argv[1:] if a in cli.commands), None))
-    sys.exit(cli())
+    write_manifest_once(next((a for a in args if a in cli.commands), None))
+    try:
+        # As `dbt` does (click exits with the status), named as the command was.
+        cli.main(args=args, prog_name=os.path.basename(argv[0]))
+    except SystemExit as stopped:
+        if stopped.code is None or isinstance(stopped.code, int):
+            return stopped.code or 0
+        print(stopped.code, file=sys.stderr)  # as Python does with a message
+        return 1
+    return 0
+
+
+def main() -> None:
+    die_with_parent()
+    # A dbt process started ahead for this command runs it (pipelines/dbt_standby.py).
+    status = hand_over(sys.argv)
+    if status is None:
+        status = run_dbt(load_dbt(project_dir(sys.argv[1:])), sys.argv)
+    sys.exit(status)

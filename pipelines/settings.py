@@ -59,6 +59,9 @@ class Settings:
     # Most keys an incremental build filters by as a list of values, more by a
     # subquery (dbt_project/macros/incremental.sql, incremental_key_list).
     incremental_key_limit: int = 20_000
+    # Start the dbt process when a run starts, so that dbt is imported before the dbt
+    # step (pipelines/dbt_standby.py); off: the dbt step starts it.
+    dbt_start_ahead: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -118,6 +121,8 @@ class Settings:
                 cls.incremental_key_limit,
                 high=1_000_000,
             ),
+            dbt_start_ahead=read.choice(env, "TRUSTGAP_DBT_START_AHEAD", "on", ("on", "off"))
+            == "on",
         )
 
     def lake(self, published: Path) -> str:

@@ -9,8 +9,10 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 from packaging import version
+from pydantic import PrivateAttr
 
-from pipelines.project import dbt_project
+from pipelines.dbt_standby import Standby, StandbyError
+from pipelines.project import dbt_project, scoped_environment
 from pipelines.resources import default_resources
 from pipelines.settings import Settings
 
@@ -23,7 +25,38 @@ class TrustgapDbtCli(DbtCliResource):
     on PyPI: seconds per run, and a network call the offline nightly must not
     make. The executable is the dbt beside this interpreter, so the installed
     dbt-core package knows its version.
+
+    A run that builds dbt starts a dbt process when it starts, which imports dbt
+    while the first steps work; the run's first dbt command runs in it
+    (pipelines/dbt_standby.py; TRUSTGAP_DBT_START_AHEAD=off turns it off).
     """
+
+    _standby: Standby | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        super().setup_for_execution(context)
+        settings = Settings.from_env()
+        if not settings.dbt_start_ahead:
+            return
+        try:
+            # Resources are set up on the run's main thread, which lives as long as the run.
+            self._standby = Standby.start(
+                Path(self.project_dir), adapter="spark" if settings.engine == "spark" else "duckdb"
+            )
+        except (OSError, StandbyError) as error:
+            if context.log:
+                context.log.info(f"dbt is not started ahead ({error}): the dbt step starts it")
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._standby is not None:
+            self._standby.stop()
+            self._standby = None
+
+    def cli(self, args: Sequence[str], **kwargs):
+        """dagster-dbt's `cli`; the first command of a run goes to the dbt started ahead."""
+        handed = self._standby.environment() if self._standby is not None else {}
+        with scoped_environment(handed):
+            return super().cli(args, **kwargs)
 
     @cached_property
     def _cli_version(self) -> version.Version:

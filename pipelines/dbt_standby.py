@@ -1,0 +1,304 @@
+"""dbt started ahead: a process that imports dbt while the run's first steps work.
+
+Starting the dbt process and importing dbt took ~2.5 s of every nightly's dbt step
+(issue #17: on a no-change S night the step took 10.9 s and dbt's own log spanned
+8.3 s of it), while the steps before it (extract, landing, raw checks) keep one core
+busy and leave the other mostly idle. So:
+
+- When a run that builds dbt starts, the dbt resource (`Standby.start`, from
+  `pipelines.defs.resources`) binds a Unix socket in a private folder and starts
+  `python -m pipelines.dbt_standby` listening on it. That process asks to die with the
+  run's process, as `trustgap-dbt` does, imports dbt with Trustgap's changes
+  (`pipelines.dbt_process.load_dbt`), and waits.
+- dagster-dbt starts `trustgap-dbt` for the dbt step as usual, with the socket's
+  path in its environment. That process (the client, `hand_over`) connects and
+  hands over its command line, environment, working folder, and its stdin, stdout
+  and stderr (SCM_RIGHTS). The waiting process takes them as its own and runs dbt.
+  The client relays signals to it, waits until it has exited, then exits with its
+  exit status. dagster-dbt sees what it saw of dbt itself: the same lines on the
+  same pipe, the same exit status, and the working file unlocked once its child
+  has exited.
+- One command per standby. A second command, one for another project, or a client
+  that finds no standby runs dbt itself, as before.
+- Either side's death ends the other. The standby dies with the run's process
+  (PR_SET_PDEATHSIG) and kills itself when its client dies (pidfd). The client
+  exits with status 1 and a message when the standby dies.
+
+Linux only (pidfd, SCM_RIGHTS). Elsewhere, or with TRUSTGAP_DBT_START_AHEAD=off,
+dbt starts in the step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+# The client's environment names the socket; the resource sets it for one dbt command.
+SOCKET_VARIABLE = "TRUSTGAP_DBT_STANDBY_SOCKET"
+STDIO = (0, 1, 2)
+# What dagster-dbt sends to interrupt dbt (SIGINT), what ends a process (SIGTERM,
+# SIGHUP; SIGTERM is also the client's death signal when the run's process dies).
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+PEER_CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
+MAX_REQUEST = 16 * 1024 * 1024
+# Longest AF_UNIX path (sun_path holds 108 bytes with its terminating NUL).
+MAX_SOCKET_PATH = 107
+
+
+class StandbyError(RuntimeError):
+    """The standby could not be started (the dbt step then starts dbt itself)."""
+
+
+def supported() -> bool:
+    """Whether this platform has what a standby needs (Linux: pidfd, SCM_RIGHTS)."""
+    return (
+        sys.platform.startswith("linux")
+        and hasattr(os, "pidfd_open")
+        and hasattr(socket, "send_fds")
+        and hasattr(socket, "SO_PEERCRED")
+    )
+
+
+class Standby:
+    """The run's side: one dbt process started ahead, for one dbt command."""
+
+    def __init__(self, process: subprocess.Popen, folder: Path, path: Path) -> None:
+        self.process = process
+        self.folder = folder
+        self.path = path
+        self.handed_out = False
+
+    @classmethod
+    def start(cls, project_dir: Path, *, adapter: str | None = None) -> Standby:
+        """Start a dbt process for `project_dir`; `adapter` (duckdb, spark) is imported too.
+
+        Call it from the thread that lives as long as the run (the standby dies when
+        the thread that started it ends: that is what PR_SET_PDEATHSIG watches).
+        """
+        if not supported():
+            raise StandbyError("a dbt standby needs Linux (pidfd and SCM_RIGHTS)")
+        folder = Path(tempfile.mkdtemp(prefix="trustgap-dbt-"))  # private: mode 0700
+        path = folder / "standby.sock"
+        try:
+            if len(os.fsencode(path)) > MAX_SOCKET_PATH:
+                raise StandbyError(f"the socket path {path} is too long for a Unix socket")
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+                # Bound here, listening there: a client reads the credentials of the
+                # process that called listen() as its peer's, and signals that pid.
+                listener.bind(os.fspath(path))
+                command = [sys.executable, "-P", "-m", "pipelines.dbt_standby"]
+                command += [str(listener.fileno()), os.fspath(project_dir), adapter or ""]
+                process = subprocess.Popen(
+                    command,
+                    pass_fds=(listener.fileno(),),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    # As dagster-dbt starts dbt; the stdio it is handed keeps the mode.
+                    env=os.environ | {"PYTHONUNBUFFERED": "1"},
+                )
+            # Only the standby holds the listener now. Until it listens, and once it
+            # has ended, a client's connect fails at once and that client runs dbt itself.
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return cls(process, folder, path)
+
+    def environment(self) -> dict[str, str]:
+        """The variable that hands the next dbt command to this process; {} after once."""
+        if self.handed_out or self.process.poll() is not None:
+            return {}
+        self.handed_out = True
+        return {SOCKET_VARIABLE: os.fspath(self.path)}
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """End the process if it still runs, reap it and remove its folder; its exit status."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+        return self.process.returncode
+
+
+# The client: `trustgap-dbt` started by dagster-dbt.
+
+
+def hand_over(argv: list[str]) -> int | None:
+    """Run this dbt command (`argv`, as sys.argv) in the standby the environment names.
+
+    Returns its exit status, or None when no standby took the command: there is
+    none, it has ended or served another, or it is for another project. dbt then
+    runs in this process.
+    """
+    path = os.environ.get(SOCKET_VARIABLE)
+    if not path or not supported():
+        return None
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        try:
+            connection.connect(path)
+        except OSError:
+            return None  # ended, or never started: a closed listener refuses at once
+        pid, uid, _ = _peer(connection)
+        if uid != os.getuid():
+            return None
+        standby = os.pidfd_open(pid)
+        received: list[int] = []
+
+        def forward(signum: int, frame: Any) -> None:
+            received.append(signum)
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(standby, signum)
+
+        previous = {signum: signal.signal(signum, forward) for signum in FORWARDED}
+        try:
+            environment = {k: v for k, v in os.environ.items() if k != SOCKET_VARIABLE}
+            request = {"argv": argv, "cwd": os.getcwd(), "env": environment}
+            replies = connection.makefile("rb")
+            try:
+                socket.send_fds(connection, [b"R"], list(STDIO))
+                connection.sendall(json.dumps(request).encode() + b"\n")
+                answer = _message(replies)
+            except OSError:  # it took another command, or ended, meanwhile
+                answer = None
+            if not (answer or {}).get("accepted"):
+                # Nothing ran: this process runs dbt itself, unless it was told to stop.
+                _restore(previous)
+                for signum in received:
+                    signal.raise_signal(signum)
+                return None
+            try:
+                ended = _message(replies)
+            except OSError:
+                ended = None
+            _wait_for_exit(standby)  # until then it may hold the working file
+        finally:
+            _restore(previous)
+            os.close(standby)
+    if ended is None or not isinstance(ended.get("exit"), int):
+        print(
+            f"trustgap-dbt: the dbt process started ahead (pid {pid}) ended without an "
+            "exit status: it was killed, or it crashed",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
+    return ended["exit"]
+
+
+def _peer(connection: socket.socket) -> tuple[int, int, int]:
+    return PEER_CREDENTIALS.unpack(
+        connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, PEER_CREDENTIALS.size)
+    )
+
+
+def _message(stream) -> dict[str, Any] | None:
+    """The next JSON line, or None at the end of the stream."""
+    line = stream.readline(MAX_REQUEST)
+    if not line.endswith(b"\n"):
+        return None
+    return json.loads(line)
+
+
+def _restore(previous: dict[int, Any]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+def _wait_for_exit(pidfd: int, timeout: float | None = None) -> bool:
+    """Wait until the process has exited (its files closed, its locks released)."""
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    return bool(poller.poll(None if timeout is None else int(timeout * 1000)))
+
+
+# The standby process.
+
+
+def serve(listener_fd: int, project: Path, adapter: str) -> int:
+    """Import dbt, wait for one command, run it as the client's own; its exit status."""
+    listener = socket.socket(fileno=listener_fd)
+    listener.listen(1)
+    from pipelines import dbt_process
+
+    dbt_process.die_with_parent()
+    cli = dbt_process.load_dbt(project)
+    _import_what_a_build_imports(adapter)
+
+    connection, _ = listener.accept()
+    listener.close()
+    client, uid, _ = _peer(connection)
+    message, fds, _, _ = socket.recv_fds(connection, 1, len(STDIO))
+    request = _message(connection.makefile("rb"))
+    if message != b"R" or len(fds) != len(STDIO) or request is None or uid != os.getuid():
+        return _decline(connection, fds)
+
+    for fd, target in zip(fds, STDIO, strict=True):
+        os.dup2(fd, target)
+        os.close(fd)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(request["cwd"])
+    argv = request["argv"]
+    if dbt_process.project_dir(argv[1:]).resolve() != project.resolve():
+        return _decline(connection, [])
+    _die_with(client)
+    connection.sendall(b'{"accepted": true}\n')
+
+    sys.argv = argv
+    status = dbt_process.run_dbt(cli, argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    connection.sendall(json.dumps({"exit": status}).encode() + b"\n")
+    return status
+
+
+def _decline(connection: socket.socket, fds: list[int]) -> int:
+    for fd in fds:
+        os.close(fd)
+    connection.sendall(b'{"accepted": false}\n')
+    return 0
+
+
+def _import_what_a_build_imports(adapter: str) -> None:
+    """The modules dbt imports once a command runs (~0.1 s), beyond `dbt.cli.main`."""
+    import dbt.compilation
+    import dbt.task.build  # noqa: F401
+
+    if adapter:
+        __import__(f"dbt.adapters.{adapter}")
+
+
+def _die_with(pid: int) -> None:
+    """Kill this process when the client (pid) dies: it may hold the working file's lock."""
+    pidfd = os.pidfd_open(pid)
+
+    def watch() -> None:
+        _wait_for_exit(pidfd)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="client-watch", daemon=True).start()
+
+
+def main() -> None:
+    listener_fd, project, adapter = sys.argv[1:4]
+    sys.exit(serve(int(listener_fd), Path(project), adapter))
+
+
+if __name__ == "__main__":
+    main()
