@@ -6,8 +6,8 @@ Starting the dbt process and importing dbt took ~2.5 s of every nightly's dbt st
 busy and leave the other mostly idle. So:
 
 - When a run that builds dbt starts, the dbt resource (`Standby.start`, from
-  `pipelines.defs.resources`) binds a Unix socket in a private folder and starts
-  `python -m pipelines.dbt_standby` listening on it. That process asks to die with the
+  `pipelines.defs.resources`) opens a listening Unix socket in a private folder and
+  starts `python -m pipelines.dbt_standby` on it. That process asks to die with the
   run's process, as `trustgap-dbt` does, imports dbt with Trustgap's changes
   (`pipelines.dbt_process.load_dbt`), and waits.
 - dagster-dbt starts `trustgap-dbt` for the dbt step as usual, with the socket's
@@ -55,6 +55,14 @@ PEER_CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
 MAX_REQUEST = 16 * 1024 * 1024
 # Longest AF_UNIX path (sun_path holds 108 bytes with its terminating NUL).
 MAX_SOCKET_PATH = 107
+# How much lower than the run's steps dbt's import runs: it is to use the CPU they
+# leave idle, not to slow them (measured: the raw steps of an S night took 0.4 s
+# longer beside an import at the same priority; RESULTS.md "Session 17").
+IMPORT_NICENESS = 10
+# The standby's exit status when it ran no command (it was not loaded yet, or the
+# command was another project's); EX_TEMPFAIL, which dbt does not use.
+DECLINED = 75
+READY = b"ready\n"
 
 
 class StandbyError(RuntimeError):
@@ -81,8 +89,12 @@ class Standby:
         self.handed_out = False
 
     @classmethod
-    def start(cls, project_dir: Path, *, adapter: str | None = None) -> Standby:
+    def start(
+        cls, project_dir: Path, *, adapter: str | None = None, niceness: int = IMPORT_NICENESS
+    ) -> Standby:
         """Start a dbt process for `project_dir`; `adapter` (duckdb, spark) is imported too.
+
+        dbt is imported `niceness` below the run's priority.
 
         Call it from the thread that lives as long as the run (the standby dies when
         the thread that started it ends: that is what PR_SET_PDEATHSIG watches).
@@ -95,22 +107,24 @@ class Standby:
             if len(os.fsencode(path)) > MAX_SOCKET_PATH:
                 raise StandbyError(f"the socket path {path} is too long for a Unix socket")
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
-                # Bound here, listening there: a client reads the credentials of the
-                # process that called listen() as its peer's, and signals that pid.
                 listener.bind(os.fspath(path))
+                # Listening from now on: a client that comes before the standby is
+                # ready waits for it (it would otherwise start dbt on its own).
+                listener.listen(1)
                 command = [sys.executable, "-P", "-m", "pipelines.dbt_standby"]
                 command += [str(listener.fileno()), os.fspath(project_dir), adapter or ""]
+                command += [str(niceness)]
                 process = subprocess.Popen(
                     command,
                     pass_fds=(listener.fileno(),),
                     stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,  # READY once dbt is loaded
                     stderr=subprocess.DEVNULL,
                     # As dagster-dbt starts dbt; the stdio it is handed keeps the mode.
                     env=os.environ | {"PYTHONUNBUFFERED": "1"},
                 )
-            # Only the standby holds the listener now. Until it listens, and once it
-            # has ended, a client's connect fails at once and that client runs dbt itself.
+            # Only the standby holds the listener now: once it has ended, a client's
+            # connect fails at once and that client runs dbt itself.
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -123,8 +137,13 @@ class Standby:
         self.handed_out = True
         return {SOCKET_VARIABLE: os.fspath(self.path)}
 
-    def stop(self, timeout: float = 10.0) -> int | None:
-        """End the process if it still runs, reap it and remove its folder; its exit status."""
+    def wait_until_ready(self, timeout: float) -> bool:
+        """Whether dbt is loaded in it (waiting up to `timeout` seconds)."""
+        readable, _, _ = select.select([self.process.stdout], [], [], timeout)
+        return bool(readable) and self.process.stdout.readline() == READY
+
+    def stop(self, timeout: float = 10.0) -> str:
+        """End the process if it still runs, reap it, remove its folder; what it did."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -132,8 +151,16 @@ class Standby:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.process.stdout.close()
         shutil.rmtree(self.folder, ignore_errors=True)
-        return self.process.returncode
+        status = self.process.returncode
+        if not self.handed_out:
+            return "was not used"
+        if status == DECLINED:
+            return "was not loaded yet, or was given another project: dbt started in the step"
+        if status < 0:
+            return f"was ended by signal {-status}"
+        return f"ran the step's dbt command (exit status {status})"
 
 
 # The client: `trustgap-dbt` started by dagster-dbt.
@@ -153,17 +180,17 @@ def hand_over(argv: list[str]) -> int | None:
         try:
             connection.connect(path)
         except OSError:
-            return None  # ended, or never started: a closed listener refuses at once
-        pid, uid, _ = _peer(connection)
-        if uid != os.getuid():
+            return None  # it has ended: its listener refuses at once
+        if _peer(connection)[1] != os.getuid():
             return None
-        standby = os.pidfd_open(pid)
         received: list[int] = []
+        standby: list[int] = []  # its pidfd, once it has taken the command
 
         def forward(signum: int, frame: Any) -> None:
             received.append(signum)
-            with contextlib.suppress(ProcessLookupError):
-                signal.pidfd_send_signal(standby, signum)
+            for pidfd in standby:
+                with contextlib.suppress(ProcessLookupError):
+                    signal.pidfd_send_signal(pidfd, signum)
 
         previous = {signum: signal.signal(signum, forward) for signum in FORWARDED}
         try:
@@ -182,14 +209,21 @@ def hand_over(argv: list[str]) -> int | None:
                 for signum in received:
                     signal.raise_signal(signum)
                 return None
+            # Its pid comes in its answer: the socket's peer credentials are those of
+            # the process that listened (the run's), not of the one that accepted.
+            pid = answer["pid"]
+            standby.append(os.pidfd_open(pid))
+            for signum in received:  # before it took the command: now it can act on them
+                signal.pidfd_send_signal(standby[0], signum)
             try:
                 ended = _message(replies)
             except OSError:
                 ended = None
-            _wait_for_exit(standby)  # until then it may hold the working file
+            _wait_for_exit(standby[0])  # until then it may hold the working file
         finally:
             _restore(previous)
-            os.close(standby)
+            for pidfd in standby:
+                os.close(pidfd)
     if ended is None or not isinstance(ended.get("exit"), int):
         print(
             f"trustgap-dbt: the dbt process started ahead (pid {pid}) ended without an "
@@ -230,15 +264,17 @@ def _wait_for_exit(pidfd: int, timeout: float | None = None) -> bool:
 # The standby process.
 
 
-def serve(listener_fd: int, project: Path, adapter: str) -> int:
-    """Import dbt, wait for one command, run it as the client's own; its exit status."""
+def serve(listener_fd: int, project: Path, adapter: str, niceness: int) -> int:
+    """Import dbt, wait for one command, run it as the client's own; its exit status.
+
+    DECLINED when it did not run the command: the client then runs dbt itself.
+    """
     listener = socket.socket(fileno=listener_fd)
-    listener.listen(1)
     from pipelines import dbt_process
 
     dbt_process.die_with_parent()
-    cli = dbt_process.load_dbt(project)
-    _import_what_a_build_imports(adapter)
+    loading = _Loading(project, adapter, niceness)
+    loading.start()
 
     connection, _ = listener.accept()
     listener.close()
@@ -247,21 +283,25 @@ def serve(listener_fd: int, project: Path, adapter: str) -> int:
     request = _message(connection.makefile("rb"))
     if message != b"R" or len(fds) != len(STDIO) or request is None or uid != os.getuid():
         return _decline(connection, fds)
-
-    for fd, target in zip(fds, STDIO, strict=True):
-        os.dup2(fd, target)
-        os.close(fd)
     os.environ.clear()
     os.environ.update(request["env"])
     os.chdir(request["cwd"])
     argv = request["argv"]
     if dbt_process.project_dir(argv[1:]).resolve() != project.resolve():
-        return _decline(connection, [])
+        return _decline(connection, fds)
+    # Not loaded yet: the import's priority is too low to be waited for (on a busy
+    # machine it crawls), and the client's own dbt starts at the usual one.
+    if loading.is_alive() or loading.cli is None:
+        return _decline(connection, fds)
+
+    for fd, target in zip(fds, STDIO, strict=True):
+        os.dup2(fd, target)
+        os.close(fd)
     _die_with(client)
-    connection.sendall(b'{"accepted": true}\n')
+    connection.sendall(json.dumps({"accepted": True, "pid": os.getpid()}).encode() + b"\n")
 
     sys.argv = argv
-    status = dbt_process.run_dbt(cli, argv)
+    status = dbt_process.run_dbt(loading.cli, argv)
     sys.stdout.flush()
     sys.stderr.flush()
     connection.sendall(json.dumps({"exit": status}).encode() + b"\n")
@@ -272,7 +312,40 @@ def _decline(connection: socket.socket, fds: list[int]) -> int:
     for fd in fds:
         os.close(fd)
     connection.sendall(b'{"accepted": false}\n')
-    return 0
+    return DECLINED
+
+
+class _Loading(threading.Thread):
+    """dbt's import, on a thread of its own with a lower priority than the main thread's.
+
+    Linux gives each thread its own nice value. The command runs on the main thread,
+    at the run's priority: a process cannot lower a nice value it has raised (without
+    CAP_SYS_NICE), so the lower one is kept to the thread that imports.
+    """
+
+    def __init__(self, project: Path, adapter: str, niceness: int) -> None:
+        super().__init__(name="dbt-import", daemon=True)
+        self.project = project
+        self.adapter = adapter
+        self.niceness = niceness
+        self.cli: Any = None
+
+    def run(self) -> None:
+        me = threading.get_native_id()
+        with contextlib.suppress(OSError):
+            current = os.getpriority(os.PRIO_PROCESS, me)
+            os.setpriority(os.PRIO_PROCESS, me, min(19, current + self.niceness))
+        from pipelines import dbt_process
+
+        try:
+            cli = dbt_process.load_dbt(self.project)
+            _import_what_a_build_imports(self.adapter)
+        except Exception:  # the client runs dbt itself, and shows why
+            return
+        self.cli = cli
+        # To the run's process, before any command (then stdout is the client's).
+        with contextlib.suppress(OSError):
+            os.write(STDIO[1], READY)
 
 
 def _import_what_a_build_imports(adapter: str) -> None:
@@ -296,8 +369,8 @@ def _die_with(pid: int) -> None:
 
 
 def main() -> None:
-    listener_fd, project, adapter = sys.argv[1:4]
-    sys.exit(serve(int(listener_fd), Path(project), adapter))
+    listener_fd, project, adapter, niceness = sys.argv[1:5]
+    sys.exit(serve(int(listener_fd), Path(project), adapter, int(niceness)))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.dbt_standby import SOCKET_VARIABLE, Standby, supported
+from pipelines.dbt_standby import (
+    DECLINED,
+    IMPORT_NICENESS,
+    SOCKET_VARIABLE,
+    Standby,
+    supported,
+)
 from pipelines.defs.resources import TrustgapDbtCli
 from tests.dbt_runner import DBT_PROJECT_DIR
 from tests.test_dbt_process import alive, importing_dbt
@@ -50,7 +56,9 @@ def pids(output: str) -> set[int]:
 
 @pytest.fixture
 def standby():
-    started = Standby.start(DBT_PROJECT_DIR, adapter="duckdb")
+    """A standby with dbt loaded (imported at the usual priority: the suite's machine is busy)."""
+    started = Standby.start(DBT_PROJECT_DIR, adapter="duckdb", niceness=0)
+    assert started.wait_until_ready(timeout=120)
     yield started
     started.stop()
 
@@ -114,13 +122,44 @@ def test_the_second_command_and_another_project_s_start_dbt_themselves(tmp_path,
     output, _ = declined.communicate(timeout=120)
     assert declined.returncode == 0, output
     assert pids(output) == {declined.pid}
-    assert standby.process.wait(timeout=10) == 0  # it took nothing and ended
+    assert standby.process.wait(timeout=10) == DECLINED  # it took nothing and ended
 
     # Its socket is still named, but nothing listens: the client starts dbt itself.
     again = dbt(["debug", "--config-dir", *PROJECT], handed)
     output, _ = again.communicate(timeout=120)
     assert again.returncode == 0, output
     assert pids(output) == {again.pid}
+
+
+def niceness_of_threads(pid: int, expected: list[int]) -> list[int]:
+    """The nice value of each thread of `pid`, main thread first: `expected` once seen,
+    else what was there after 10 s."""
+    deadline = time.monotonic() + 10
+    while True:
+        tasks = sorted(int(tid) for tid in os.listdir(f"/proc/{pid}/task"))
+        # Field 19 of stat; the command name before it may hold spaces.
+        stats = [Path(f"/proc/{pid}/task/{tid}/stat").read_text() for tid in tasks]
+        values = [int(stat.rsplit(")", 1)[1].split()[16]) for stat in stats]
+        if values == expected or time.monotonic() > deadline:
+            return values
+        time.sleep(0.01)
+
+
+def test_a_command_that_comes_before_dbt_is_loaded_starts_dbt_itself():
+    """dbt's import in the standby runs below the run's priority: on a busy machine it
+    crawls, so it is not waited for."""
+    standby = Standby.start(DBT_PROJECT_DIR, adapter="duckdb")
+    try:
+        expected = [0, IMPORT_NICENESS]  # the main thread, dbt's import
+        assert niceness_of_threads(standby.process.pid, expected) == expected
+        client = dbt(["debug", "--config-dir", *PROJECT], standby.environment())
+        output, _ = client.communicate(timeout=120)
+        assert client.returncode == 0, output
+        assert pids(output) == {client.pid}
+        assert standby.process.wait(timeout=10) == DECLINED
+    finally:
+        outcome = standby.stop()
+    assert outcome.startswith("was not loaded yet")
 
 
 def parse_started(client: subprocess.Popen, tmp_path: Path) -> None:
@@ -198,7 +237,7 @@ def test_the_dbt_resource_starts_dbt_ahead_for_its_first_command_only(tmp_path, 
     resource = TrustgapDbtCli(project_dir=str(DBT_PROJECT_DIR), dbt_executable=str(TRUSTGAP_DBT))
     with dg.build_resources({"dbt": resource}) as resources:
         standby = resources.dbt._standby
-        assert standby is not None and alive(standby.process.pid)
+        assert standby is not None and standby.wait_until_ready(timeout=120)
         served_by = []
         for run in ("first", "second"):
             invocation = resources.dbt.cli(["debug", "--config-dir"], target_path=tmp_path / run)
@@ -209,6 +248,7 @@ def test_the_dbt_resource_starts_dbt_ahead_for_its_first_command_only(tmp_path, 
         assert SOCKET_VARIABLE not in os.environ
     assert standby.process.returncode == 0
     assert not standby.folder.exists()
+    assert standby.stop() == "ran the step's dbt command (exit status 0)"
 
     monkeypatch.setenv("TRUSTGAP_DBT_START_AHEAD", "off")
     with dg.build_resources({"dbt": resource}) as resources:

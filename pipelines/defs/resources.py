@@ -49,7 +49,9 @@ class TrustgapDbtCli(DbtCliResource):
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._standby is not None:
-            self._standby.stop()
+            outcome = self._standby.stop()
+            if context.log:
+                context.log.debug(f"The dbt process started ahead {outcome}")
             self._standby = None
 
     def cli(self, args: Sequence[str], **kwargs):
