@@ -91,3 +91,19 @@ def chromium():
         pytest.skip(NO_BROWSER)
     with launch(executable) as browser:
         yield browser
+
+
+# Modules in the order their tests run; pytest-xdist (`--dist loadfile`) hands whole
+# modules to its workers in that order. The Spark module (its demo and the unit tests on
+# a JVM, ~8 min, the suite's longest) starts first, the other end-to-end ones next,
+# and the quick ones fill the gaps: the longest last would end the suite minutes later.
+FIRST_MODULE = "tests/test_spark_engine.py"
+
+
+def pytest_collection_modifyitems(config, items):
+    def position(item) -> int:
+        if item.nodeid.startswith(FIRST_MODULE):
+            return 0
+        return 1 if item.get_closest_marker("slow") else 2
+
+    items.sort(key=position)  # stable: each module's tests keep their order
