@@ -11,6 +11,7 @@ from dagster_dbt import DbtCliResource
 from packaging import version
 from pydantic import PrivateAttr
 
+from pipelines import dbt_standby
 from pipelines.dbt_standby import Standby, StandbyError
 from pipelines.project import dbt_project, scoped_environment
 from pipelines.resources import default_resources
@@ -36,7 +37,7 @@ class TrustgapDbtCli(DbtCliResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         super().setup_for_execution(context)
         settings = Settings.from_env()
-        if not settings.dbt_start_ahead:
+        if not settings.dbt_start_ahead or not dbt_standby.supported():
             return
         try:
             # Resources are set up on the run's main thread, which lives as long as the run.
