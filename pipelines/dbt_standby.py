@@ -56,8 +56,9 @@ MAX_REQUEST = 16 * 1024 * 1024
 # Longest AF_UNIX path (sun_path holds 108 bytes with its terminating NUL).
 MAX_SOCKET_PATH = 107
 # How much lower than the run's steps dbt's import runs: it is to use the CPU they
-# leave idle, not to slow them (measured: the raw steps of an S night took 0.4 s
-# longer beside an import at the same priority; RESULTS.md "Session 17").
+# leave idle, not to slow them. Beside an import at the same priority the raw steps of
+# an S night took 0.3-0.5 s longer, beside this one 0.25-0.35 s, and the no-change
+# night gained 0.2 s against 1.6 s (RESULTS.md "Session 17").
 IMPORT_NICENESS = 10
 # The standby's exit status when it ran no command (it was not loaded yet, or the
 # command was another project's); EX_TEMPFAIL, which dbt does not use.
@@ -120,7 +121,8 @@ class Standby:
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.PIPE,  # READY once dbt is loaded
                     stderr=subprocess.DEVNULL,
-                    # As dagster-dbt starts dbt; the stdio it is handed keeps the mode.
+                    # As dagster-dbt starts dbt: Python sets stdout's buffering at start-up,
+                    # and the command's output goes through the same objects.
                     env=os.environ | {"PYTHONUNBUFFERED": "1"},
                 )
             # Only the standby holds the listener now: once it has ended, a client's
