@@ -29,7 +29,7 @@ from pipelines.dbt_standby import (
 )
 from pipelines.defs.resources import TrustgapDbtCli
 from tests.dbt_runner import DBT_PROJECT_DIR
-from tests.test_dbt_process import alive, importing_dbt
+from tests.test_dbt_process import alive, outlives_its_killed_parent
 
 pytestmark = pytest.mark.skipif(not supported(), reason="a dbt standby needs Linux")
 
@@ -215,21 +215,7 @@ def test_a_waiting_standby_dies_with_the_run_that_started_it():
         [sys.executable, "-c", PARENT, str(DBT_PROJECT_DIR)], stdout=subprocess.PIPE, text=True
     )
     standby_pid = int(parent.stdout.readline())
-    # Once it maps a compiled module from the venv, it has asked to die with its parent.
-    deadline = time.monotonic() + 60
-    while not importing_dbt(standby_pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert alive(standby_pid)
-
-    parent.kill()
-    parent.wait()
-    deadline = time.monotonic() + 10
-    while alive(standby_pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    still_running = alive(standby_pid)
-    if still_running:
-        os.kill(standby_pid, signal.SIGKILL)
-    assert not still_running
+    assert not outlives_its_killed_parent(parent, standby_pid, grace=10)
 
 
 def test_the_dbt_resource_starts_dbt_ahead_for_its_first_command_only(tmp_path, monkeypatch):
