@@ -29,6 +29,10 @@ the DuckDB profile's details include the working file's full path: every first
 run on a new warehouse folder (a new install, a test, each benchmark size) paid
 it. `parse_state_for_any_folder` keeps the file's name (it names the database
 every compiled relation uses) but not its folder in that comparison.
+
+A run starts a dbt process ahead of its dbt step, with dbt loaded by the time the
+step needs it (pipelines/dbt_standby.py): this entry point first offers its command
+to that process (`hand_over`), and runs dbt itself only when none takes it.
 """
 
 from __future__ import annotations

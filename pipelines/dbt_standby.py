@@ -9,7 +9,8 @@ busy and leave the other mostly idle. So:
   `pipelines.defs.resources`) opens a listening Unix socket in a private folder and
   starts `python -m pipelines.dbt_standby` on it. That process asks to die with the
   run's process, as `trustgap-dbt` does, imports dbt with Trustgap's changes
-  (`pipelines.dbt_process.load_dbt`), and waits.
+  (`pipelines.dbt_process.load_dbt`) on a thread below the run's priority, so as to
+  use the CPU the run's steps leave idle, and waits.
 - dagster-dbt starts `trustgap-dbt` for the dbt step as usual, with the socket's
   path in its environment. That process (the client, `hand_over`) connects and
   hands over its command line, environment, working folder, and its stdin, stdout
@@ -18,8 +19,9 @@ busy and leave the other mostly idle. So:
   exit status. dagster-dbt sees what it saw of dbt itself: the same lines on the
   same pipe, the same exit status, and the working file unlocked once its child
   has exited.
-- One command per standby. A second command, one for another project, or a client
-  that finds no standby runs dbt itself, as before.
+- One command per standby. A command that comes before dbt is loaded (on a busy
+  machine the import crawls), a second command, one for another project, or a
+  client that finds no standby: `trustgap-dbt` runs dbt itself, as before.
 - Either side's death ends the other. The standby dies with the run's process
   (PR_SET_PDEATHSIG) and kills itself when its client dies (pidfd). The client
   exits with status 1 and a message when the standby dies.
