@@ -7,7 +7,7 @@ RUN := $(UV) run --frozen --no-sync
 SIZE ?= small
 # pytest workers for `make test` (pytest-xdist; each test module stays on one worker, so
 # a module's shared fixtures are built once). Two fit the 2-core CI machine: three took
-# 16 min against 14 (session 17), the Spark module's JVM then short of CPU.
+# 16 min against 15 (session 17; the suite is CPU-bound, the Spark JVM then short of it).
 TEST_WORKERS ?= 2
 
 export GX_ANALYTICS_ENABLED := False

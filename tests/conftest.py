@@ -13,12 +13,6 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 # A step retried for a transient failure runs again at once, not after a minute.
 os.environ.setdefault("TRUSTGAP_RETRY_WAIT_SECONDS", "0")
-# dbt is not started ahead of the dbt step (pipelines/dbt_standby.py), but in the shared
-# tiny nightly and the tests of that feature. It imports dbt below the run's priority,
-# and on a machine as busy as the suite's, by a tiny org's dbt step it has rarely
-# finished: the step starts dbt itself and the import was CPU spent for nothing (the
-# suite took 15:25 with it on everywhere, against 13:57 before; session 17).
-os.environ.setdefault("TRUSTGAP_DBT_START_AHEAD", "off")
 # pytest-xdist's workers run under execnet, whose __main__ has no file. Two things
 # need one: pyspark takes a file-less __main__ for a doctest run and calls
 # sys.exit(0) when great-expectations probes pyspark.sql.connect; and multiprocessing's
@@ -82,15 +76,8 @@ def run_nightly(tmp: Path, *, size: str = "tiny", seed: int = 7, as_of: str = DE
 
 @pytest.fixture(scope="session")
 def tiny_nightly(tmp_path_factory) -> NightlyRun:
-    """One nightly run on the tiny demo org (seed 7, as of 2026-11-27), shared by all tests.
-
-    With dbt started ahead, as a nightly runs by default: its marts are the ones the
-    golden fingerprints and most mart tests read.
-    """
-    from pipelines.project import scoped_environment
-
-    with scoped_environment({"TRUSTGAP_DBT_START_AHEAD": "on"}):
-        return run_nightly(tmp_path_factory.mktemp("nightly_tiny"))
+    """One nightly run on the tiny demo org (seed 7, as of 2026-11-27), shared by all tests."""
+    return run_nightly(tmp_path_factory.mktemp("nightly_tiny"))
 
 
 @pytest.fixture(scope="session")
@@ -104,19 +91,3 @@ def chromium():
         pytest.skip(NO_BROWSER)
     with launch(executable) as browser:
         yield browser
-
-
-# Modules in the order their tests run; pytest-xdist (`--dist loadfile`) hands whole
-# modules to its workers in that order. The Spark module (its demo and the unit tests on
-# a JVM, ~8 min, the suite's longest) starts first, the other end-to-end ones next,
-# and the quick ones fill the gaps: the longest last would end the suite minutes later.
-FIRST_MODULE = "tests/test_spark_engine.py"
-
-
-def pytest_collection_modifyitems(config, items):
-    def position(item) -> int:
-        if item.nodeid.startswith(FIRST_MODULE):
-            return 0
-        return 1 if item.get_closest_marker("slow") else 2
-
-    items.sort(key=position)  # stable: each module's tests keep their order

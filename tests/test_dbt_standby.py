@@ -219,7 +219,7 @@ def test_a_waiting_standby_dies_with_the_run_that_started_it():
 
 
 def test_the_dbt_resource_starts_dbt_ahead_for_its_first_command_only(tmp_path, monkeypatch):
-    monkeypatch.setenv("TRUSTGAP_DBT_START_AHEAD", "on")  # the default (the suite: off)
+    monkeypatch.delenv("TRUSTGAP_DBT_START_AHEAD", raising=False)  # the default: on
     monkeypatch.setenv("TRUSTGAP_WORKING_DB", str(tmp_path / "working.duckdb"))
     resource = TrustgapDbtCli(project_dir=str(DBT_PROJECT_DIR), dbt_executable=str(TRUSTGAP_DBT))
     with dg.build_resources({"dbt": resource}) as resources:
