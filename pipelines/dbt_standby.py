@@ -193,8 +193,7 @@ def hand_over(argv: list[str]) -> int | None:
         def forward(signum: int, frame: Any) -> None:
             received.append(signum)
             for pidfd in standby:
-                with contextlib.suppress(ProcessLookupError):
-                    signal.pidfd_send_signal(pidfd, signum)
+                _send(pidfd, signum)
 
         previous = {signum: signal.signal(signum, forward) for signum in FORWARDED}
         try:
@@ -218,7 +217,7 @@ def hand_over(argv: list[str]) -> int | None:
             pid = answer["pid"]
             standby.append(os.pidfd_open(pid))
             for signum in received:  # before it took the command: now it can act on them
-                signal.pidfd_send_signal(standby[0], signum)
+                _send(standby[0], signum)
             try:
                 ended = _message(replies)
             except OSError:
@@ -253,16 +252,21 @@ def _message(stream) -> dict[str, Any] | None:
     return json.loads(line)
 
 
+def _send(pidfd: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it has ended meanwhile
+        signal.pidfd_send_signal(pidfd, signum)
+
+
 def _restore(previous: dict[int, Any]) -> None:
     for signum, handler in previous.items():
         signal.signal(signum, handler)
 
 
-def _wait_for_exit(pidfd: int, timeout: float | None = None) -> bool:
+def _wait_for_exit(pidfd: int) -> None:
     """Wait until the process has exited (its files closed, its locks released)."""
     poller = select.poll()
     poller.register(pidfd, select.POLLIN)
-    return bool(poller.poll(None if timeout is None else int(timeout * 1000)))
+    poller.poll()
 
 
 # The standby process.

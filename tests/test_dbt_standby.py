@@ -162,7 +162,7 @@ def test_a_command_that_comes_before_dbt_is_loaded_starts_dbt_itself():
     assert outcome.startswith("was not loaded yet")
 
 
-def parse_started(client: subprocess.Popen, tmp_path: Path) -> None:
+def parse_started(client: subprocess.Popen) -> None:
     """Wait until dbt has logged its first line (the standby has taken the command)."""
     first = client.stdout.readline()
     assert first.startswith("{"), first
@@ -177,7 +177,7 @@ def test_the_standby_dies_when_its_client_is_killed(tmp_path, standby):
     """dagster-dbt's child killed outright: dbt must not go on holding the working file."""
     env = {"TRUSTGAP_WORKING_DB": str(tmp_path / "working.duckdb")}
     client = dbt(long_parse(tmp_path), env | standby.environment())
-    parse_started(client, tmp_path)
+    parse_started(client)
     assert alive(standby.process.pid)
 
     client.kill()
@@ -191,7 +191,7 @@ def test_an_interrupt_reaches_dbt_and_its_status_comes_back(tmp_path, standby):
     statuses = []
     for handed in (standby.environment(), {}):
         client = dbt(long_parse(tmp_path / str(len(statuses))), env | handed)
-        parse_started(client, tmp_path)
+        parse_started(client)
         client.send_signal(signal.SIGINT)
         client.communicate(timeout=120)
         statuses.append(client.returncode)
