@@ -21,6 +21,12 @@ NO_JAVA = (
     "(it needs root or sudo); the Spark tests skip until then"
 )
 
+# The local session's JVM options in the Spark tests (TRUSTGAP_SPARK_JAVA_OPTIONS): the
+# JIT's first tier only, and the serial collector. The tiny org's queries are too short to
+# repay the optimising compiler's work or G1's threads, which took CPU from the other test
+# worker: the Spark demo alone used 223 CPU s instead of 274-297 (docs/deploy/engines.md).
+TEST_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
 
 def java_missing() -> bool:
     """True where no JVM can start Spark. Under CI=true a missing JVM is a failure, not a

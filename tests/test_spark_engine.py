@@ -47,7 +47,7 @@ from pipelines.engine import spark_job, spark_steps
 from pipelines.engine.spark import BUILD_PREFIX, VERSIONS_SCHEMA
 from tests.conftest import DEMO_AS_OF
 from tests.mart_fingerprints import RUN_TIME_COLUMNS, SCHEMAS
-from tests.spark import NO_JAVA, dbt_on_spark, java_missing
+from tests.spark import NO_JAVA, TEST_JAVA_OPTIONS, dbt_on_spark, java_missing
 
 # The demo plants a deal worth zero (demo/org/planted.py); a team's stricter suite
 # turns it into a blocking failure, as in tests/test_publishing.py.
@@ -86,6 +86,7 @@ def spark_demo(tmp_path_factory) -> SparkDemo:
         **os.environ,
         "TRUSTGAP_ENGINE": "spark",
         "DAGSTER_HOME": str(tmp / "dagster_home"),
+        "TRUSTGAP_SPARK_JAVA_OPTIONS": TEST_JAVA_OPTIONS,
     }
     for name in ("TRUSTGAP_LAKE_URL", "TRUSTGAP_DBT_TARGET", "TRUSTGAP_SCHEMA_PREFIX"):
         env.pop(name, None)
@@ -122,16 +123,21 @@ def spark(spark_demo):
     """One Spark session in this process on the catalog the demo published."""
     if spark_demo.returncode != 0:
         pytest.fail(f"the Spark demo failed:\n{spark_demo.stderr[-3000:]}")
-    saved = os.environ.get("TRUSTGAP_SPARK_DIR")
-    # The profile's `spark` target (dbt's session method) takes this session as it is.
-    os.environ["TRUSTGAP_SPARK_DIR"] = str(spark_demo.spark_dir)
+    settings = {
+        # The profile's `spark` target (dbt's session method) takes this session as it is.
+        "TRUSTGAP_SPARK_DIR": str(spark_demo.spark_dir),
+        "TRUSTGAP_SPARK_JAVA_OPTIONS": TEST_JAVA_OPTIONS,
+    }
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
     session = spark_job.session(spark_demo.spark_dir)
     yield session
     session.stop()
-    if saved is None:
-        os.environ.pop("TRUSTGAP_SPARK_DIR", None)
-    else:
-        os.environ["TRUSTGAP_SPARK_DIR"] = saved
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def test_the_spark_demo_runs_end_to_end_and_says_where_the_marts_are(spark_demo, tiny_nightly):
@@ -151,6 +157,14 @@ def test_the_spark_demo_runs_end_to_end_and_says_where_the_marts_are(spark_demo,
     assert "Read back through Spark for the checks" in log
     assert "Published " in log and " tables on Spark as version v" in log
     assert "Trust report skipped" in log
+
+
+def test_the_sessions_jvm_runs_with_the_java_options_setting(spark):
+    # TRUSTGAP_SPARK_JAVA_OPTIONS reached the driver's command line (session_conf).
+    runtime = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
+    arguments = set(runtime.getInputArguments())
+    assert set(TEST_JAVA_OPTIONS.split()) <= arguments
+    assert f"-Dderby.system.home={os.environ['TRUSTGAP_SPARK_DIR']}" in arguments
 
 
 def test_every_published_view_points_at_one_new_version(spark, tiny_nightly):

@@ -7,10 +7,12 @@ pays for one Spark run, not three Spark sessions).
 """
 
 import json
+import os
 import re
 from pathlib import Path
 
 import duckdb
+import jinja2
 import pyarrow.dataset as ds
 import pytest
 import yaml
@@ -97,18 +99,28 @@ def test_an_unreachable_lake_is_a_clear_error_and_the_landing_is_untouched(tiny_
         )
 
 
-def test_the_spark_jobs_session_is_the_dbt_profiles_spark_target(tmp_path, monkeypatch):
+@pytest.mark.parametrize("java_options", [None, "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"])
+def test_the_spark_jobs_session_is_the_dbt_profiles_spark_target(
+    tmp_path, monkeypatch, java_options
+):
     monkeypatch.delenv("TRUSTGAP_SPARK_MASTER", raising=False)
+    monkeypatch.setenv("TRUSTGAP_SPARK_DIR", str(tmp_path))
+    if java_options is None:
+        monkeypatch.delenv("TRUSTGAP_SPARK_JAVA_OPTIONS", raising=False)
+    else:
+        monkeypatch.setenv("TRUSTGAP_SPARK_JAVA_OPTIONS", java_options)
     profiles = yaml.safe_load((Path(dbt_project.project_dir) / "profiles.yml").read_text())
     profile = profiles["trustgap"]["outputs"]["spark"]["server_side_parameters"]
+    # Rendered as dbt renders a profile: Jinja with env_var().
+    env_var = os.environ.get
     rendered = {
-        key: str(value)
-        .replace("{{ env_var('TRUSTGAP_SPARK_DIR', 'target/spark') }}", str(tmp_path))
-        .replace("{{ env_var('TRUSTGAP_SPARK_MASTER', 'local[2]') }}", "local[2]")
+        key: jinja2.Template(str(value)).render(env_var=env_var)
         for key, value in profile.items()
         if key != "spark.app.name"
     }
     assert session_conf(tmp_path) == rendered
+    expected = f"-Dderby.system.home={tmp_path} {java_options or ''}".strip()
+    assert rendered["spark.driver.extraJavaOptions"] == expected
 
 
 def test_no_unit_test_fixture_holds_a_duckdb_list_literal():

@@ -72,7 +72,9 @@ def session_conf(spark_dir: Path) -> dict[str, str]:
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={spark_dir}/metastore_db;create=true"
         ),
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir}",
+        "spark.driver.extraJavaOptions": " ".join(
+            [f"-Dderby.system.home={spark_dir}", os.environ.get("TRUSTGAP_SPARK_JAVA_OPTIONS", "")]
+        ).strip(),
         "spark.driver.memory": "2g",
         "spark.sql.shuffle.partitions": "2",
         "spark.ui.enabled": "false",
