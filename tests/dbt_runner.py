@@ -6,6 +6,7 @@ venv's ``dbt`` like the nightly job.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,9 +16,10 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
 
 def run_dbt(
-    args: list[str], tmp_path: Path, warehouse: Path, as_of: str
+    args: list[str], tmp_path: Path, warehouse: Path, as_of: str, extra_vars: dict | None = None
 ) -> subprocess.CompletedProcess:
-    """``dbt *args`` on ``warehouse`` as of ``as_of``; target and logs under ``tmp_path``."""
+    """``dbt *args`` on ``warehouse`` as of ``as_of`` (and ``extra_vars``); target and logs
+    under ``tmp_path``."""
     dbt = Path(sys.executable).with_name("dbt")
     env = os.environ | {
         "TRUSTGAP_WORKING_DB": str(warehouse),
@@ -35,6 +37,6 @@ def run_dbt(
         "--log-path",
         str(tmp_path / "logs"),
         "--vars",
-        f"{{as_of: '{as_of}'}}",
+        json.dumps({"as_of": as_of, **(extra_vars or {})}),
     ]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)

@@ -26,7 +26,9 @@ def dbt_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("generic_tests")
 
 
-def _build_stages(tmp_path: Path, stages: list[dict]) -> tuple[int, str, Path]:
+def _build_stages(
+    tmp_path: Path, stages: list[dict], extra_vars: dict | None = None
+) -> tuple[int, str, Path]:
     """`dbt build` of the Salesforce opportunity stages' staging view, failures stored."""
     warehouse = tmp_path / "working.duckdb"
     warehouse.unlink(missing_ok=True)
@@ -36,6 +38,7 @@ def _build_stages(tmp_path: Path, stages: list[dict]) -> tuple[int, str, Path]:
         tmp_path,
         warehouse,
         AS_OF,
+        extra_vars,
     )
     return result.returncode, result.stdout, warehouse
 
@@ -104,7 +107,9 @@ def test_distinct_keys_pass(dbt_dir):
 STAGES_KEY_TEST = "unique_int_stages_source_pipeline_stage"
 
 
-def _test_stages_key(tmp_path: Path, rows: list[tuple]) -> tuple[int, str, dict]:
+def _test_stages_key(
+    tmp_path: Path, rows: list[tuple], extra_vars: dict | None = None
+) -> tuple[int, str, dict]:
     """The int_stages key test alone, on a relation holding `rows`."""
     warehouse = tmp_path / "working.duckdb"
     warehouse.unlink(missing_ok=True)
@@ -112,7 +117,8 @@ def _test_stages_key(tmp_path: Path, rows: list[tuple]) -> tuple[int, str, dict]
         con.execute("create schema intermediate")
         con.execute("create table intermediate.int_stages (source text, pipeline text, stage text)")
         con.executemany("insert into intermediate.int_stages values (?, ?, ?)", rows)
-    result = run_dbt(["test", "--select", STAGES_KEY_TEST], tmp_path, warehouse, AS_OF)
+    args = ["test", "--select", STAGES_KEY_TEST]
+    result = run_dbt(args, tmp_path, warehouse, AS_OF, extra_vars)
     return result.returncode, result.stdout, _key_test_status(tmp_path)
 
 
@@ -138,3 +144,34 @@ def test_distinct_compound_keys_pass(dbt_dir):
 
     assert returncode == 0, stdout[-3000:]
     assert status == {STAGES_KEY_TEST: ("pass", 0)}
+
+
+# Both key tests group first by a 64-bit hash of the key, then by the key itself only
+# where a hash repeats. Folding every hash into one bucket (the var key_hash_buckets)
+# makes all keys collide: the exact second pass alone must still tell them apart.
+ONE_BUCKET = {"key_hash_buckets": 1}
+
+
+def test_keys_whose_hashes_collide_are_still_told_apart(tmp_path):
+    distinct = [
+        ("salesforce", "default", "Won"),
+        ("hubspot", "default", "Won"),
+        ("hubspot", "x", None),
+    ]
+    stages = [_stage("Qualify", 1), _stage("Propose", 2)]
+    returncode, stdout, status = _test_stages_key(tmp_path, distinct, ONE_BUCKET)
+    assert returncode == 0, stdout[-3000:]
+    assert status == {STAGES_KEY_TEST: ("pass", 0)}
+    returncode, stdout, _ = _build_stages(tmp_path, stages, ONE_BUCKET)
+    assert returncode == 0, stdout[-3000:]
+    assert _key_test_status(tmp_path) == {KEY_TEST: ("pass", 0)}
+
+    repeated = [("salesforce", "default", "Won"), ("salesforce", "default", "Won"), *distinct]
+    returncode, stdout, status = _test_stages_key(tmp_path, repeated, ONE_BUCKET)
+    assert returncode == 1, stdout[-3000:]
+    assert status == {STAGES_KEY_TEST: ("fail", 1)}
+    stages += [_stage("Propose", 3), _no_name(4)]
+    returncode, stdout, warehouse = _build_stages(tmp_path, stages, ONE_BUCKET)
+    assert returncode == 1, stdout[-3000:]
+    assert _key_test_status(tmp_path) == {KEY_TEST: ("fail", 2)}
+    assert _stored_failures(warehouse) == [("Propose", "duplicate", 2), (None, "null", 1)]

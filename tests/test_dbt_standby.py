@@ -9,6 +9,7 @@ side is killed.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -42,7 +43,7 @@ def dbt(args: list[str], env: dict[str, str], **popen) -> subprocess.Popen:
     return subprocess.Popen(
         [str(TRUSTGAP_DBT), "--log-format", "json", *args],
         env=os.environ | env,
-        stdout=subprocess.PIPE,
+        stdout=popen.pop("stdout", subprocess.PIPE),
         stderr=subprocess.STDOUT,
         text=True,
         **popen,
@@ -162,27 +163,45 @@ def test_a_command_that_comes_before_dbt_is_loaded_starts_dbt_itself():
     assert outcome.startswith("was not loaded yet")
 
 
-def parse_started(client: subprocess.Popen) -> None:
-    """Wait until dbt has logged its first line (the standby has taken the command)."""
-    first = client.stdout.readline()
-    assert first.startswith("{"), first
+def held_parse(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    """A full parse into an empty target folder, started and held: its output goes into a
+    pipe of one page, which fills before the parse ends (its log is ~18 kB), so dbt
+    waits there until the test reads on. Returns once dbt has logged its first line
+    (the standby, when there is one, has taken the command). A parse left to run took
+    about a second, and a busy machine finished it before the test's signal came."""
+    read, write = os.pipe()
+    fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, 4096)
+    args = ["parse", *PROJECT, "--target-path", str(tmp_path / "t"), "--log-path", str(tmp_path)]
+    client = dbt(args, env, stdout=write)
+    os.close(write)
+    first = b""
+    while not first.endswith(b"\n"):
+        byte = os.read(read, 1)
+        assert byte, f"dbt ended before its first line: {first!r}"
+        first += byte
+    assert first.startswith(b"{"), first
+    return client, read
 
 
-def long_parse(tmp_path: Path) -> list[str]:
-    """A full parse into an empty target folder: seconds of work to interrupt."""
-    return ["parse", *PROJECT, "--target-path", str(tmp_path / "t"), "--log-path", str(tmp_path)]
+def drained(read: int) -> bytes:
+    """The rest of a held client's output, to its end (every writer gone)."""
+    chunks = []
+    while chunk := os.read(read, 65536):
+        chunks.append(chunk)
+    os.close(read)
+    return b"".join(chunks)
 
 
 def test_the_standby_dies_when_its_client_is_killed(tmp_path, standby):
     """dagster-dbt's child killed outright: dbt must not go on holding the working file."""
     env = {"TRUSTGAP_WORKING_DB": str(tmp_path / "working.duckdb")}
-    client = dbt(long_parse(tmp_path), env | standby.environment())
-    parse_started(client)
+    client, output = held_parse(tmp_path, env | standby.environment())
     assert alive(standby.process.pid)
 
     client.kill()
     client.wait()
     assert standby.process.wait(timeout=10) == -signal.SIGKILL
+    drained(output)
 
 
 def test_an_interrupt_reaches_dbt_and_its_status_comes_back(tmp_path, standby):
@@ -190,11 +209,10 @@ def test_an_interrupt_reaches_dbt_and_its_status_comes_back(tmp_path, standby):
     env = {"TRUSTGAP_WORKING_DB": str(tmp_path / "working.duckdb")}
     statuses = []
     for handed in (standby.environment(), {}):
-        client = dbt(long_parse(tmp_path / str(len(statuses))), env | handed)
-        parse_started(client)
+        client, output = held_parse(tmp_path / str(len(statuses)), env | handed)
         client.send_signal(signal.SIGINT)
-        client.communicate(timeout=120)
-        statuses.append(client.returncode)
+        drained(output)
+        statuses.append(client.wait(timeout=120))
 
     assert statuses[0] == statuses[1] != 0
     assert standby.process.wait(timeout=10) == statuses[0]
