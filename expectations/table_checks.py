@@ -87,12 +87,16 @@ def _single_column_without_duplicates(
     """The outcome of a one-column uniqueness check when the column has no duplicate,
     else None (the caller then counts the duplicate groups and samples them).
 
-    One pass counting distinct values: when there are as many as non-null values, there
-    is no duplicate group. Most nights a raw table's Id has none, and this costs about
-    two thirds of the grouped count (0.32 against 0.50 s for the L org's 4.2M field
-    history rows), whose groups are only needed to describe duplicates."""
+    One pass counting distinct hashes of the values: equal values hash equal, so when
+    there are as many hashes as non-null values, there is no duplicate group (two values
+    sharing a hash only send the check to the grouped count). Most nights a raw table's
+    Id has none. Counting distinct values cost about two thirds of the grouped count
+    (0.32 against 0.50 s for the L org's 4.2M field history rows), whose groups are only
+    needed to describe duplicates; counting their 64-bit hashes instead took 0.45 ->
+    0.35 s there, and 0.56-0.92 -> 0.44-0.50 s for the 5M tasks."""
     element_count, considered_count, distinct = con.execute(
-        f"select count(*), count({name}), count(distinct {name}) from {table}"
+        f"select count(*), count({name}), "
+        f"count(distinct hash({name})) filter (where {name} is not null) from {table}"
     ).fetchall()[0]
     if distinct != considered_count:
         return None
