@@ -92,8 +92,8 @@ def _single_column_without_duplicates(
     sharing a hash only send the check to the grouped count). Most nights a raw table's
     Id has none. Counting distinct values cost about two thirds of the grouped count
     (0.32 against 0.50 s for the L org's 4.2M field history rows), whose groups are only
-    needed to describe duplicates; counting their 64-bit hashes instead took 0.45 ->
-    0.35 s there, and 0.56-0.92 -> 0.44-0.50 s for the 5M tasks."""
+    needed to describe duplicates; counting their 64-bit hashes instead took 0.31-0.39 ->
+    0.25-0.27 s there, and 0.43-0.63 -> 0.31-0.33 s for the 5M tasks (idle machine)."""
     element_count, considered_count, distinct = con.execute(
         f"select count(*), count({name}), "
         f"count(distinct hash({name})) filter (where {name} is not null) from {table}"

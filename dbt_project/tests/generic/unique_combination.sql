@@ -3,7 +3,8 @@
     string per row. Grouping by the columns themselves halved the cost of the
     checks on the large org's biggest tables (7M field periods: 2.9 -> 1.5 CPU s);
     grouping first by one 64-bit hash of them (macros/engine/hashing.sql) took a third
-    to a half off again (field periods 1.9 -> 1.3 s, open weeks 1.1 -> 0.7 s at L).
+    to a half off again (at L, idle: field periods 0.76-0.94 -> 0.54-0.57 s, open
+    weeks 0.43-0.51 -> 0.27 s).
     Only the rows whose hash repeats are grouped again by their values, so a hash
     collision costs a second look, never a wrong verdict.
     The marts keep dbt's `unique`: their checks are the catalog tests/test_check_ownership.py
