@@ -25,7 +25,10 @@ NO_JAVA = (
 # JIT's first tier only, and the serial collector. The tiny org's queries are too short to
 # repay the optimising compiler's work or G1's threads, which took CPU from the other test
 # worker: the Spark demo alone used 223 CPU s instead of 274-297 (docs/deploy/engines.md).
-TEST_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+# The first tier alone shrinks the JVM's default code cache to 48 MB, which the ~90 unit
+# tests' generated code filled in one session ("Out of space in CodeCache"): 240 MB is
+# the default with both tiers.
+TEST_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=240m"
 
 
 def java_missing() -> bool:
