@@ -6,9 +6,9 @@
     Two passes: the first groups the rows by a 64-bit hash of the key (macros/engine/
     hashing.sql), which is cheaper than grouping by the key's text (9.6M action ids at
     L: 0.94-0.98 -> 0.82-0.85 s on an idle machine, 2.9-3.7 -> 1.7-2.0 s on a busy
-    one); only keys whose hash is repeated or is a null's are
-    grouped again by their value, so a hash collision costs a second look, never a
-    wrong verdict. When no hash repeats, the second pass reads nothing. -#}
+    one). Only the keys whose hash repeats, or is a null's, are grouped again by their
+    value, so a hash collision costs a second look, never a wrong verdict. When no
+    hash repeats, DuckDB skips the second scan (its semi-join has nothing to match). -#}
 
 {% test primary_key(model, column_name) %}
 
