@@ -169,6 +169,7 @@ class SalesforceSession(requests.Session):
         self.mount("http://", adapter)
         self.server_time: dt.datetime | None = None
         self.api_usage: tuple[int, int] | None = None
+        self._usage_lock = threading.Lock()
         self.hooks["response"].append(self._observe)
 
     def get_adapter(self, url: str) -> requests.adapters.BaseAdapter:
@@ -186,7 +187,14 @@ class SalesforceSession(requests.Session):
                 self.server_time = email.utils.parsedate_to_datetime(date).astimezone(dt.UTC)
         usage = _API_USAGE.search(response.headers.get("Sforce-Limit-Info", ""))
         if usage:
-            self.api_usage = (int(usage.group(1)), int(usage.group(2)))
+            seen = (int(usage.group(1)), int(usage.group(2)))
+            # Workers share this session and their responses are observed in any order:
+            # an earlier request's figure seen last must not replace a later one's (a
+            # refusal then quoted "4 of 4 used" instead of "5 of 4"). Usage only grows
+            # within a day; a new limit is taken as it comes.
+            with self._usage_lock:
+                if self.api_usage is None or seen[1] != self.api_usage[1] or seen > self.api_usage:
+                    self.api_usage = seen
 
     def now(self) -> dt.datetime:
         """The server's time at the last response (this machine's time before any)."""
