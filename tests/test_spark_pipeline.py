@@ -24,6 +24,7 @@ from pipelines.engine.spark import session_conf
 from pipelines.project import dbt_project
 from pipelines.settings import Settings
 from tests.conftest import DEMO_AS_OF
+from tests.spark import TEST_JAVA_OPTIONS
 
 
 def test_the_engine_is_duckdb_unless_set_to_spark():
@@ -99,7 +100,7 @@ def test_an_unreachable_lake_is_a_clear_error_and_the_landing_is_untouched(tiny_
         )
 
 
-@pytest.mark.parametrize("java_options", [None, "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"])
+@pytest.mark.parametrize("java_options", [None, TEST_JAVA_OPTIONS])
 def test_the_spark_jobs_session_is_the_dbt_profiles_spark_target(
     tmp_path, monkeypatch, java_options
 ):

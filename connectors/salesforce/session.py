@@ -193,7 +193,8 @@ class SalesforceSession(requests.Session):
             # refusal then quoted "4 of 4 used" instead of "5 of 4"). Usage only grows
             # within a day; a new limit is taken as it comes.
             with self._usage_lock:
-                if self.api_usage is None or seen[1] != self.api_usage[1] or seen > self.api_usage:
+                last = self.api_usage
+                if last is None or seen[1] != last[1] or seen[0] > last[0]:
                     self.api_usage = seen
 
     def now(self) -> dt.datetime:
